@@ -1,0 +1,33 @@
+"""jaxchaos: GPU-accelerated, differentiable simulation of chaos in random neural networks."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._connectivity import Connectivity as Connectivity
+from ._errors import ConfigError as ConfigError
+from ._errors import DivergenceError as DivergenceError
+from ._inputs import AbstractInput as AbstractInput
+from ._inputs import ConstantInput as ConstantInput
+from ._inputs import FunctionInput as FunctionInput
+from ._inputs import SinusoidalInput as SinusoidalInput
+from ._models import CessacNetwork as CessacNetwork
+from ._models import EulerMap as EulerMap
+from ._models import SCSNetwork as SCSNetwork
+from ._nonlinearities import Nonlinearity as Nonlinearity
+from ._recorders import AbstractRecorder as AbstractRecorder
+from ._recorders import Autocorrelation as Autocorrelation
+from ._recorders import Moments as Moments
+from ._recorders import Trajectory as Trajectory
+from ._simulate import Integrator as Integrator
+from ._simulate import Simulation as Simulation
+from ._simulate import SimState as SimState
+from ._simulate import simulate as simulate
+from ._solvers import RK4 as RK4
+from ._system import AbstractFlow as AbstractFlow
+from ._system import AbstractMap as AbstractMap
+from ._sweep import Sweep as Sweep
+from ._sweep import sweep as sweep
+
+try:
+    __version__ = version("jaxchaos")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.0.0+unknown"

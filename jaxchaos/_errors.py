@@ -1,0 +1,66 @@
+"""Errors jaxchaos raises, and the eager argument checks that raise them before compilation."""
+
+import math
+
+import jax
+import numpy as np
+
+
+class ConfigError(ValueError):
+    """A parameter, argument or configuration entry is invalid. The message names the field."""
+
+
+class DivergenceError(FloatingPointError):
+    """A simulation produced NaN or inf. The message says when (time step) and for which parameters."""
+
+
+def _is_concrete(value) -> bool:
+    """True unless `value` is (or contains) a JAX tracer: traced values are checked by the caller."""
+    return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(value))
+
+
+def check_real(name: str, value, *, positive=False, nonnegative=False, integer=False, below=None):
+    """Raise `ConfigError` naming `name` unless every element of `value` is finite and in range.
+
+    Traced values (inside `jit`/`vmap`) are not checked; every public entry point checks its
+    arguments eagerly before tracing.
+    """
+    if value is None or not _is_concrete(value):
+        return value
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ConfigError(f"{name} must be finite, got {value!r}")
+    if positive and not np.all(arr > 0):
+        raise ConfigError(f"{name} must be > 0, got {value!r}")
+    if nonnegative and not np.all(arr >= 0):
+        raise ConfigError(f"{name} must be >= 0, got {value!r}")
+    if integer and not np.all(arr == np.round(arr)):
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
+    if below is not None and not np.all(arr < below):
+        raise ConfigError(f"{name} must be < {below}, got {value!r}")
+    return value
+
+
+def check_choice(name: str, value: str, choices) -> str:
+    """Raise `ConfigError` unless `value` is one of `choices` (and list them)."""
+    if value not in choices:
+        raise ConfigError(f"unknown {name} {value!r}; choose one of {sorted(choices)}")
+    return value
+
+
+def check_shape(name: str, array, shape: tuple[int, ...]):
+    """Raise `ConfigError` unless `array.shape == shape`."""
+    if tuple(np.shape(array)) != tuple(shape):
+        raise ConfigError(f"{name} must have shape {tuple(shape)}, got {tuple(np.shape(array))}")
+    return array
+
+
+def check_steps(name: str, span: float, dt: float) -> int:
+    """Number of steps of size `dt` in `span`; raise unless `span` is a whole multiple of `dt`."""
+    n = span / dt
+    if not math.isclose(n, round(n), rel_tol=0, abs_tol=1e-9 * max(1.0, n)):
+        raise ConfigError(f"{name} = {span} must be a whole multiple of dt = {dt}")
+    return int(round(n))

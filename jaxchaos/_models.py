@@ -1,0 +1,175 @@
+"""Random network models: the SCS rate network, its Euler map, and the Cessac discrete-time model.
+
+All matrix products use `precision="highest"`, so float32 work on GPUs is not silently done in
+TF32 (which would bias Lyapunov exponents and mean-field comparisons).
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ._connectivity import Connectivity
+from ._errors import ConfigError, check_real
+from ._inputs import AbstractInput, ConstantInput
+from ._nonlinearities import Nonlinearity
+from ._system import AbstractFlow, AbstractMap
+
+_HIGHEST = jax.lax.Precision.HIGHEST
+
+
+def _noise_or_none(noise):
+    """Store σ = 0 as None (an ODE, statically); keep traced or non-zero values."""
+    check_real("noise", noise, nonnegative=True)
+    if noise is None or (isinstance(noise, (int, float)) and noise == 0):
+        return None
+    return jnp.asarray(noise)
+
+
+def _check_weights(weights):
+    if jnp.ndim(weights) != 2 or jnp.shape(weights)[0] != jnp.shape(weights)[1]:
+        raise ConfigError(f"weights must be a square (N, N) matrix, got shape {jnp.shape(weights)}")
+    if jnp.shape(weights)[0] < 1:
+        raise ConfigError("the network needs N >= 1 neurons")
+
+
+def _local_field(weights, rates, v):
+    """W @ (rates ⊙ v) for a tangent vector v (n,) or a frame v (n, k)."""
+    scaled = rates * v if v.ndim == 1 else rates[:, None] * v
+    return jnp.matmul(weights, scaled, precision=_HIGHEST)
+
+
+class SCSNetwork(AbstractFlow):
+    """Sompolinsky–Crisanti–Sommers rate network (SCS 1988),
+
+        dx/dt = -x + g W φ(x) + I(t)   [+ σ dW/dt],
+
+    with W of unit gain (`Connectivity`: `J = gW`, `J_ij ~ N(0, g²/N)` when dense), φ a
+    `Nonlinearity`, I(t) an external input and σ additive white-noise strength (an SDE when set).
+    Time is in units of the neuron time constant. Jacobian: `-I + g W diag φ'(x)`.
+    """
+
+    weights: jax.Array
+    gain: jax.Array
+    nonlinearity: Nonlinearity
+    input: AbstractInput
+    noise: jax.Array | None
+
+    def __init__(self, weights, gain, nonlinearity="tanh", input=None, noise=None):
+        _check_weights(weights)
+        self.weights = jnp.asarray(weights)
+        self.gain = jnp.asarray(check_real("gain", gain, nonnegative=True))
+        self.nonlinearity = (
+            nonlinearity if isinstance(nonlinearity, Nonlinearity) else Nonlinearity(nonlinearity)
+        )
+        self.input = ConstantInput(0.0) if input is None else input
+        if not isinstance(self.input, AbstractInput):
+            raise ConfigError(f"input must be an AbstractInput, got {type(input).__name__}")
+        self.noise = _noise_or_none(noise)
+
+    @classmethod
+    def random(cls, key, n: int, gain, *, connectivity=None, **kwargs) -> "SCSNetwork":
+        """A network with W drawn from `key` by `connectivity` (dense, zero diagonal by default)."""
+        check_real("n", n, positive=True, integer=True)
+        connectivity = Connectivity() if connectivity is None else connectivity
+        connectivity.check_size(n)
+        return cls(connectivity.sample(key, int(n)), gain, **kwargs)
+
+    @property
+    def n(self) -> int:
+        return self.weights.shape[0]
+
+    def vector_field(self, t, x, args):
+        recurrent = jnp.matmul(self.weights, self.nonlinearity(x), precision=_HIGHEST)
+        return -x + self.gain * recurrent + self.input(t)
+
+    def jvp(self, t, x, v, args):
+        return -v + self.gain * _local_field(self.weights, self.nonlinearity.derivative(x), v)
+
+
+class EulerMap(AbstractMap):
+    """The forward-Euler map of a flow with step δ, `x ← x + δ f(nδ, x)` (+ σ√δ B_n).
+
+    For the SCS network this is the leaky map `x ← (1-δ)x + δ(gWφ(x) + I)`, which becomes the
+    flow as δ → 0 (exponents per step divided by δ tend to the flow's exponents per unit time).
+    """
+
+    flow: AbstractFlow
+    dt: float
+
+    def __init__(self, flow: AbstractFlow, dt: float):
+        self.flow = flow
+        self.dt = check_real("dt", dt, positive=True)
+
+    @property
+    def n(self) -> int:
+        return self.flow.n
+
+    @property
+    def noise(self):
+        return None if self.flow.noise is None else self.flow.noise * math.sqrt(self.dt)
+
+    def map(self, t, x, args):
+        return x + self.dt * self.flow.vector_field(t * self.dt, x, args)
+
+    def jvp(self, t, x, v, args):
+        return v + self.dt * self.flow.jvp(t * self.dt, x, v, args)
+
+
+class CessacNetwork(AbstractMap):
+    """Cessac's discrete-time random network (PHYSICS.md §2),
+
+        u(t+1) = γ u(t) + J f(u(t)) - θ + σ B(t),   f(u) = tanh(g u),
+
+    with `J = J_std · W + (J̄/N) 1 1ᵀ` (so `E[J_ij] = J̄/N`, `Var[J_ij] = J_std²/N` for dense W),
+    leak γ ∈ [0, 1), thresholds θ_i ~ N(θ̄, σ_θ²) and B(t) ~ N(0, I).
+    Jacobian: `γ I + J diag(g f'(g u))`.
+    """
+
+    weights: jax.Array
+    slope: jax.Array
+    coupling_std: jax.Array
+    coupling_mean: jax.Array
+    leak: jax.Array
+    thresholds: jax.Array
+    noise: jax.Array | None
+
+    def __init__(self, weights, slope, *, coupling_std=1.0, coupling_mean=0.0, leak=0.0,
+                 thresholds=0.0, noise=None):
+        _check_weights(weights)
+        self.weights = jnp.asarray(weights)
+        self.slope = jnp.asarray(check_real("slope", slope, nonnegative=True))
+        self.coupling_std = jnp.asarray(check_real("coupling_std", coupling_std, nonnegative=True))
+        self.coupling_mean = jnp.asarray(check_real("coupling_mean", coupling_mean))
+        self.leak = jnp.asarray(check_real("leak", leak, nonnegative=True, below=1.0))
+        self.thresholds = jnp.broadcast_to(check_real("thresholds", thresholds), (self.n,))
+        self.noise = _noise_or_none(noise)
+
+    @classmethod
+    def random(cls, key, n: int, slope, *, threshold_mean=0.0, threshold_std=0.0,
+               connectivity=None, **kwargs) -> "CessacNetwork":
+        """Draw W (dense with self-coupling by default) and thresholds θ_i ~ N(θ̄, σ_θ²)."""
+        check_real("n", n, positive=True, integer=True)
+        check_real("threshold_std", threshold_std, nonnegative=True)
+        connectivity = Connectivity(zero_diagonal=False) if connectivity is None else connectivity
+        connectivity.check_size(n)
+        key_w, key_theta = jax.random.split(key)
+        weights = connectivity.sample(key_w, int(n))
+        thresholds = threshold_mean + threshold_std * jax.random.normal(key_theta, (int(n),))
+        return cls(weights, slope, thresholds=thresholds, **kwargs)
+
+    @property
+    def n(self) -> int:
+        return self.weights.shape[0]
+
+    def map(self, t, u, args):
+        rates = jnp.tanh(self.slope * u)
+        recurrent = self.coupling_std * jnp.matmul(self.weights, rates, precision=_HIGHEST)
+        return self.leak * u + recurrent + self.coupling_mean * jnp.mean(rates) - self.thresholds
+
+    def jvp(self, t, u, v, args):
+        slopes = self.slope * (1.0 - jnp.tanh(self.slope * u) ** 2)
+        scaled = slopes * v if v.ndim == 1 else slopes[:, None] * v
+        mean_part = self.coupling_mean * jnp.mean(scaled, axis=0)
+        return self.leak * v + self.coupling_std * _local_field(self.weights, slopes, v) + mean_part

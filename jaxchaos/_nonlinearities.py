@@ -1,0 +1,57 @@
+"""Single-neuron transfer functions φ and their derivatives φ', by name.
+
+| name             | φ(x)                              | note                                    |
+|------------------|-----------------------------------|-----------------------------------------|
+| `tanh`           | tanh(x)                           | SCS 1988 default; φ'(0) = 1             |
+| `erf`            | erf(√π x / 2)                     | slope 1 at 0, like tanh; closed-form    |
+|                  |                                   | Gaussian kernels                        |
+| `rectified_tanh` | max(0, tanh(x))                   | non-negative rates                      |
+| `shifted_tanh`   | tanh(x + s) - tanh(s)             | φ(0) = 0 kept, φ'(0) = 1 - tanh²(s)     |
+| `relu`           | max(0, x)                         | unbounded: large gains may diverge      |
+"""
+
+import math
+
+import equinox as eqx
+import jax.numpy as jnp
+from jax.scipy.special import erf
+
+from ._errors import check_choice, check_real
+
+NONLINEARITIES = ("tanh", "erf", "rectified_tanh", "shifted_tanh", "relu")
+
+
+class Nonlinearity(eqx.Module):
+    """A transfer function φ with its analytic derivative φ' (used by the analytic JVPs)."""
+
+    name: str = eqx.field(static=True)
+    shift: float = 0.0
+
+    def __init__(self, name: str = "tanh", shift: float = 0.0):
+        self.name = check_choice("nonlinearity", name, NONLINEARITIES)
+        self.shift = check_real("nonlinearity shift", shift)
+        if name != "shifted_tanh" and isinstance(shift, (int, float)) and shift != 0.0:
+            raise ValueError(f"nonlinearity shift is only used by 'shifted_tanh', not {name!r}")
+
+    def __call__(self, x):
+        if self.name == "tanh":
+            return jnp.tanh(x)
+        if self.name == "erf":
+            return erf(0.5 * math.sqrt(math.pi) * x)
+        if self.name == "rectified_tanh":
+            return jnp.maximum(jnp.tanh(x), 0.0)
+        if self.name == "shifted_tanh":
+            return jnp.tanh(x + self.shift) - jnp.tanh(self.shift)
+        return jnp.maximum(x, 0.0)
+
+    def derivative(self, x):
+        """φ'(x); at the kinks of `rectified_tanh` and `relu` the right derivative (0) is used."""
+        if self.name == "tanh":
+            return 1.0 - jnp.tanh(x) ** 2
+        if self.name == "erf":
+            return jnp.exp(-math.pi * x**2 / 4)
+        if self.name == "rectified_tanh":
+            return jnp.where(x > 0, 1.0 - jnp.tanh(x) ** 2, 0.0)
+        if self.name == "shifted_tanh":
+            return 1.0 - jnp.tanh(x + self.shift) ** 2
+        return jnp.where(x > 0, 1.0, 0.0).astype(jnp.result_type(x))

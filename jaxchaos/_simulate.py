@@ -1,0 +1,326 @@
+"""Simulation of flows (diffrax) and maps (`lax.scan`) with on-the-fly recorders.
+
+Two layers:
+- `Integrator`: how to advance a system (step size, solver, record interval). Its methods are
+  pure and traceable, so they run inside `vmap`/`jit`/sweeps; the state (`SimState`) carries
+  everything needed to continue a run exactly (step count, x, solver state, noise key).
+- `simulate`: the eager entry point for one run. It checks its arguments before compiling and
+  raises `DivergenceError` (with the time and the parameters) if the state became NaN/inf.
+
+Fixed steps call the diffrax solver's own `step` in a `lax.scan`: the same arithmetic as
+`diffrax.diffeqsolve` with a constant step size, without its adaptive-loop overhead. The time of
+step n is `t0 + n·dt` (never accumulated), and the Brownian increment over a step is a pure
+function of the key and the step's end points, so a run split into chunks equals the unsplit run.
+"""
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import lineax
+
+from ._errors import ConfigError, DivergenceError, check_real, check_steps
+from ._recorders import AbstractRecorder, Trajectory
+from ._solvers import NEEDS_LEVY_AREA, make_solver
+from ._system import AbstractFlow, AbstractMap, scalar_parameters
+
+
+def _first_bad_step(diverged_step, step, x):
+    """`step` if x is the first non-finite state seen, else the step already recorded (or -1)."""
+    return jnp.where((diverged_step < 0) & ~jnp.all(jnp.isfinite(x)), step, diverged_step)
+
+
+class SimState(eqx.Module):
+    """Everything needed to continue a run: steps taken, state, solver state, noise key, and the
+    first step at which the state stopped being finite (-1 while it is finite)."""
+
+    step: jax.Array
+    x: jax.Array
+    solver_state: object
+    key: jax.Array
+    diverged_step: jax.Array
+
+
+class StepBrownianPath(diffrax.AbstractBrownianPath):
+    """Brownian increments over the fixed steps [t0 + n·dt, t0 + (n+1)·dt], drawn from
+    `fold_in(key, n)`: exact for any run length (diffrax's `UnsafeBrownianPath` keys on the
+    float32-rounded time, which repeats noise once t/dt exceeds ~10⁷). Only whole steps can be
+    evaluated."""
+
+    key: jax.Array
+    origin: float
+    dt: float
+    shape: jax.ShapeDtypeStruct = eqx.field(static=True)
+    levy_area: type = eqx.field(static=True, default=diffrax.BrownianIncrement)
+
+    @property
+    def t0(self):
+        return -jnp.inf
+
+    @property
+    def t1(self):
+        return jnp.inf
+
+    def evaluate(self, t0, t1=None, left=True, use_levy=False):
+        step = jnp.round((t0 - self.origin) / self.dt).astype(jnp.int32)
+        key_w, key_h = jax.random.split(jax.random.fold_in(self.key, step))
+        dt = jnp.asarray(self.dt, self.shape.dtype)
+        w = jnp.sqrt(dt) * jax.random.normal(key_w, self.shape.shape, self.shape.dtype)
+        if not use_levy:
+            return w
+        if self.levy_area is diffrax.SpaceTimeLevyArea:
+            h = jnp.sqrt(dt / 12) * jax.random.normal(key_h, self.shape.shape, self.shape.dtype)
+            return diffrax.SpaceTimeLevyArea(dt=dt, W=w, H=h)
+        return diffrax.BrownianIncrement(dt=dt, W=w)
+
+
+def _additive_noise(system):
+    return lambda t, x, args: lineax.DiagonalLinearOperator(jnp.full_like(x, system.noise))
+
+
+class Integrator(eqx.Module):
+    """Advances a system by `steps_per_record` steps of size `dt` per record interval.
+
+    **Arguments:**
+    - `dt`: step size (flows; the initial step when `adaptive`). Maps always take unit steps.
+    - `steps_per_record`: steps between two recorder updates.
+    - `solver`: a diffrax solver name (`_solvers.ODE_SOLVERS` / `SDE_SOLVERS`); ignored for maps.
+    - `adaptive`: adaptive steps (PID controller, `rtol`/`atol`) between record times.
+    - `t0`: time of step 0. `t_end`: the last time an adaptive SDE may reach (Brownian tree span).
+    """
+
+    dt: float = eqx.field(static=True, default=1.0)
+    steps_per_record: int = eqx.field(static=True, default=1)
+    solver: str = eqx.field(static=True, default="tsit5")
+    adaptive: bool = eqx.field(static=True, default=False)
+    rtol: float = eqx.field(static=True, default=1e-6)
+    atol: float = eqx.field(static=True, default=1e-8)
+    t0: float = eqx.field(static=True, default=0.0)
+    t_end: float | None = eqx.field(static=True, default=None)
+    max_steps_per_record: int = eqx.field(static=True, default=100_000)
+
+    def __check_init__(self):
+        check_real("dt", self.dt, positive=True)
+        check_real("steps_per_record", self.steps_per_record, positive=True, integer=True)
+        check_real("rtol", self.rtol, positive=True)
+        check_real("atol", self.atol, positive=True)
+        check_real("t0", self.t0)
+
+    def check_system(self, system):
+        """Raise a `ConfigError` if this integrator cannot advance `system`."""
+        if isinstance(system, AbstractMap):
+            if self.dt != 1.0 or self.adaptive:
+                raise ConfigError("maps take unit steps: use dt = 1 and adaptive = false")
+        elif isinstance(system, AbstractFlow):
+            stochastic = system.noise is not None
+            make_solver(self.solver, stochastic=stochastic, adaptive=self.adaptive)
+            if stochastic and self.adaptive and self.t_end is None:
+                raise ConfigError("an adaptive SDE needs t_end (the span of its Brownian tree)")
+        else:
+            raise ConfigError(f"not a jaxchaos system: {type(system).__name__}")
+
+    def time(self, step):
+        """Time of step number `step`."""
+        return self.t0 + step * self.dt
+
+    def _brownian(self, system, key, x):
+        levy = diffrax.SpaceTimeLevyArea if self.solver in NEEDS_LEVY_AREA else None
+        kwargs = {} if levy is None else {"levy_area": levy}
+        shape = jax.ShapeDtypeStruct(x.shape, x.dtype)
+        if self.adaptive:
+            tol = self.dt / 2**8
+            return diffrax.VirtualBrownianTree(self.t0, self.t_end, tol, shape, key, **kwargs)
+        return StepBrownianPath(key, self.t0, self.dt, shape, **kwargs)
+
+    def _terms(self, system, key, x):
+        drift = diffrax.ODETerm(system.vector_field)
+        if system.noise is None:
+            return drift
+        diffusion = diffrax.ControlTerm(_additive_noise(system), self._brownian(system, key, x))
+        return diffrax.MultiTerm(drift, diffusion)
+
+    def init(self, system, x0, key=None) -> SimState:
+        """The state at step 0. `key` drives the noise (required when the system is noisy)."""
+        if system.noise is not None and key is None:
+            raise ConfigError("a noisy system needs a key for its noise")
+        key = jax.random.key(0) if key is None else key
+        solver_state = None
+        if isinstance(system, AbstractFlow) and not self.adaptive:
+            solver = make_solver(self.solver, stochastic=system.noise is not None, adaptive=False)
+            terms = self._terms(system, key, x0)
+            solver_state = solver.init(terms, self.t0, self.t0 + self.dt, x0, None)
+        zero = jnp.zeros((), jnp.int32)
+        return SimState(zero, x0, solver_state, key, zero - 1)
+
+    def advance(self, system, state: SimState) -> SimState:
+        """Advance by one record interval."""
+        if isinstance(system, AbstractMap):
+            return self._advance_map(system, state)
+        if self.adaptive:
+            return self._advance_adaptive(system, state)
+        return self._advance_fixed(system, state)
+
+
+    def _advance_fixed(self, system, state):
+        solver = make_solver(self.solver, stochastic=system.noise is not None, adaptive=False)
+        terms = self._terms(system, state.key, state.x)
+
+        def one_step(carry, _):
+            step, x, solver_state, diverged = carry
+            t = self.time(step)
+            x, _, _, solver_state, _ = solver.step(
+                terms, t, self.time(step + 1), x, None, solver_state, made_jump=False
+            )
+            diverged = _first_bad_step(diverged, step + 1, x)
+            return (step + 1, x, solver_state, diverged), None
+
+        carry = (state.step, state.x, state.solver_state, state.diverged_step)
+        carry, _ = jax.lax.scan(one_step, carry, None, length=self.steps_per_record)
+        return SimState(carry[0], carry[1], carry[2], state.key, carry[3])
+
+    def _advance_adaptive(self, system, state):
+        solver = make_solver(self.solver, stochastic=system.noise is not None, adaptive=True)
+        end = state.step + self.steps_per_record
+        solution = diffrax.diffeqsolve(
+            self._terms(system, state.key, state.x),
+            solver,
+            self.time(state.step),
+            self.time(end),
+            self.dt,
+            state.x,
+            saveat=diffrax.SaveAt(t1=True),
+            stepsize_controller=diffrax.PIDController(rtol=self.rtol, atol=self.atol),
+            max_steps=self.max_steps_per_record,
+            throw=False,
+        )
+        x = solution.ys[-1]
+        failed = solution.result != diffrax.RESULTS.successful
+        x = jnp.where(failed, jnp.nan, x)
+        return SimState(end, x, None, state.key, _first_bad_step(state.diverged_step, end, x))
+
+    def _advance_map(self, system, state):
+        def one_step(carry, _):
+            step, x, diverged = carry
+            t = self.time(step)
+            x = system.map(t, x, None)
+            if system.noise is not None:
+                kick = jax.random.normal(jax.random.fold_in(state.key, step), x.shape, x.dtype)
+                x = x + system.noise * kick
+            diverged = _first_bad_step(diverged, step + 1, x)
+            return (step + 1, x, diverged), None
+
+        carry = (state.step, state.x, state.diverged_step)
+        (step, x, diverged), _ = jax.lax.scan(one_step, carry, None, length=self.steps_per_record)
+        return SimState(step, x, None, state.key, diverged)
+
+    def run(self, system, state: SimState, recorders: dict, carries: dict, n_records: int):
+        """Advance `n_records` record intervals, updating every recorder after each.
+
+        Returns `(state, carries, outputs)`; `outputs[name]` stacks that recorder's per-record
+        outputs along a leading axis of length `n_records`.
+        """
+
+        def one_record(carry, _):
+            state, carries = carry
+            state = self.advance(system, state)
+            t = self.time(state.step)
+            new_carries, outputs = {}, {}
+            for name, recorder in recorders.items():
+                new_carries[name], outputs[name] = recorder.update(carries[name], t, state.x)
+            return (state, new_carries), outputs
+
+        (state, carries), outputs = jax.lax.scan(
+            one_record, (state, carries), None, length=n_records
+        )
+        return state, carries, outputs
+
+
+def init_recorders(recorders: dict, x0) -> dict:
+    """Initial carries of a dict of recorders."""
+    for name, recorder in recorders.items():
+        if not isinstance(recorder, AbstractRecorder):
+            raise ConfigError(f"recorder {name!r} is not an AbstractRecorder")
+    return {name: recorder.init(x0) for name, recorder in recorders.items()}
+
+
+def finalize_recorders(recorders: dict, carries: dict, outputs: dict) -> dict:
+    """`{name: recorder.finalize(...)}` for a dict of recorders."""
+    return {name: r.finalize(carries[name], outputs[name]) for name, r in recorders.items()}
+
+
+def raise_if_diverged(state: SimState, integrator: Integrator, describe: str):
+    """Raise `DivergenceError` naming the first non-finite step and time, and `describe`."""
+    step = int(state.diverged_step)
+    if step >= 0:
+        t = integrator.time(step)
+        raise DivergenceError(
+            f"simulation diverged (NaN/inf in the state) at step {step}, t = {t:.6g}, "
+            f"for {describe}. Lower the gain or the step size, or use a bounded nonlinearity."
+        )
+
+
+class Simulation(eqx.Module):
+    """Result of `simulate`: the final `state` (to continue from) and the recorded arrays."""
+
+    state: SimState
+    records: dict
+
+
+@eqx.filter_jit
+def _run_compiled(integrator, system, state, recorders, carries, n_records):
+    return integrator.run(system, state, recorders, carries, n_records)
+
+
+def simulate(system, x0=None, *, t1, dt=None, record_every=None, recorders=None, key=None,
+             solver="tsit5", adaptive=False, rtol=1e-6, atol=1e-8, t0=0.0) -> Simulation:
+    """Simulate `system` from `x0` (random from `key` if None) over `[t0, t1]`.
+
+    **Arguments:**
+    - `system`: an `AbstractFlow` or `AbstractMap` (maps: `dt` is 1 and times are step indices).
+    - `dt`: step size of a flow (required for flows; the first step when `adaptive`).
+    - `record_every`: time between recorder updates (a whole multiple of dt; default dt).
+    - `recorders`: dict name → `AbstractRecorder`; default `{"trajectory": Trajectory()}`.
+    - `key`: PRNG key for the initial state (if `x0` is None) and the noise.
+    - `solver`, `adaptive`, `rtol`, `atol`: see `Integrator`.
+
+    Raises `ConfigError` for bad arguments (before compiling) and `DivergenceError` if the state
+    becomes NaN/inf. Records are taken at `t0 + record_every, t0 + 2·record_every, ..., t1`.
+    """
+    is_map = isinstance(system, AbstractMap)
+    dt = 1.0 if (is_map and dt is None) else dt
+    if dt is None:
+        raise ConfigError("dt is required to simulate a flow")
+    check_real("dt", dt, positive=True)
+    check_real("t1", t1)
+    record_every = dt if record_every is None else record_every
+    check_real("record_every", record_every, positive=True)
+    steps_per_record = check_steps("record_every", record_every, dt)
+    n_records = check_steps("t1 - t0", t1 - t0, record_every)
+    if n_records < 1:
+        raise ConfigError(f"t1 = {t1} must lie at least one record interval after t0 = {t0}")
+    key_x0, key_noise = jax.random.split(jax.random.key(0) if key is None else key)
+    if x0 is None:
+        if key is None:
+            raise ConfigError("give x0 or a key to draw it from")
+        x0 = system.initial_state(key_x0)
+    if jnp.shape(x0) != (system.n,):
+        raise ConfigError(f"x0 must have shape ({system.n},), got {jnp.shape(x0)}")
+    integrator = Integrator(dt=float(dt), steps_per_record=steps_per_record, solver=solver,
+                            adaptive=adaptive, rtol=rtol, atol=atol, t0=float(t0),
+                            t_end=float(t1))
+    integrator.check_system(system)
+    recorders = {"trajectory": Trajectory()} if recorders is None else dict(recorders)
+    x0 = jnp.asarray(x0)
+    carries = init_recorders(recorders, x0)
+    state = integrator.init(system, x0, key_noise if system.noise is not None else None)
+    state, carries, outputs = _run_compiled(integrator, system, state, recorders, carries,
+                                            n_records)
+    params = {k: float(v) for k, v in scalar_parameters(system).items()}
+    raise_if_diverged(state, integrator, ", ".join(f"{k} = {v:.6g}" for k, v in params.items()))
+    return Simulation(state, finalize_recorders(recorders, carries, outputs))
+
+
+def record_times(t0: float, record_every: float, n_records: int):
+    """The times at which `simulate` records: t0 + record_every · (1..n_records)."""
+    return t0 + record_every * (1 + jnp.arange(n_records))
+
