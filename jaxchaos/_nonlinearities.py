@@ -16,7 +16,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jax.scipy.special import erf
 
-from ._errors import check_choice, check_real
+from ._errors import ConfigError, check_choice, check_real
 
 NONLINEARITIES = ("tanh", "erf", "rectified_tanh", "shifted_tanh", "relu")
 
@@ -31,7 +31,7 @@ class Nonlinearity(eqx.Module):
         self.name = check_choice("nonlinearity", name, NONLINEARITIES)
         self.shift = check_real("nonlinearity shift", shift)
         if name != "shifted_tanh" and isinstance(shift, (int, float)) and shift != 0.0:
-            raise ValueError(f"nonlinearity shift is only used by 'shifted_tanh', not {name!r}")
+            raise ConfigError(f"nonlinearity shift is only used by 'shifted_tanh', not {name!r}")
 
     def __call__(self, x):
         if self.name == "tanh":

@@ -1,0 +1,305 @@
+"""Run configurations: TOML files with four tables, checked against a schema before anything runs.
+
+```toml
+name = "scs_gain_sweep"            # prefix of the run folder
+
+[model]                            # the system; every numeric key may be swept instead
+kind = "scs"                       # "scs" (flow) | "scs_euler_map" | "cessac" (maps)
+n = 400
+gain = 1.5
+...
+
+[sweep]                            # grid axes: a list, or {start, stop, num} (inclusive linspace)
+seed = [0, 1, 2, 3]
+gain = {start = 0.5, stop = 2.0, num = 8}
+
+[simulation]                       # times in model time units (maps: steps)
+t_end = 300.0
+...
+
+[output]
+root = "runs"
+precision = "float64"
+```
+
+Every key, its default and its meaning is in `SCHEMA` below; `jaxchaos show-config` prints the
+embedded default. Unknown keys, wrong types and out-of-range values raise `ConfigError` naming
+the key.
+"""
+
+import copy
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from ._connectivity import CONNECTIVITY_KINDS, Connectivity
+from ._errors import ConfigError, check_choice, check_real, check_steps
+from ._inputs import ConstantInput, SinusoidalInput
+from ._models import CessacNetwork, EulerMap, SCSNetwork
+from ._nonlinearities import NONLINEARITIES, Nonlinearity
+from ._solvers import ODE_SOLVERS, SDE_SOLVERS
+
+MODEL_KINDS = ("scs", "scs_euler_map", "cessac")
+INPUT_KINDS = ("none", "constant", "sinusoid")
+PRECISIONS = ("float64", "float32")
+
+_NUMBER = (int, float)
+# key: (default, allowed type(s), models that use it (None: all))
+_MODEL = {
+    "kind": ("scs", str, None),
+    "n": (400, int, None),
+    "noise": (0.0, _NUMBER, None),
+    "connectivity": ("dense", str, None),
+    "k": (None, int, None),
+    "zero_diagonal": (True, bool, None),
+    "excitatory_fraction": (None, _NUMBER, None),
+    "block_std": ([[1.0, 1.0], [1.0, 1.0]], list, None),
+    "block_mean": ([[0.0, 0.0], [0.0, 0.0]], list, None),
+    # SCS flow and its Euler map
+    "gain": (1.5, _NUMBER, ("scs", "scs_euler_map")),
+    "nonlinearity": ("tanh", str, ("scs", "scs_euler_map")),
+    "shift": (0.0, _NUMBER, ("scs", "scs_euler_map")),
+    "input": ("none", str, ("scs", "scs_euler_map")),
+    "input_value": (0.0, _NUMBER, ("scs", "scs_euler_map")),
+    "input_amplitude": (0.0, _NUMBER, ("scs", "scs_euler_map")),
+    "input_frequency": (0.0, _NUMBER, ("scs", "scs_euler_map")),
+    "input_correlation": ("common", str, ("scs", "scs_euler_map")),
+    "delta": (0.1, _NUMBER, ("scs_euler_map",)),
+    # Cessac map
+    "slope": (3.0, _NUMBER, ("cessac",)),
+    "coupling_std": (1.0, _NUMBER, ("cessac",)),
+    "coupling_mean": (0.0, _NUMBER, ("cessac",)),
+    "leak": (0.0, _NUMBER, ("cessac",)),
+    "threshold_mean": (0.0, _NUMBER, ("cessac",)),
+    "threshold_std": (0.0, _NUMBER, ("cessac",)),
+}
+_SIMULATION = {
+    "t_end": (300.0, _NUMBER),
+    "dt": (0.1, _NUMBER),
+    "solver": ("tsit5", str),
+    "adaptive": (False, bool),
+    "rtol": (1e-6, _NUMBER),
+    "atol": (1e-8, _NUMBER),
+    "record_every": (0.5, _NUMBER),
+    "t_warmup": (100.0, _NUMBER),
+    "trace_neurons": (8, int),
+    "autocorrelation_window": (20.0, _NUMBER),
+    "chunks": (10, int),
+}
+_OUTPUT = {
+    "root": ("runs", str),
+    "precision": ("float64", str),
+    "figures": (True, bool),
+}
+# Model keys that may be swept (numeric, no effect on array shapes).
+SWEEPABLE = tuple(
+    key for key, (default, kind, _) in _MODEL.items() if kind is _NUMBER
+) + ("seed",)
+
+
+def default_config() -> dict:
+    """The embedded default run: a gain sweep of the SCS network (`jaxchaos/default.toml`)."""
+    text = resources.files("jaxchaos").joinpath("default.toml").read_text()
+    return resolve_config(tomllib.loads(text))
+
+
+def load_config(path) -> dict:
+    """Read and resolve a TOML config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path} is not valid TOML: {err}") from None
+    return resolve_config(raw)
+
+
+def _check_type(where: str, value, kind):
+    # bool is an int in Python: keep true/false out of numeric fields and vice versa.
+    if kind is bool and not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
+    if kind is not bool and isinstance(value, bool):
+        raise ConfigError(f"{where} must not be a boolean, got {value!r}")
+    if not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise ConfigError(f"{where} must be of type {names}, got {value!r}")
+
+
+def _fill(section: str, raw: dict, schema: dict) -> dict:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{section}] must be a table")
+    unknown = sorted(set(raw) - set(schema))
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [{section}]: {unknown}; allowed: {sorted(schema)}")
+    out = {}
+    for key, spec in schema.items():
+        default, kind = spec[0], spec[1]
+        value = raw.get(key, copy.deepcopy(default))
+        if value is not None:
+            _check_type(f"{section}.{key}", value, kind)
+        out[key] = value
+    return out
+
+
+def _axis_values(name: str, spec) -> list:
+    if isinstance(spec, dict):
+        unknown = set(spec) - {"start", "stop", "num"}
+        if unknown or len(spec) != 3:
+            raise ConfigError(f"sweep.{name} as a table needs exactly start, stop, num")
+        for key in ("start", "stop"):
+            _check_type(f"sweep.{name}.{key}", spec[key], _NUMBER)
+        _check_type(f"sweep.{name}.num", spec["num"], int)
+        check_real(f"sweep.{name}.num", spec["num"], positive=True)
+        return [float(v) for v in np.linspace(spec["start"], spec["stop"], spec["num"])]
+    if not isinstance(spec, list) or not spec:
+        raise ConfigError(f"sweep.{name} must be a non-empty list or a {{start, stop, num}} table")
+    for value in spec:
+        _check_type(f"sweep.{name} entries", value, _NUMBER)
+    return list(spec)
+
+
+def resolve_config(raw: dict) -> dict:
+    """Fill defaults and check every key; the result is what a run records and uses."""
+    allowed = {"name", "model", "sweep", "simulation", "output"}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown top-level key(s) {unknown}; allowed: {sorted(allowed)}")
+    name = raw.get("name", "run")
+    _check_type("name", name, str)
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ConfigError(f"name must be a plain folder-name prefix, got {name!r}")
+    model = _fill("model", raw.get("model", {}), _MODEL)
+    simulation = _fill("simulation", raw.get("simulation", {}), _SIMULATION)
+    if model["kind"] != "scs" and "dt" not in raw.get("simulation", {}):
+        simulation["dt"] = 1.0  # maps count steps
+    output = _fill("output", raw.get("output", {}), _OUTPUT)
+    sweep_raw = raw.get("sweep", {"seed": [0]})
+    if not isinstance(sweep_raw, dict):
+        raise ConfigError("[sweep] must be a table")
+    sweep = {}
+    for axis, spec in sweep_raw.items():
+        if axis not in SWEEPABLE:
+            raise ConfigError(f"sweep.{axis} cannot be swept; sweepable keys: {sorted(SWEEPABLE)}")
+        sweep[axis] = _axis_values(axis, spec)
+    sweep.setdefault("seed", [0])
+    config = {"name": name, "model": model, "sweep": sweep, "simulation": simulation,
+              "output": output}
+    _check_values(config)
+    return config
+
+
+def _check_values(config: dict):
+    model, sim, out, sweep = (config[k] for k in ("model", "simulation", "output", "sweep"))
+    kind = check_choice("model.kind", model["kind"], MODEL_KINDS)
+    for key, (default, _, used_by) in _MODEL.items():
+        if used_by is not None and kind not in used_by and model[key] != default:
+            raise ConfigError(f"model.{key} does not apply to model.kind = {kind!r}")
+        if used_by is not None and kind not in used_by and key in sweep:
+            raise ConfigError(f"sweep.{key} does not apply to model.kind = {kind!r}")
+    check_real("model.n", model["n"], positive=True)
+    check_choice("model.nonlinearity", model["nonlinearity"], NONLINEARITIES)
+    check_choice("model.connectivity", model["connectivity"], CONNECTIVITY_KINDS)
+    check_choice("model.input", model["input"], INPUT_KINDS)
+    check_choice("model.input_correlation", model["input_correlation"], ("common", "independent"))
+    nonnegative = ("gain", "noise", "slope", "coupling_std", "threshold_std", "input_amplitude",
+                   "input_frequency")
+    for key in nonnegative:
+        for value in sweep.get(key, [model[key]]):
+            check_real(f"sweep.{key}" if key in sweep else f"model.{key}", value, nonnegative=True)
+    for value in sweep.get("leak", [model["leak"]]):
+        check_real("model.leak", value, nonnegative=True, below=1.0)
+    for value in sweep.get("delta", [model["delta"]]):
+        check_real("model.delta", value, positive=True)
+    for value in sweep["seed"]:
+        check_real("sweep.seed", value, nonnegative=True, integer=True)
+    try:
+        connectivity_from(model).check_size(model["n"])
+    except ConfigError as err:
+        raise ConfigError(f"model: {err}") from None
+
+    is_map = kind != "scs"
+    if is_map and sim["dt"] != 1:
+        raise ConfigError("simulation.dt must be 1 for a map (time counts steps)")
+    for key in ("t_end", "record_every", "autocorrelation_window", "rtol", "atol"):
+        check_real(f"simulation.{key}", sim[key], positive=True)
+    check_real("simulation.dt", sim["dt"], positive=True)
+    check_real("simulation.t_warmup", sim["t_warmup"], nonnegative=True)
+    check_real("simulation.chunks", sim["chunks"], positive=True)
+    check_real("simulation.trace_neurons", sim["trace_neurons"], nonnegative=True)
+    if sim["trace_neurons"] > model["n"]:
+        raise ConfigError("simulation.trace_neurons exceeds model.n")
+    check_steps("simulation.record_every", sim["record_every"], sim["dt"])
+    records = check_steps("simulation.t_end", sim["t_end"], sim["record_every"])
+    if records % sim["chunks"]:
+        raise ConfigError(
+            f"simulation.chunks = {sim['chunks']} must divide the {records} records "
+            "(t_end / record_every)"
+        )
+    if sim["t_warmup"] >= sim["t_end"]:
+        raise ConfigError("simulation.t_warmup must be shorter than simulation.t_end")
+    check_steps("simulation.autocorrelation_window", sim["autocorrelation_window"],
+                sim["record_every"])
+    stochastic = model["noise"] != 0 or "noise" in sweep
+    if not is_map:
+        table = SDE_SOLVERS if stochastic else ODE_SOLVERS
+        check_choice("simulation.solver (SDE)" if stochastic else "simulation.solver",
+                     sim["solver"], table)
+    check_choice("output.precision", out["precision"], PRECISIONS)
+
+
+def connectivity_from(model: dict) -> Connectivity:
+    """The `Connectivity` a model table describes."""
+    return Connectivity(
+        kind=model["connectivity"],
+        k=model["k"],
+        zero_diagonal=model["zero_diagonal"],
+        excitatory_fraction=model["excitatory_fraction"],
+        block_std=tuple(map(tuple, model["block_std"])),
+        block_mean=tuple(map(tuple, model["block_mean"])),
+    )
+
+
+def build_system(model: dict, point: dict):
+    """The system of `model` at a sweep point (`point` overrides model keys; its `seed` draws the
+    connectivity, thresholds and input phases). Traceable in the swept values."""
+    params = {**model, **{k: v for k, v in point.items() if k != "seed"}}
+    key = jax.random.key(point["seed"])
+    key_w, key_input = jax.random.split(jax.random.fold_in(key, 0))
+    n = model["n"]
+    connectivity = connectivity_from(model)
+    if model["kind"] == "cessac":
+        return CessacNetwork.random(
+            key_w, n, params["slope"], threshold_mean=params["threshold_mean"],
+            threshold_std=params["threshold_std"], connectivity=connectivity,
+            coupling_std=params["coupling_std"], coupling_mean=params["coupling_mean"],
+            leak=params["leak"], noise=params["noise"],
+        )
+    if model["input"] == "constant":
+        drive = ConstantInput(params["input_value"])
+    elif model["input"] == "sinusoid" and model["input_correlation"] == "independent":
+        drive = SinusoidalInput.independent(key_input, n, params["input_amplitude"],
+                                            params["input_frequency"])
+    elif model["input"] == "sinusoid":
+        drive = SinusoidalInput(params["input_amplitude"], params["input_frequency"])
+    else:
+        drive = None
+    flow = SCSNetwork.random(
+        key_w, n, params["gain"], connectivity=connectivity,
+        nonlinearity=Nonlinearity(model["nonlinearity"], params["shift"]),
+        input=drive, noise=params["noise"],
+    )
+    return flow if model["kind"] == "scs" else EulerMap(flow, params["delta"])
+
+
+def initial_state(system, point: dict):
+    """x0 ~ N(0, 1) from the point's seed (independent of the connectivity's key)."""
+    return system.initial_state(jax.random.fold_in(jax.random.key(point["seed"]), 1))
+
+
+def noise_key(point: dict):
+    """The key of a run's noise, from its seed."""
+    return jax.random.fold_in(jax.random.key(point["seed"]), 2)

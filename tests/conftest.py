@@ -1,0 +1,25 @@
+"""Test configuration: two fake CPU devices (so sharded sweeps are tested on CPU), float64, and a
+`getkey` fixture that hands out fresh PRNG keys."""
+
+import os
+
+# Must happen before jax is imported anywhere: XLA reads the flag when the backend starts.
+_FLAG = "--xla_force_host_platform_device_count=2"
+if _FLAG not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _FLAG).strip()
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture
+def getkey():
+    """`getkey()` returns a new, distinct key each call (deterministic within a test)."""
+    counter = iter(range(1 << 30))
+
+    def _getkey():
+        return jax.random.key(next(counter))
+
+    return _getkey
