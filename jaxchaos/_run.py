@@ -92,6 +92,7 @@ class Experiment:
         self.integrator.check_system(build_system(model, first))
         self._init = Sweep(self._init_point, self.axes)
         self._advance = Sweep(self._advance_point, self.axes)
+        self.grid_shape = self._init.grid_shape
 
     def _init_point(self, point):
         system = build_system(self.config["model"], point)
@@ -200,7 +201,7 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
     set_precision(config["output"]["precision"])
     experiment = Experiment(config)
     record.update(_environment(config))
-    record["grid"] = {"axes": list(experiment.axes), "shape": list(experiment._init.grid_shape)}
+    record["grid"] = {"axes": list(experiment.axes), "shape": list(experiment.grid_shape)}
 
     state, carries = experiment.init()
     done = record["chunks_done"]
@@ -216,7 +217,12 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
         if stop_after is not None and chunk - done >= stop_after:
             break
         state, carries, outputs = experiment.advance(state, carries)
-        experiment.check_finite(state)
+        try:
+            experiment.check_finite(state)
+        except DivergenceError as err:
+            record.update(status="diverged", error=str(err))
+            _write_record(folder, record)
+            raise
         np.save(folder / "chunks" / f"traces_{chunk:04d}.npy", np.asarray(outputs["traces"]))
         _save_tree(folder / CHECKPOINT, (state, carries))
         record["chunks_done"] = chunk + 1
@@ -239,7 +245,7 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
 
 def _finalize_grid(experiment: Experiment, carries) -> dict:
     """`finalize` of every recorder at every grid point (flattened, vmapped, reshaped)."""
-    shape = experiment._init.grid_shape
+    shape = experiment.grid_shape
     flat = jax.tree_util.tree_map(lambda a: a.reshape((-1, *a.shape[len(shape):])), carries)
     accumulators = {k: r for k, r in experiment.recorders.items() if k != "traces"}
     none_outputs = {k: None for k in accumulators}
@@ -283,7 +289,7 @@ def _write_results(folder: Path, experiment: Experiment, carries):
     finals = _finalize_grid(experiment, carries)
     traces = np.concatenate(
         [np.load(path) for path in sorted((folder / "chunks").glob("traces_*.npy"))],
-        axis=len(experiment._init.grid_shape),
+        axis=len(experiment.grid_shape),
     )
     summary = summarize(finals["moments"], finals["autocorrelation"], sim["record_every"])
     times = sim["record_every"] * (1 + np.arange(experiment.n_records))

@@ -1,0 +1,129 @@
+"""Runs end to end: run folder contents, resume == uninterrupted, divergence reports, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+import jaxchaos
+from jaxchaos._cli import main
+from jaxchaos._config import resolve_config
+from jaxchaos._run import execute, new_run_folder, read_record, summarize
+
+
+def _tiny(**simulation):
+    sim = {"t_end": 20.0, "dt": 0.1, "record_every": 0.5, "t_warmup": 5.0,
+           "autocorrelation_window": 5.0, "chunks": 4, "trace_neurons": 3, **simulation}
+    return resolve_config({
+        "name": "tiny",
+        "model": {"kind": "scs", "n": 60},
+        "sweep": {"seed": [0, 1], "gain": [0.5, 2.0]},
+        "simulation": sim,
+        "output": {"figures": False},
+    })
+
+
+def test_run_folder_holds_results_and_record(tmp_path):
+    folder = execute(new_run_folder(_tiny(), tmp_path / "run"), progress=False)
+    record = read_record(folder)
+    assert record["status"] == "finished" and record["chunks_done"] == 4
+    assert record["config"] == _tiny()
+    for key in ("jax", "jaxlib", "jaxchaos"):
+        assert record["versions"][key]
+    assert record["devices"] and record["precision"]["dtype"] == "float64"
+    with np.load(folder / "results.npz") as data:
+        assert data["traces"].shape == (2, 2, 40, 3)
+        assert data["variance"].shape == (2, 2)
+        np.testing.assert_allclose(data["times"][[0, -1]], [0.5, 20.0])
+        # g = 0.5: every mode decays at rate >= 1 - 0.5·(spectral radius ≈ 1), so after the
+        # warm-up of 5 x² is below e^{-5} ≈ 7e-3 of its initial O(1) value. g = 2 fluctuates.
+        assert np.all(data["variance"][:, 0] < 7e-3)
+        assert np.all(data["variance"][:, 1] > 0.1)
+        assert np.all(np.isfinite(data["decay_time"][:, 1]))
+
+
+def test_summarize_decay_time_and_quiet_runs():
+    tau, dt = 3.0, 0.5
+    lags = np.arange(41) * dt
+    variance = np.array([2.0, 1e-10])
+    moments = {"mean": np.zeros((2, 5)), "var": variance[:, None] * np.ones((2, 5))}
+    autocorrelation = {"corr": variance[:, None] * np.exp(-lags / tau)}
+    summary = summarize(moments, autocorrelation, dt)
+    np.testing.assert_allclose(summary["variance"], variance)
+    # Linear interpolation of e^{-l/τ} between samples dt apart: error below dt²/(8τ) ≈ 0.01.
+    assert abs(summary["decay_time"][0] - tau) < 0.011
+    assert np.isnan(summary["decay_time"][1])  # temporal variance below QUIET: no decay time
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    whole = execute(new_run_folder(_tiny(), tmp_path / "whole"), progress=False)
+    parts = new_run_folder(_tiny(), tmp_path / "parts")
+    execute(parts, progress=False, stop_after=1)
+    assert read_record(parts)["status"] == "interrupted"
+    assert read_record(parts)["chunks_done"] == 1
+    execute(parts, progress=False, stop_after=2)
+    assert read_record(parts)["chunks_done"] == 3
+    execute(parts, progress=False)
+    with np.load(whole / "results.npz") as a, np.load(parts / "results.npz") as b:
+        assert set(a) == set(b)
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def test_resume_of_noisy_run_equals_uninterrupted(tmp_path):
+    config = _tiny()
+    config["model"]["noise"] = 0.3
+    config["simulation"]["solver"] = "euler"
+    config = resolve_config(config)
+    whole = execute(new_run_folder(config, tmp_path / "whole"), progress=False)
+    parts = new_run_folder(config, tmp_path / "parts")
+    execute(parts, progress=False, stop_after=2)
+    execute(parts, progress=False)
+    with np.load(whole / "results.npz") as a, np.load(parts / "results.npz") as b:
+        np.testing.assert_array_equal(a["traces"], b["traces"])
+        np.testing.assert_array_equal(a["variance"], b["variance"])
+
+
+def test_divergence_names_grid_point_and_time(tmp_path):
+    config = _tiny()
+    config["model"]["nonlinearity"] = "relu"
+    config["sweep"]["gain"] = [0.5, 200.0]
+    folder = new_run_folder(resolve_config(config), tmp_path / "run")
+    with pytest.raises(jaxchaos.DivergenceError, match=r"'gain': 200\.0.*at step \d+ \(t = "):
+        execute(folder, progress=False)
+
+
+def test_existing_run_folder_is_not_overwritten(tmp_path):
+    new_run_folder(_tiny(), tmp_path / "run")
+    with pytest.raises(jaxchaos.ConfigError, match="resume"):
+        new_run_folder(_tiny(), tmp_path / "run")
+
+
+def test_cli_reports_config_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[model]\nnonlinearity = "sigmoid"\n')
+    assert main(["run", str(bad), "--out", str(tmp_path / "r")]) == 2
+    assert "model.nonlinearity" in capsys.readouterr().err
+    assert main(["resume", str(tmp_path / "nowhere")]) == 2
+
+
+def test_cli_runs_a_config_with_figures(tmp_path):
+    config = _tiny()
+    config["output"]["figures"] = True
+    path = tmp_path / "c.toml"
+    path.write_text(_to_toml(config))
+    assert main(["run", str(path), "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    figures = sorted(p.name for p in (tmp_path / "r" / "figures").glob("*.png"))
+    assert figures == ["autocorrelation.png", "summary.png", "traces.png"]
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "finished"
+
+
+def _to_toml(config: dict) -> str:
+    """A minimal TOML writer for resolved configs (tables of scalars and lists)."""
+    lines = [f'name = "{config["name"]}"']
+    for table in ("model", "sweep", "simulation", "output"):
+        lines.append(f"[{table}]")
+        for key, value in config[table].items():
+            if value is not None:
+                lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n"
