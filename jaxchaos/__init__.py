@@ -18,14 +18,14 @@ from ._recorders import Autocorrelation as Autocorrelation
 from ._recorders import Moments as Moments
 from ._recorders import Trajectory as Trajectory
 from ._simulate import Integrator as Integrator
-from ._simulate import Simulation as Simulation
 from ._simulate import SimState as SimState
+from ._simulate import Simulation as Simulation
 from ._simulate import simulate as simulate
 from ._solvers import RK4 as RK4
-from ._system import AbstractFlow as AbstractFlow
-from ._system import AbstractMap as AbstractMap
 from ._sweep import Sweep as Sweep
 from ._sweep import sweep as sweep
+from ._system import AbstractFlow as AbstractFlow
+from ._system import AbstractMap as AbstractMap
 
 try:
     __version__ = version("jaxchaos")

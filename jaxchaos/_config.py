@@ -233,7 +233,8 @@ def _check_values(config: dict):
     if sim["trace_neurons"] > model["n"]:
         raise ConfigError("simulation.trace_neurons exceeds model.n")
     check_steps("simulation.record_every", sim["record_every"], sim["dt"])
-    records = check_steps("simulation.t_end", sim["t_end"], sim["record_every"])
+    records = check_steps("simulation.t_end", sim["t_end"], sim["record_every"],
+                          "simulation.record_every")
     if records % sim["chunks"]:
         raise ConfigError(
             f"simulation.chunks = {sim['chunks']} must divide the {records} records "
@@ -242,7 +243,7 @@ def _check_values(config: dict):
     if sim["t_warmup"] >= sim["t_end"]:
         raise ConfigError("simulation.t_warmup must be shorter than simulation.t_end")
     check_steps("simulation.autocorrelation_window", sim["autocorrelation_window"],
-                sim["record_every"])
+                sim["record_every"], "simulation.record_every")
     stochastic = model["noise"] != 0 or "noise" in sweep
     if not is_map:
         table = SDE_SOLVERS if stochastic else ODE_SOLVERS

@@ -11,12 +11,8 @@ class ConfigError(ValueError):
 
 
 class DivergenceError(FloatingPointError):
-    """A simulation produced NaN or inf. The message says when (time step) and for which parameters."""
-
-
-def _is_concrete(value) -> bool:
-    """True unless `value` is (or contains) a JAX tracer: traced values are checked by the caller."""
-    return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(value))
+    """A simulation produced NaN or inf; the message says when (step, time) and for which
+    parameters."""
 
 
 def check_real(name: str, value, *, positive=False, nonnegative=False, integer=False, below=None):
@@ -25,10 +21,12 @@ def check_real(name: str, value, *, positive=False, nonnegative=False, integer=F
     Traced values (inside `jit`/`vmap`) are not checked; every public entry point checks its
     arguments eagerly before tracing.
     """
-    if value is None or not _is_concrete(value):
+    if value is None:
         return value
     try:
         arr = np.asarray(value, dtype=float)
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        return value  # traced: checked eagerly by the public entry point
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
     if not np.all(np.isfinite(arr)):
@@ -58,9 +56,9 @@ def check_shape(name: str, array, shape: tuple[int, ...]):
     return array
 
 
-def check_steps(name: str, span: float, dt: float) -> int:
-    """Number of steps of size `dt` in `span`; raise unless `span` is a whole multiple of `dt`."""
-    n = span / dt
+def check_steps(name: str, span: float, step: float, step_name: str = "dt") -> int:
+    """Number of `step`s in `span`; raise unless `span` is a whole multiple of `step`."""
+    n = span / step
     if not math.isclose(n, round(n), rel_tol=0, abs_tol=1e-9 * max(1.0, n)):
-        raise ConfigError(f"{name} = {span} must be a whole multiple of dt = {dt}")
+        raise ConfigError(f"{name} = {span} must be a whole multiple of {step_name} = {step}")
     return int(round(n))

@@ -6,7 +6,6 @@ TF32 (which would bias Lyapunov exponents and mean-field comparisons).
 
 import math
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -171,5 +170,5 @@ class CessacNetwork(AbstractMap):
     def jvp(self, t, u, v, args):
         slopes = self.slope * (1.0 - jnp.tanh(self.slope * u) ** 2)
         scaled = slopes * v if v.ndim == 1 else slopes[:, None] * v
-        mean_part = self.coupling_mean * jnp.mean(scaled, axis=0)
-        return self.leak * v + self.coupling_std * _local_field(self.weights, slopes, v) + mean_part
+        recurrent = self.coupling_std * jnp.matmul(self.weights, scaled, precision=_HIGHEST)
+        return self.leak * v + recurrent + self.coupling_mean * jnp.mean(scaled, axis=0)

@@ -71,7 +71,8 @@ def plot_run(folder) -> list[Path]:
         panel.set_ylabel(label)
         if param == "gain":
             panel.axvline(1.0, color="gray", ls="--", lw=0.8)
-    fig.suptitle(f"{record['config']['name']}: mean ± s.e.m. over {grid('variance').shape[0]} seeds")
+    n_seeds = grid("variance").shape[0]
+    fig.suptitle(f"{record['config']['name']}: mean ± s.e.m. over {n_seeds} seeds")
     fig.tight_layout()
     fig.savefig(figures / "summary.png", dpi=120)
     plt.close(fig)
@@ -81,7 +82,8 @@ def plot_run(folder) -> list[Path]:
     autocov = grid("autocovariance").mean(axis=0)
     for index, value in enumerate(values):
         if autocov[index, 0] > 1e-12:
-            ax.plot(data["lags"], autocov[index] / autocov[index, 0], label=f"{param} = {value:.3g}")
+            curve = autocov[index] / autocov[index, 0]
+            ax.plot(data["lags"], curve, label=f"{param} = {value:.3g}")
     ax.axhline(np.exp(-1), color="gray", ls=":", lw=0.8)
     ax.set_xlabel("lag τ")
     ax.set_ylabel("C(τ) / C(0)")

@@ -101,7 +101,8 @@ class Autocorrelation(AbstractRecorder):
     def init(self, x0):
         lags = self.max_lag + 1
         buffer = jnp.zeros((lags, x0.shape[0]), x0.dtype)
-        return jnp.zeros((), jnp.int32), buffer, jnp.zeros(lags, x0.dtype), jnp.zeros(lags, x0.dtype)
+        sums = jnp.zeros(lags, x0.dtype)
+        return jnp.zeros((), jnp.int32), buffer, sums, jnp.zeros_like(sums)
 
     def update(self, carry, t, x):
         count, buffer, sums, pairs = carry

@@ -168,7 +168,9 @@ def new_run_folder(config: dict, out: str | os.PathLike | None = None) -> Path:
         out = Path(config["output"]["root"]) / f"{config['name']}-{stamp}"
     folder = Path(out)
     if (folder / RUN_RECORD).exists():
-        raise ConfigError(f"{folder} already holds a run: resume it with `jaxchaos resume {folder}`")
+        raise ConfigError(
+            f"{folder} already holds a run: resume it with `jaxchaos resume {folder}`"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     record = {"config": config, "chunks_done": 0, "status": "created",
               "created": datetime.datetime.now().isoformat(timespec="seconds")}
@@ -211,26 +213,26 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
     (folder / "chunks").mkdir(exist_ok=True)
     record["status"] = "running"
     _write_record(folder, record)
-    bar = tqdm(total=total, initial=done, desc=config["name"], unit="chunk", disable=not progress)
     started = time.perf_counter()
-    for chunk in range(done, total):
-        if stop_after is not None and chunk - done >= stop_after:
-            break
-        state, carries, outputs = experiment.advance(state, carries)
-        try:
-            experiment.check_finite(state)
-        except DivergenceError as err:
-            record.update(status="diverged", error=str(err))
+    with tqdm(total=total, initial=done, desc=config["name"], unit="chunk",
+              disable=not progress) as bar:
+        for chunk in range(done, total):
+            if stop_after is not None and chunk - done >= stop_after:
+                break
+            state, carries, outputs = experiment.advance(state, carries)
+            try:
+                experiment.check_finite(state)
+            except DivergenceError as err:
+                record.update(status="diverged", error=str(err))
+                _write_record(folder, record)
+                raise
+            np.save(folder / "chunks" / f"traces_{chunk:04d}.npy", np.asarray(outputs["traces"]))
+            _save_tree(folder / CHECKPOINT, (state, carries))
+            record["chunks_done"] = chunk + 1
+            record["model_time"] = experiment.time(chunk + 1)
             _write_record(folder, record)
-            raise
-        np.save(folder / "chunks" / f"traces_{chunk:04d}.npy", np.asarray(outputs["traces"]))
-        _save_tree(folder / CHECKPOINT, (state, carries))
-        record["chunks_done"] = chunk + 1
-        record["model_time"] = experiment.time(chunk + 1)
-        _write_record(folder, record)
-        bar.update(1)
-        bar.set_postfix(t=f"{record['model_time']:.6g}")
-    bar.close()
+            bar.update(1)
+            bar.set_postfix(t=f"{record['model_time']:.6g}")
     record["wall_seconds"] = record.get("wall_seconds", 0.0) + time.perf_counter() - started
     if record["chunks_done"] < total:
         record["status"] = "interrupted"

@@ -295,16 +295,17 @@ def simulate(system, x0=None, *, t1, dt=None, record_every=None, recorders=None,
     record_every = dt if record_every is None else record_every
     check_real("record_every", record_every, positive=True)
     steps_per_record = check_steps("record_every", record_every, dt)
-    n_records = check_steps("t1 - t0", t1 - t0, record_every)
+    n_records = check_steps("t1 - t0", t1 - t0, record_every, "record_every")
     if n_records < 1:
         raise ConfigError(f"t1 = {t1} must lie at least one record interval after t0 = {t0}")
-    key_x0, key_noise = jax.random.split(jax.random.key(0) if key is None else key)
+    key_x0, key_noise = (None, None) if key is None else jax.random.split(key)
     if x0 is None:
         if key is None:
             raise ConfigError("give x0 or a key to draw it from")
         x0 = system.initial_state(key_x0)
     if jnp.shape(x0) != (system.n,):
         raise ConfigError(f"x0 must have shape ({system.n},), got {jnp.shape(x0)}")
+    check_real("x0", x0)
     integrator = Integrator(dt=float(dt), steps_per_record=steps_per_record, solver=solver,
                             adaptive=adaptive, rtol=rtol, atol=atol, t0=float(t0),
                             t_end=float(t1))
@@ -312,15 +313,10 @@ def simulate(system, x0=None, *, t1, dt=None, record_every=None, recorders=None,
     recorders = {"trajectory": Trajectory()} if recorders is None else dict(recorders)
     x0 = jnp.asarray(x0)
     carries = init_recorders(recorders, x0)
-    state = integrator.init(system, x0, key_noise if system.noise is not None else None)
+    state = integrator.init(system, x0, key_noise)
     state, carries, outputs = _run_compiled(integrator, system, state, recorders, carries,
                                             n_records)
     params = {k: float(v) for k, v in scalar_parameters(system).items()}
     raise_if_diverged(state, integrator, ", ".join(f"{k} = {v:.6g}" for k, v in params.items()))
     return Simulation(state, finalize_recorders(recorders, carries, outputs))
-
-
-def record_times(t0: float, record_every: float, n_records: int):
-    """The times at which `simulate` records: t0 + record_every · (1..n_records)."""
-    return t0 + record_every * (1 + jnp.arange(n_records))
 

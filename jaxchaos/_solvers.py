@@ -49,5 +49,7 @@ def make_solver(name: str, *, stochastic: bool, adaptive: bool):
     table = SDE_SOLVERS if stochastic else ODE_SOLVERS
     check_choice("SDE solver" if stochastic else "ODE solver", name, table)
     if adaptive and name in WITHOUT_ERROR_ESTIMATE:
-        raise ConfigError(f"solver {name!r} has no error estimate: use fixed steps or another solver")
+        raise ConfigError(
+            f"solver {name!r} has no error estimate: use fixed steps or another solver"
+        )
     return table[name]()
