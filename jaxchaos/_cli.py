@@ -28,6 +28,7 @@ def main(argv=None) -> int:
     from ._config import default_config, load_config
     from ._run import execute, new_run_folder
 
+    folder = None
     try:
         if args.command == "show-config":
             print(json.dumps(default_config(), indent=2))
@@ -43,7 +44,8 @@ def main(argv=None) -> int:
         print(f"jaxchaos: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\njaxchaos: interrupted; continue with `jaxchaos resume {folder}`", file=sys.stderr)
+        hint = f"; continue with `jaxchaos resume {folder}`" if folder else ""
+        print(f"\njaxchaos: interrupted{hint}", file=sys.stderr)
         return 130
     print(f"jaxchaos: results in {folder}")
     return 0

@@ -199,6 +199,8 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
     """
     folder = Path(folder)
     record = read_record(folder)
+    if record["status"] == "finished":
+        return folder
     config = resolve_config(record["config"])
     set_precision(config["output"]["precision"])
     experiment = Experiment(config)
@@ -219,11 +221,15 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
         for chunk in range(done, total):
             if stop_after is not None and chunk - done >= stop_after:
                 break
-            state, carries, outputs = experiment.advance(state, carries)
             try:
+                state, carries, outputs = experiment.advance(state, carries)
                 experiment.check_finite(state)
             except DivergenceError as err:
                 record.update(status="diverged", error=str(err))
+                _write_record(folder, record)
+                raise
+            except KeyboardInterrupt:
+                record["status"] = "interrupted"  # the last checkpoint stays valid
                 _write_record(folder, record)
                 raise
             np.save(folder / "chunks" / f"traces_{chunk:04d}.npy", np.asarray(outputs["traces"]))
