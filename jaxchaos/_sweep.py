@@ -6,8 +6,13 @@ some axes is not batched over the others, so a coupling matrix drawn from the se
 every gain of that seed, and the gain axis turns each matrix-vector product into one
 matrix-matrix product (`W @ Φ`, Φ of shape (N, n_gains)): the fast path of the hardware.
 
-Several hosts: call `jax.distributed.initialize()` on every host first; `jax.devices()` then
-lists the devices of all hosts and the same `Sweep` shards the grid over all of them.
+Several hosts: start the same program on every host and call `jax.distributed.initialize()`
+first (coordinator address, process count and id as arguments, or read from SLURM/Open MPI);
+`jax.devices()` then lists the devices of all hosts and the same `Sweep` shards the grid over
+all of them. Its outputs are then global arrays of which each host holds its own shards;
+`jax.experimental.multihost_utils.process_allgather(out)` gives every host the whole grid.
+(The multi-host path follows JAX's documented multi-controller model; the test suite covers the
+single-host, multi-device case with fake CPU devices.)
 """
 
 from collections.abc import Callable
