@@ -9,6 +9,13 @@ from ._inputs import AbstractInput as AbstractInput
 from ._inputs import ConstantInput as ConstantInput
 from ._inputs import FunctionInput as FunctionInput
 from ._inputs import SinusoidalInput as SinusoidalInput
+from ._lyapunov import LyapunovEngine as LyapunovEngine
+from ._lyapunov import LyapunovSpectrum as LyapunovSpectrum
+from ._lyapunov import kaplan_yorke_dimension as kaplan_yorke_dimension
+from ._lyapunov import ks_entropy as ks_entropy
+from ._lyapunov import largest_exponent_two_trajectories as largest_exponent_two_trajectories
+from ._lyapunov import lyapunov_spectrum as lyapunov_spectrum
+from ._lyapunov import step_with_tangent as step_with_tangent
 from ._models import CessacNetwork as CessacNetwork
 from ._models import EulerMap as EulerMap
 from ._models import SCSNetwork as SCSNetwork

@@ -132,7 +132,8 @@ class Integrator(eqx.Module):
             return diffrax.VirtualBrownianTree(self.t0, self.t_end, tol, shape, key, **kwargs)
         return StepBrownianPath(key, self.t0, self.dt, shape, **kwargs)
 
-    def _terms(self, system, key, x):
+    def terms(self, system, key, x):
+        """The diffrax terms of a flow: drift, plus additive noise driven by `key`."""
         drift = diffrax.ODETerm(system.vector_field)
         if system.noise is None:
             return drift
@@ -147,7 +148,7 @@ class Integrator(eqx.Module):
         solver_state = None
         if isinstance(system, AbstractFlow) and not self.adaptive:
             solver = make_solver(self.solver, stochastic=system.noise is not None, adaptive=False)
-            terms = self._terms(system, key, x0)
+            terms = self.terms(system, key, x0)
             solver_state = solver.init(terms, self.t0, self.t0 + self.dt, x0, None)
         zero = jnp.zeros((), jnp.int32)
         return SimState(zero, x0, solver_state, key, zero - 1)
@@ -163,7 +164,7 @@ class Integrator(eqx.Module):
 
     def _advance_fixed(self, system, state):
         solver = make_solver(self.solver, stochastic=system.noise is not None, adaptive=False)
-        terms = self._terms(system, state.key, state.x)
+        terms = self.terms(system, state.key, state.x)
 
         def one_step(carry, _):
             step, x, solver_state, diverged = carry
@@ -182,7 +183,7 @@ class Integrator(eqx.Module):
         solver = make_solver(self.solver, stochastic=system.noise is not None, adaptive=True)
         end = state.step + self.steps_per_record
         solution = diffrax.diffeqsolve(
-            self._terms(system, state.key, state.x),
+            self.terms(system, state.key, state.x),
             solver,
             self.time(state.step),
             self.time(end),
@@ -198,14 +199,18 @@ class Integrator(eqx.Module):
         x = jnp.where(failed, jnp.nan, x)
         return SimState(end, x, None, state.key, _first_bad_step(state.diverged_step, end, x))
 
+    def map_step(self, system, key, step, x):
+        """One step of a map, `F(t, x) + σ B` with B drawn from `fold_in(key, step)`."""
+        x_next = system.map(self.time(step), x, None)
+        if system.noise is None:
+            return x_next
+        kick = jax.random.normal(jax.random.fold_in(key, step), x.shape, x.dtype)
+        return x_next + system.noise * kick
+
     def _advance_map(self, system, state):
         def one_step(carry, _):
             step, x, diverged = carry
-            t = self.time(step)
-            x = system.map(t, x, None)
-            if system.noise is not None:
-                kick = jax.random.normal(jax.random.fold_in(state.key, step), x.shape, x.dtype)
-                x = x + system.noise * kick
+            x = self.map_step(system, state.key, step, x)
             diverged = _first_bad_step(diverged, step + 1, x)
             return (step + 1, x, diverged), None
 

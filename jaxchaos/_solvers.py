@@ -52,4 +52,9 @@ def make_solver(name: str, *, stochastic: bool, adaptive: bool):
         raise ConfigError(
             f"solver {name!r} has no error estimate: use fixed steps or another solver"
         )
-    return table[name]()
+    solver_cls = table[name]
+    # Runge–Kutta stages in a plain `lax` loop (not diffrax's default checkpointed one, which
+    # has a custom VJP): forward-mode derivatives of a step (tangent dynamics) need it.
+    if issubclass(solver_cls, diffrax.AbstractRungeKutta | diffrax.AbstractSRK):
+        return solver_cls(scan_kind="lax")
+    return solver_cls()

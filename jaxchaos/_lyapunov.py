@@ -1,0 +1,303 @@
+"""Lyapunov exponents by tangent dynamics with QR re-orthonormalization (Benettin et al. 1980;
+Shimada & Nagashima 1979).
+
+An orthonormal frame Q (N×k) is carried along the trajectory by the derivative of each discrete
+step actually taken — `jax.linearize` of the diffrax solver step for flows, the map's `jvp` for
+maps — so the tangent map is exact for the scheme and its log-determinant identities hold to
+round-off. Every `steps_per_qr` steps `Q, R = qr(Q)` and `log|R_ii|` is accumulated:
+
+    λ_i = (1/T) Σ_intervals log|R_ii|,
+
+in units of 1/time for flows (T in model time) and 1/step for maps. The trajectory is warmed up
+first (`t_warmup`), then the frame (`t_frame_warmup`), before accumulating over `t_sim`, split into
+`n_blocks` blocks: the running estimate after each block is the convergence history, and the spread
+of the block estimates gives standard errors and finite-time exponent distributions.
+"""
+
+import math
+import warnings
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import ConfigError, DivergenceError, check_real, check_steps
+from ._simulate import Integrator, SimState
+from ._solvers import make_solver
+from ._system import AbstractFlow, AbstractMap
+
+
+def step_with_tangent(integrator: Integrator, system, state: SimState, frame):
+    """One step of `integrator` and its exact derivative applied to `frame` (N,) or (N, k)."""
+    t, t_next = integrator.time(state.step), integrator.time(state.step + 1)
+    if isinstance(system, AbstractMap):
+        x = integrator.map_step(system, state.key, state.step, state.x)
+        frame = system.jvp(t, state.x, frame, None)
+    else:
+        solver = make_solver(integrator.solver, stochastic=system.noise is not None,
+                             adaptive=False)
+        terms = integrator.terms(system, state.key, state.x)
+
+        def one_step(y):
+            # Re-initialising the solver makes FSAL solvers start from f(y): the same arithmetic
+            # as carrying the last stage, but a function of y alone, so its derivative is exact.
+            solver_state = solver.init(terms, t, t_next, y, None)
+            return solver.step(terms, t, t_next, y, None, solver_state, made_jump=False)[0]
+
+        x, tangent = jax.linearize(one_step, state.x)
+        frame = tangent(frame) if frame.ndim == 1 else jax.vmap(tangent, 1, 1)(frame)
+    finite = jnp.all(jnp.isfinite(x))
+    diverged = jnp.where((state.diverged_step < 0) & ~finite, state.step + 1,
+                         state.diverged_step)
+    return SimState(state.step + 1, x, state.solver_state, state.key, diverged), frame
+
+
+class LyapunovEngine(eqx.Module):
+    """Settings of a spectrum computation; `run` is pure and traceable (vmap/sweep-able).
+
+    Times are in steps of `integrator`: `qr_every` steps per QR, `warmup_steps` for the
+    trajectory, `frame_warmup_qrs` QR intervals for the frame, and `n_blocks` blocks of
+    `qrs_per_block` QR intervals each.
+    """
+
+    integrator: Integrator
+    k: int = eqx.field(static=True)
+    qr_every: int = eqx.field(static=True)
+    warmup_steps: int = eqx.field(static=True)
+    frame_warmup_qrs: int = eqx.field(static=True)
+    n_blocks: int = eqx.field(static=True)
+    qrs_per_block: int = eqx.field(static=True)
+
+    def _advance(self, system, state, n_steps):
+        def body(state, _):
+            return self.integrator.advance(system, state), None
+
+        return jax.lax.scan(body, state, None, length=n_steps)[0]
+
+    def _qr_interval(self, system, carry):
+        state, frame = carry
+
+        def body(carry, _):
+            return step_with_tangent(self.integrator, system, *carry), None
+
+        (state, frame), _ = jax.lax.scan(body, (state, frame), None, length=self.qr_every)
+        frame, r = jnp.linalg.qr(frame)
+        log_growth = jnp.log(jnp.abs(jnp.diagonal(r)))
+        return (state, frame), log_growth
+
+    def _qr_intervals(self, system, carry, n):
+        def body(carry, _):
+            carry, logs = self._qr_interval(system, carry)
+            spread = jnp.max(logs) - jnp.min(logs)
+            return carry, (logs, spread)
+
+        return jax.lax.scan(body, carry, None, length=n)
+
+    def run(self, system, state: SimState, frame_key):
+        """Warm up, then accumulate. Returns `(state, frame, block_sums, max_spread)`:
+        `block_sums[b, i]` is Σ log|R_ii| over block b, and `max_spread` the largest
+        `max_i log|R_ii| - min_i log|R_ii|` in one QR interval (how far the frame's directions
+        separated between two QRs)."""
+        state = self._advance(system, state, self.warmup_steps)
+        frame = jax.random.normal(frame_key, (system.n, self.k), state.x.dtype)
+        frame = jnp.linalg.qr(frame)[0]
+        carry, _ = self._qr_intervals(system, (state, frame), self.frame_warmup_qrs)
+
+        def block(carry, _):
+            carry, (logs, spread) = self._qr_intervals(system, carry, self.qrs_per_block)
+            return carry, (jnp.sum(logs, axis=0), jnp.max(spread))
+
+        (state, frame), (block_sums, spreads) = jax.lax.scan(block, carry, None,
+                                                             length=self.n_blocks)
+        return state, frame, block_sums, jnp.max(spreads)
+
+    @property
+    def block_time(self) -> float:
+        """Model time (flows) or steps (maps) of one block."""
+        return self.qrs_per_block * self.qr_every * self.integrator.dt
+
+
+class LyapunovSpectrum(eqx.Module):
+    """Result of `lyapunov_spectrum`.
+
+    - `exponents` (k,): λ_1 ≥ ... ≥ λ_k (per unit time; per step for maps);
+    - `stderr` (k,): standard error from the `n_blocks` block estimates (assumes blocks longer
+      than the correlation time of the local growth rates);
+    - `block_exponents` (n_blocks, k): the exponent estimates of each block: finite-time
+      exponents over a block's duration;
+    - `history_times`, `history` (n_blocks, k): running estimates at the end of each block;
+    - `state`, `frame`: the final state and orthonormal frame.
+    """
+
+    exponents: jax.Array
+    stderr: jax.Array
+    block_exponents: jax.Array
+    history_times: jax.Array
+    history: jax.Array
+    state: SimState
+    frame: jax.Array
+
+
+def summarize_blocks(block_sums, block_time):
+    """Exponents, standard errors, per-block estimates and the running history from block sums."""
+    block_exponents = block_sums / block_time
+    n_blocks = block_sums.shape[0]
+    exponents = jnp.mean(block_exponents, axis=0)
+    stderr = jnp.std(block_exponents, axis=0, ddof=1) / math.sqrt(n_blocks) if n_blocks > 1 \
+        else jnp.full_like(exponents, jnp.nan)
+    times = block_time * (1 + jnp.arange(n_blocks))
+    history = jnp.cumsum(block_sums, axis=0) / times[:, None]
+    return exponents, stderr, block_exponents, times, history
+
+
+@eqx.filter_jit
+def _run_compiled(engine, system, state, frame_key):
+    return engine.run(system, state, frame_key)
+
+
+def _spread_limit(dtype) -> float:
+    """Directions separating by more than 1/√eps between QRs lose orthogonality information."""
+    return 0.5 * math.log(1.0 / float(jnp.finfo(dtype).eps))
+
+
+def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
+                      t_warmup=100.0, t_frame_warmup=100.0, t_sim=1000.0, n_blocks=20,
+                      key=None) -> LyapunovSpectrum:
+    """The k leading Lyapunov exponents of `system` (all N when `k` is None).
+
+    **Arguments:**
+    - `system`: an `AbstractFlow` (integrated with fixed steps `dt` by `solver`) or an
+      `AbstractMap` (unit steps; leave `dt` unset).
+    - `k`: number of exponents, 1 ≤ k ≤ N.
+    - `t_ons`: time between QR re-orthonormalizations (a multiple of dt).
+    - `t_warmup`, `t_frame_warmup`, `t_sim`: trajectory warm-up, frame warm-up (multiples of
+      t_ons) and accumulation time (a multiple of `n_blocks`·t_ons).
+    - `key`: draws x0 (if None), the initial frame and the noise.
+
+    Warns when the frame's directions separate by more than 1/√eps within one QR interval (then
+    shorten `t_ons`). Raises `DivergenceError` if the trajectory becomes NaN/inf.
+    """
+    is_map = isinstance(system, AbstractMap)
+    if not (is_map or isinstance(system, AbstractFlow)):
+        raise ConfigError(f"not a jaxchaos system: {type(system).__name__}")
+    if is_map and dt not in (None, 1, 1.0):
+        raise ConfigError("maps take unit steps: leave dt unset")
+    dt = 1.0 if is_map else dt
+    if dt is None:
+        raise ConfigError("dt is required for a flow")
+    check_real("dt", dt, positive=True)
+    k = system.n if k is None else k
+    check_real("k", k, positive=True, integer=True)
+    if k > system.n:
+        raise ConfigError(f"k = {k} exceeds the state dimension {system.n}")
+    for name, value in (("t_ons", t_ons), ("t_sim", t_sim)):
+        check_real(name, value, positive=True)
+    for name, value in (("t_warmup", t_warmup), ("t_frame_warmup", t_frame_warmup)):
+        check_real(name, value, nonnegative=True)
+    check_real("n_blocks", n_blocks, positive=True, integer=True)
+    qr_every = check_steps("t_ons", t_ons, dt)
+    warmup_steps = check_steps("t_warmup", t_warmup, dt)
+    frame_warmup_qrs = check_steps("t_frame_warmup", t_frame_warmup, t_ons, "t_ons")
+    qrs_per_block = check_steps("t_sim", t_sim, n_blocks * t_ons, "n_blocks · t_ons")
+    if key is None:
+        raise ConfigError("a key is required (initial frame, and x0 or noise where needed)")
+    key_x0, key_frame, key_noise = jax.random.split(key, 3)
+    x0 = system.initial_state(key_x0) if x0 is None else jnp.asarray(x0)
+    if x0.shape != (system.n,):
+        raise ConfigError(f"x0 must have shape ({system.n},), got {x0.shape}")
+    check_real("x0", x0)
+    integrator = Integrator(dt=float(dt), solver=solver)
+    integrator.check_system(system)
+    engine = LyapunovEngine(integrator, int(k), qr_every, warmup_steps, frame_warmup_qrs,
+                            int(n_blocks), qrs_per_block)
+    state = integrator.init(system, x0, key_noise if system.noise is not None else None)
+    state, frame, block_sums, spread = _run_compiled(engine, system, state, key_frame)
+    if int(state.diverged_step) >= 0:
+        step = int(state.diverged_step)
+        raise DivergenceError(
+            f"trajectory diverged (NaN/inf) at step {step}, t = {integrator.time(step):.6g}"
+        )
+    if float(spread) > _spread_limit(frame.dtype):
+        warnings.warn(
+            f"the frame's directions separated by e^{float(spread):.1f} within one QR interval "
+            f"(more than 1/sqrt(eps)): the trailing exponents are unreliable; shorten t_ons",
+            RuntimeWarning, stacklevel=2,
+        )
+    exponents, stderr, blocks, times, history = summarize_blocks(block_sums, engine.block_time)
+    return LyapunovSpectrum(exponents, stderr, blocks, times, history, state, frame)
+
+
+def largest_exponent_two_trajectories(system, x0=None, *, dt=None, solver="tsit5",
+                                      separation=1e-8, t_renorm=1.0, t_warmup=100.0,
+                                      t_sim=1000.0, key=None) -> float:
+    """λ_max from two nearby trajectories, an independent check of the tangent method: every
+    `t_renorm` the distance d between them is measured, log(d/separation) accumulated, and the
+    second trajectory pulled back to distance `separation` along the same direction. Both see the
+    same noise. Returns λ_max per unit time (per step for maps)."""
+    is_map = isinstance(system, AbstractMap)
+    dt = 1.0 if is_map else dt
+    if dt is None:
+        raise ConfigError("dt is required for a flow")
+    check_real("dt", dt, positive=True)
+    check_real("separation", separation, positive=True)
+    renorm_steps = check_steps("t_renorm", t_renorm, dt)
+    warmups = check_steps("t_warmup", t_warmup, t_renorm, "t_renorm")
+    n_renorms = check_steps("t_sim", t_sim, t_renorm, "t_renorm")
+    if key is None:
+        raise ConfigError("a key is required")
+    key_x0, key_direction, key_noise = jax.random.split(key, 3)
+    x0 = system.initial_state(key_x0) if x0 is None else jnp.asarray(x0)
+    if x0.shape != (system.n,):
+        raise ConfigError(f"x0 must have shape ({system.n},), got {x0.shape}")
+    integrator = Integrator(dt=float(dt), steps_per_record=renorm_steps, solver=solver)
+    integrator.check_system(system)
+    state = integrator.init(system, x0, key_noise if system.noise is not None else None)
+    lam, diverged = _two_trajectories(integrator, system, state, key_direction, separation,
+                                      warmups, n_renorms)
+    if int(diverged) >= 0:
+        raise DivergenceError(f"trajectory diverged (NaN/inf) at step {int(diverged)}")
+    return float(lam) / t_renorm
+
+
+@eqx.filter_jit
+def _two_trajectories(integrator, system, state, key, separation, warmups, n_renorms):
+    """Mean log growth of a separation per renormalization interval, and the divergence step."""
+    state = jax.lax.scan(lambda s, _: (integrator.advance(system, s), None), state, None,
+                         length=warmups)[0]
+    direction = jax.random.normal(key, state.x.shape, state.x.dtype)
+    other = eqx.tree_at(lambda s: s.x, state,
+                        state.x + separation * direction / jnp.linalg.norm(direction))
+
+    def body(carry, _):
+        state, other = carry
+        state, other = integrator.advance(system, state), integrator.advance(system, other)
+        distance = jnp.linalg.norm(other.x - state.x)
+        other = eqx.tree_at(lambda s: s.x, other,
+                            state.x + (other.x - state.x) * (separation / distance))
+        return (state, other), jnp.log(distance / separation)
+
+    (state, _), logs = jax.lax.scan(body, (state, other), None, length=n_renorms)
+    return jnp.mean(logs), state.diverged_step
+
+
+def ks_entropy(exponents) -> jax.Array:
+    """Kolmogorov–Sinai entropy rate by Pesin's identity, H = Σ_{λ_i > 0} λ_i."""
+    exponents = jnp.asarray(exponents)
+    return jnp.sum(jnp.where(exponents > 0, exponents, 0.0), axis=-1)
+
+
+def kaplan_yorke_dimension(exponents) -> float:
+    """Kaplan–Yorke dimension D = j + Σ_{i≤j} λ_i / |λ_{j+1}|, j the largest index with
+    Σ_{i≤j} λ_i ≥ 0 (exponents sorted descending). 0 if λ_1 < 0; raises if the partial sums never
+    turn negative (compute more exponents)."""
+    lam = np.sort(np.asarray(exponents, dtype=float))[::-1]
+    partial = np.cumsum(lam)
+    if partial[0] < 0:
+        return 0.0
+    nonnegative = np.nonzero(partial >= 0)[0]
+    j = int(nonnegative[-1]) + 1  # number of exponents in the non-negative partial sum
+    if j == lam.size:
+        raise ConfigError("the partial sums of the exponents never turn negative: "
+                          "compute more exponents (larger k) for the Kaplan–Yorke dimension")
+    return j + partial[j - 1] / abs(lam[j])
