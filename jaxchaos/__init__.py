@@ -15,6 +15,7 @@ from ._lyapunov import kaplan_yorke_dimension as kaplan_yorke_dimension
 from ._lyapunov import ks_entropy as ks_entropy
 from ._lyapunov import largest_exponent_two_trajectories as largest_exponent_two_trajectories
 from ._lyapunov import lyapunov_spectrum as lyapunov_spectrum
+from ._lyapunov import qr_safe_devices as qr_safe_devices
 from ._lyapunov import step_with_tangent as step_with_tangent
 from ._models import CessacNetwork as CessacNetwork
 from ._models import EulerMap as EulerMap

@@ -89,6 +89,14 @@ _SIMULATION = {
     "autocorrelation_window": (20.0, _NUMBER),
     "chunks": (10, int),
 }
+# Present only in spectrum runs; these then ignore the recording keys of [simulation].
+_LYAPUNOV = {
+    "k": (None, int),  # number of exponents (default: all N)
+    "t_ons": (1.0, _NUMBER),  # time between QR re-orthonormalizations
+    "t_frame_warmup": (50.0, _NUMBER),
+    "t_sim": (500.0, _NUMBER),  # accumulation time
+    "n_blocks": (10, int),  # blocks for the history and the standard errors
+}
 _OUTPUT = {
     "root": ("runs", str),
     "precision": ("float64", str),
@@ -164,7 +172,7 @@ def _axis_values(name: str, spec) -> list:
 
 def resolve_config(raw: dict) -> dict:
     """Fill defaults and check every key; the result is what a run records and uses."""
-    allowed = {"name", "model", "sweep", "simulation", "output"}
+    allowed = {"name", "model", "sweep", "simulation", "lyapunov", "output"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(f"unknown top-level key(s) {unknown}; allowed: {sorted(allowed)}")
@@ -188,6 +196,8 @@ def resolve_config(raw: dict) -> dict:
     sweep.setdefault("seed", [0])
     config = {"name": name, "model": model, "sweep": sweep, "simulation": simulation,
               "output": output}
+    if "lyapunov" in raw:
+        config["lyapunov"] = _fill("lyapunov", raw["lyapunov"], _LYAPUNOV)
     _check_values(config)
     return config
 
@@ -232,6 +242,20 @@ def _check_values(config: dict):
     check_real("simulation.trace_neurons", sim["trace_neurons"], nonnegative=True)
     if sim["trace_neurons"] > model["n"]:
         raise ConfigError("simulation.trace_neurons exceeds model.n")
+    if "lyapunov" in config:
+        _check_lyapunov(config["lyapunov"], sim, model)
+    else:
+        _check_recording(sim)
+    stochastic = model["noise"] != 0 or "noise" in sweep
+    if not is_map:
+        table = SDE_SOLVERS if stochastic else ODE_SOLVERS
+        check_choice("simulation.solver (SDE)" if stochastic else "simulation.solver",
+                     sim["solver"], table)
+    check_choice("output.precision", out["precision"], PRECISIONS)
+
+
+def _check_recording(sim: dict):
+    """The recording keys of a simulation run: whole numbers of records, chunks and lags."""
     check_steps("simulation.record_every", sim["record_every"], sim["dt"])
     records = check_steps("simulation.t_end", sim["t_end"], sim["record_every"],
                           "simulation.record_every")
@@ -244,12 +268,28 @@ def _check_values(config: dict):
         raise ConfigError("simulation.t_warmup must be shorter than simulation.t_end")
     check_steps("simulation.autocorrelation_window", sim["autocorrelation_window"],
                 sim["record_every"], "simulation.record_every")
-    stochastic = model["noise"] != 0 or "noise" in sweep
-    if not is_map:
-        table = SDE_SOLVERS if stochastic else ODE_SOLVERS
-        check_choice("simulation.solver (SDE)" if stochastic else "simulation.solver",
-                     sim["solver"], table)
-    check_choice("output.precision", out["precision"], PRECISIONS)
+
+
+def _check_lyapunov(lya: dict, sim: dict, model: dict):
+    """A spectrum run: QR interval, warm-ups and blocks in whole steps, chunks of whole blocks."""
+    if lya["k"] is not None:
+        check_real("lyapunov.k", lya["k"], positive=True)
+        if lya["k"] > model["n"]:
+            raise ConfigError(f"lyapunov.k = {lya['k']} exceeds model.n = {model['n']}")
+    for key in ("t_ons", "t_sim"):
+        check_real(f"lyapunov.{key}", lya[key], positive=True)
+    check_real("lyapunov.t_frame_warmup", lya["t_frame_warmup"], nonnegative=True)
+    check_real("lyapunov.n_blocks", lya["n_blocks"], positive=True)
+    if sim["adaptive"]:
+        raise ConfigError("simulation.adaptive: spectra need fixed steps")
+    check_steps("lyapunov.t_ons", lya["t_ons"], sim["dt"], "simulation.dt")
+    check_steps("simulation.t_warmup", sim["t_warmup"], sim["dt"], "simulation.dt")
+    check_steps("lyapunov.t_frame_warmup", lya["t_frame_warmup"], lya["t_ons"], "lyapunov.t_ons")
+    check_steps("lyapunov.t_sim", lya["t_sim"], lya["n_blocks"] * lya["t_ons"],
+                "lyapunov.n_blocks · lyapunov.t_ons")
+    if lya["n_blocks"] % sim["chunks"]:
+        raise ConfigError(f"simulation.chunks = {sim['chunks']} must divide "
+                          f"lyapunov.n_blocks = {lya['n_blocks']}")
 
 
 def connectivity_from(model: dict) -> Connectivity:

@@ -28,6 +28,15 @@ from ._solvers import make_solver
 from ._system import AbstractFlow, AbstractMap
 
 
+def qr_safe_devices() -> list:
+    """The devices to shard spectrum sweeps over: all of them, except several CPU devices (fake
+    ones, `--xla_force_host_platform_device_count`), where only the first is used. LAPACK's QR
+    in concurrently executing CPU device programs deadlocks intermittently (jaxlib 0.10, 2
+    cores); one CPU device already uses every core, so nothing is lost."""
+    devices = jax.devices()
+    return devices[:1] if devices[0].platform == "cpu" else devices
+
+
 def step_with_tangent(integrator: Integrator, system, state: SimState, frame):
     """One step of `integrator` and its exact derivative applied to `frame` (N,) or (N, k)."""
     t, t_next = integrator.time(state.step), integrator.time(state.step + 1)
@@ -94,23 +103,30 @@ class LyapunovEngine(eqx.Module):
 
         return jax.lax.scan(body, carry, None, length=n)
 
-    def run(self, system, state: SimState, frame_key):
-        """Warm up, then accumulate. Returns `(state, frame, block_sums, max_spread)`:
-        `block_sums[b, i]` is Σ log|R_ii| over block b, and `max_spread` the largest
-        `max_i log|R_ii| - min_i log|R_ii|` in one QR interval (how far the frame's directions
-        separated between two QRs)."""
+    def warm_up(self, system, state: SimState, frame_key):
+        """Warm up the trajectory, then a random orthonormal frame drawn from `frame_key`."""
         state = self._advance(system, state, self.warmup_steps)
         frame = jax.random.normal(frame_key, (system.n, self.k), state.x.dtype)
         frame = jnp.linalg.qr(frame)[0]
-        carry, _ = self._qr_intervals(system, (state, frame), self.frame_warmup_qrs)
+        return self._qr_intervals(system, (state, frame), self.frame_warmup_qrs)[0]
+
+    def accumulate(self, system, state: SimState, frame, n_blocks: int):
+        """`n_blocks` blocks. Returns `(state, frame, block_sums, max_spread)`: `block_sums[b, i]`
+        is Σ log|R_ii| over block b, and `max_spread` the largest `max_i log|R_ii| -
+        min_i log|R_ii|` in one QR interval (how far the frame's directions separated)."""
 
         def block(carry, _):
             carry, (logs, spread) = self._qr_intervals(system, carry, self.qrs_per_block)
             return carry, (jnp.sum(logs, axis=0), jnp.max(spread))
 
-        (state, frame), (block_sums, spreads) = jax.lax.scan(block, carry, None,
-                                                             length=self.n_blocks)
+        (state, frame), (block_sums, spreads) = jax.lax.scan(block, (state, frame), None,
+                                                             length=n_blocks)
         return state, frame, block_sums, jnp.max(spreads)
+
+    def run(self, system, state: SimState, frame_key):
+        """`warm_up`, then `accumulate` all `n_blocks` blocks."""
+        state, frame = self.warm_up(system, state, frame_key)
+        return self.accumulate(system, state, frame, self.n_blocks)
 
     @property
     def block_time(self) -> float:
@@ -140,14 +156,17 @@ class LyapunovSpectrum(eqx.Module):
 
 
 def summarize_blocks(block_sums, block_time):
-    """Exponents, standard errors, per-block estimates and the running history from block sums."""
+    """Exponents, standard errors, per-block estimates, history times and running history from
+    block sums of shape (..., n_blocks, k) (leading axes: e.g. a sweep grid)."""
     block_exponents = block_sums / block_time
-    n_blocks = block_sums.shape[0]
-    exponents = jnp.mean(block_exponents, axis=0)
-    stderr = jnp.std(block_exponents, axis=0, ddof=1) / math.sqrt(n_blocks) if n_blocks > 1 \
-        else jnp.full_like(exponents, jnp.nan)
+    n_blocks = block_sums.shape[-2]
+    exponents = jnp.mean(block_exponents, axis=-2)
+    if n_blocks > 1:
+        stderr = jnp.std(block_exponents, axis=-2, ddof=1) / math.sqrt(n_blocks)
+    else:
+        stderr = jnp.full_like(exponents, jnp.nan)
     times = block_time * (1 + jnp.arange(n_blocks))
-    history = jnp.cumsum(block_sums, axis=0) / times[:, None]
+    history = jnp.cumsum(block_sums, axis=-2) / times[:, None]
     return exponents, stderr, block_exponents, times, history
 
 

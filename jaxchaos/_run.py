@@ -3,7 +3,8 @@ interruption.
 
 Run folder layout:
 - `run.json`: the resolved config, the grid, seeds, versions, devices, precision, progress;
-- `chunks/traces_XXXX.npy`: the sample traces of each chunk, written as the run goes;
+- `chunks/chunk_XXXX.npz`: what each chunk produced (sample traces, or the Lyapunov block
+  sums), written as the run goes;
 - `checkpoint.npz`: the simulation and recorder state after the last finished chunk;
 - `results.npz`: the final arrays (see `summarize`), and `figures/*.png`.
 
@@ -27,8 +28,15 @@ from tqdm.auto import tqdm
 
 from ._config import build_system, initial_state, noise_key, resolve_config
 from ._errors import ConfigError, DivergenceError
+from ._lyapunov import (
+    LyapunovEngine,
+    kaplan_yorke_dimension,
+    ks_entropy,
+    qr_safe_devices,
+    summarize_blocks,
+)
 from ._recorders import Autocorrelation, Moments, Trajectory
-from ._simulate import Integrator, finalize_recorders, init_recorders
+from ._simulate import Integrator, SimState, finalize_recorders, init_recorders
 from ._sweep import Sweep
 
 RUN_RECORD = "run.json"
@@ -64,61 +72,39 @@ def set_precision(precision: str):
     jax.config.update("jax_enable_x64", precision == "float64")
 
 
-class Experiment:
-    """The simulation a resolved config describes: the sweep grid, the integrator, the
-    recorders and the traceable per-point functions `init` and `advance`."""
+class _Experiment:
+    """What a run executes chunk by chunk on the sweep grid of a resolved config.
 
-    def __init__(self, config: dict):
+    Subclasses set `integrator` and define the traceable per-point functions
+    `_init_point(point) -> carry` and `_advance_point(point, *carry) -> (*carry, outputs)`, plus
+    `time` and `results`. A carry's first element is the grid's `SimState`."""
+
+    def __init__(self, config: dict, devices=None):
         self.config = config
-        model, sim = config["model"], config["simulation"]
         self.axes = dict(config["sweep"])
-        self.is_map = model["kind"] != "scs"
-        dt = 1.0 if self.is_map else float(sim["dt"])
-        self.n_records = round(sim["t_end"] / sim["record_every"])
-        self.records_per_chunk = self.n_records // sim["chunks"]
-        self.integrator = Integrator(
-            dt=dt, steps_per_record=round(sim["record_every"] / dt), solver=sim["solver"],
-            adaptive=sim["adaptive"], rtol=sim["rtol"], atol=sim["atol"], t0=0.0,
-            t_end=float(sim["t_end"]),
-        )
-        window = round(sim["autocorrelation_window"] / sim["record_every"])
-        self.recorders = {
-            "traces": Trajectory(tuple(range(sim["trace_neurons"]))),
-            "moments": Moments(start=float(sim["t_warmup"])),
-            "autocorrelation": Autocorrelation(window, start=float(sim["t_warmup"])),
-        }
-        # Check the system and integrator once, eagerly, at the first grid point.
         first = {name: values[0] for name, values in self.axes.items()}
-        self.integrator.check_system(build_system(model, first))
-        self._init = Sweep(self._init_point, self.axes)
-        self._advance = Sweep(self._advance_point, self.axes)
+        self.integrator.check_system(build_system(config["model"], first))
+        self._init = Sweep(self._init_point, self.axes, devices=devices)
+        self._advance = Sweep(self._advance_point, self.axes, devices=devices)
         self.grid_shape = self._init.grid_shape
 
-    def _init_point(self, point):
+    def init(self):
+        """The grid of initial carries."""
+        return self._init()
+
+    def advance(self, carry):
+        """One chunk on the whole grid: `(carry, outputs)`."""
+        *carry, outputs = self._advance(*carry)
+        return tuple(carry), outputs
+
+    def _start(self, point):
+        """The system of a grid point, its x0 and its initial `SimState`."""
         system = build_system(self.config["model"], point)
         x0 = initial_state(system, point)
         key = noise_key(point) if system.noise is not None else None
-        state = self.integrator.init(system, x0, key)
-        return state, init_recorders(self.recorders, x0)
+        return system, x0, self.integrator.init(system, x0, key)
 
-    def _advance_point(self, point, state, carries):
-        system = build_system(self.config["model"], point)
-        return self.integrator.run(system, state, self.recorders, carries, self.records_per_chunk)
-
-    def init(self):
-        """The grid of initial (state, recorder carries)."""
-        return self._init()
-
-    def advance(self, state, carries):
-        """One chunk: (state, carries, per-record outputs) on the whole grid."""
-        return self._advance(state, carries)
-
-    def time(self, chunk: int) -> float:
-        """Model time at the end of `chunk` chunks."""
-        return self.integrator.time(chunk * self.records_per_chunk
-                                    * self.integrator.steps_per_record)
-
-    def check_finite(self, state):
+    def check_finite(self, state: SimState):
         """Raise `DivergenceError` naming the grid points and times where the state blew up."""
         diverged = np.asarray(state.diverged_step)
         if np.all(diverged < 0):
@@ -133,6 +119,128 @@ class Experiment:
             + "; ".join(where[:5]) + ("; ..." if len(where) > 5 else "")
             + ". Lower the gain or dt, or use a bounded nonlinearity."
         )
+
+
+class SimulationExperiment(_Experiment):
+    """A simulation over the grid: sample traces, moments and autocorrelations (`summarize`)."""
+
+    def __init__(self, config: dict):
+        sim = config["simulation"]
+        dt = 1.0 if config["model"]["kind"] != "scs" else float(sim["dt"])
+        self.n_records = round(sim["t_end"] / sim["record_every"])
+        self.records_per_chunk = self.n_records // sim["chunks"]
+        self.integrator = Integrator(
+            dt=dt, steps_per_record=round(sim["record_every"] / dt), solver=sim["solver"],
+            adaptive=sim["adaptive"], rtol=sim["rtol"], atol=sim["atol"], t0=0.0,
+            t_end=float(sim["t_end"]),
+        )
+        window = round(sim["autocorrelation_window"] / sim["record_every"])
+        self.recorders = {
+            "traces": Trajectory(tuple(range(sim["trace_neurons"]))),
+            "moments": Moments(start=float(sim["t_warmup"])),
+            "autocorrelation": Autocorrelation(window, start=float(sim["t_warmup"])),
+        }
+        super().__init__(config)
+
+    def _init_point(self, point):
+        _, x0, state = self._start(point)
+        return state, init_recorders(self.recorders, x0)
+
+    def _advance_point(self, point, state, carries):
+        system = build_system(self.config["model"], point)
+        state, carries, outputs = self.integrator.run(
+            system, state, self.recorders, carries, self.records_per_chunk
+        )
+        return state, carries, {"traces": outputs["traces"]}
+
+    def time(self, chunks: int) -> float:
+        """Model time at the end of `chunks` chunks."""
+        steps = chunks * self.records_per_chunk * self.integrator.steps_per_record
+        return self.integrator.time(steps)
+
+    def results(self, carry, outputs: dict) -> dict:
+        """Summary statistics (`summarize`), per-neuron moments and the sample traces."""
+        carries = carry[1]
+        accumulators = {k: r for k, r in self.recorders.items() if k != "traces"}
+        shape = self.grid_shape
+        flat = {k: jax.tree_util.tree_map(lambda a: a.reshape((-1, *a.shape[len(shape):])),
+                                          carries[k]) for k in accumulators}
+        finals = jax.vmap(lambda c: finalize_recorders(accumulators, c, dict.fromkeys(c)))(flat)
+        finals = jax.tree_util.tree_map(lambda a: np.asarray(a).reshape(shape + a.shape[1:]),
+                                        finals)
+        every = self.config["simulation"]["record_every"]
+        summary = summarize(finals["moments"], finals["autocorrelation"], every)
+        return {
+            **summary,
+            "traces": outputs["traces"],
+            "times": every * (1 + np.arange(self.n_records)),
+            "neuron_mean": finals["moments"]["mean"],
+            "neuron_var": finals["moments"]["var"],
+            "lags": every * np.arange(summary["autocovariance"].shape[-1]),
+        }
+
+
+class SpectrumExperiment(_Experiment):
+    """Lyapunov spectra over the grid (the `[lyapunov]` table): trajectory and frame warm-ups
+    when the run starts, then `n_blocks / chunks` blocks per chunk."""
+
+    def __init__(self, config: dict):
+        sim, lya = config["simulation"], config["lyapunov"]
+        dt = 1.0 if config["model"]["kind"] != "scs" else float(sim["dt"])
+        self.integrator = Integrator(dt=dt, solver=sim["solver"])
+        self.blocks_per_chunk = lya["n_blocks"] // sim["chunks"]
+        self.engine = LyapunovEngine(
+            self.integrator, lya["k"] or config["model"]["n"], round(lya["t_ons"] / dt),
+            warmup_steps=round(sim["t_warmup"] / dt),
+            frame_warmup_qrs=round(lya["t_frame_warmup"] / lya["t_ons"]),
+            n_blocks=lya["n_blocks"],
+            qrs_per_block=round(lya["t_sim"] / (lya["n_blocks"] * lya["t_ons"])),
+        )
+        super().__init__(config, devices=qr_safe_devices())
+
+    def _init_point(self, point):
+        system, _, state = self._start(point)
+        frame_key = jax.random.fold_in(jax.random.key(point["seed"]), 3)
+        state, frame = self.engine.warm_up(system, state, frame_key)
+        return state, frame, jnp.zeros((), frame.dtype)
+
+    def _advance_point(self, point, state, frame, spread):
+        system = build_system(self.config["model"], point)
+        state, frame, block_sums, new_spread = self.engine.accumulate(
+            system, state, frame, self.blocks_per_chunk
+        )
+        return state, frame, jnp.maximum(spread, new_spread), {"block_sums": block_sums}
+
+    def time(self, chunks: int) -> float:
+        """Accumulation time (after the warm-ups) at the end of `chunks` chunks."""
+        return chunks * self.blocks_per_chunk * self.engine.block_time
+
+    def results(self, carry, outputs: dict) -> dict:
+        """Exponents with standard errors, history, λ_max, KS entropy, Kaplan–Yorke dimension."""
+        exponents, stderr, blocks, times, history = (
+            np.asarray(a) for a in summarize_blocks(outputs["block_sums"], self.engine.block_time)
+        )
+        dimension = np.full(self.grid_shape, np.nan)  # NaN: partial sums stay >= 0 (need more k)
+        for index in np.ndindex(self.grid_shape):
+            if np.cumsum(exponents[index])[-1] < 0:
+                dimension[index] = kaplan_yorke_dimension(exponents[index])
+        return {
+            "exponents": exponents,
+            "stderr": stderr,
+            "block_exponents": blocks,
+            "history_times": times,
+            "history": history,
+            "lambda_max": exponents[..., 0],
+            "ks_entropy": np.asarray(ks_entropy(exponents)),
+            "kaplan_yorke_dimension": dimension,
+            "dimension_density": dimension / self.config["model"]["n"],
+            "max_spread": np.asarray(carry[2]),
+        }
+
+
+def make_experiment(config: dict) -> _Experiment:
+    """The experiment a resolved config describes: spectra if it has `[lyapunov]`."""
+    return SpectrumExperiment(config) if "lyapunov" in config else SimulationExperiment(config)
 
 
 def _save_tree(path: Path, tree):
@@ -203,14 +311,14 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
         return folder
     config = resolve_config(record["config"])
     set_precision(config["output"]["precision"])
-    experiment = Experiment(config)
+    experiment = make_experiment(config)
     record.update(_environment(config))
     record["grid"] = {"axes": list(experiment.axes), "shape": list(experiment.grid_shape)}
 
-    state, carries = experiment.init()
+    carry = experiment.init()
     done = record["chunks_done"]
     if done:
-        state, carries = _load_tree(folder / CHECKPOINT, (state, carries))
+        carry = _load_tree(folder / CHECKPOINT, carry)
     total = config["simulation"]["chunks"]
     (folder / "chunks").mkdir(exist_ok=True)
     record["status"] = "running"
@@ -222,8 +330,8 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
             if stop_after is not None and chunk - done >= stop_after:
                 break
             try:
-                state, carries, outputs = experiment.advance(state, carries)
-                experiment.check_finite(state)
+                carry, outputs = experiment.advance(carry)
+                experiment.check_finite(carry[0])
             except DivergenceError as err:
                 record.update(status="diverged", error=str(err))
                 _write_record(folder, record)
@@ -232,8 +340,9 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
                 record["status"] = "interrupted"  # the last checkpoint stays valid
                 _write_record(folder, record)
                 raise
-            np.save(folder / "chunks" / f"traces_{chunk:04d}.npy", np.asarray(outputs["traces"]))
-            _save_tree(folder / CHECKPOINT, (state, carries))
+            np.savez(folder / "chunks" / f"chunk_{chunk:04d}.npz",
+                     **{k: np.asarray(v) for k, v in outputs.items()})
+            _save_tree(folder / CHECKPOINT, carry)
             record["chunks_done"] = chunk + 1
             record["model_time"] = experiment.time(chunk + 1)
             _write_record(folder, record)
@@ -244,23 +353,11 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
         record["status"] = "interrupted"
         _write_record(folder, record)
         return folder
-    _write_results(folder, experiment, carries)
+    _write_results(folder, experiment, carry)
     record["status"] = "finished"
     record["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     _write_record(folder, record)
     return folder
-
-
-def _finalize_grid(experiment: Experiment, carries) -> dict:
-    """`finalize` of every recorder at every grid point (flattened, vmapped, reshaped)."""
-    shape = experiment.grid_shape
-    flat = jax.tree_util.tree_map(lambda a: a.reshape((-1, *a.shape[len(shape):])), carries)
-    accumulators = {k: r for k, r in experiment.recorders.items() if k != "traces"}
-    none_outputs = {k: None for k in accumulators}
-    results = jax.vmap(lambda c: finalize_recorders(accumulators, c, none_outputs))(
-        {k: flat[k] for k in accumulators}
-    )
-    return jax.tree_util.tree_map(lambda a: np.asarray(a).reshape(shape + a.shape[1:]), results)
 
 
 def summarize(moments: dict, autocorrelation: dict, record_every: float) -> dict:
@@ -292,22 +389,15 @@ def summarize(moments: dict, autocorrelation: dict, record_every: float) -> dict
             "autocovariance": autocovariance, "decay_time": decay}
 
 
-def _write_results(folder: Path, experiment: Experiment, carries):
-    sim = experiment.config["simulation"]
-    finals = _finalize_grid(experiment, carries)
-    traces = np.concatenate(
-        [np.load(path) for path in sorted((folder / "chunks").glob("traces_*.npy"))],
-        axis=len(experiment.grid_shape),
-    )
-    summary = summarize(finals["moments"], finals["autocorrelation"], sim["record_every"])
-    times = sim["record_every"] * (1 + np.arange(experiment.n_records))
+def _write_results(folder: Path, experiment: _Experiment, carry):
+    chunks = []
+    for path in sorted((folder / "chunks").glob("chunk_*.npz")):
+        with np.load(path) as data:
+            chunks.append(dict(data))
+    time_axis = len(experiment.grid_shape)
+    outputs = {k: np.concatenate([c[k] for c in chunks], axis=time_axis) for k in chunks[0]}
     arrays = {f"axis_{name}": np.asarray(values) for name, values in experiment.axes.items()}
-    arrays.update(summary)
-    arrays.update(
-        times=times, traces=traces, neuron_mean=finals["moments"]["mean"],
-        neuron_var=finals["moments"]["var"],
-        lags=sim["record_every"] * np.arange(summary["autocovariance"].shape[-1]),
-    )
+    arrays.update(experiment.results(carry, outputs))
     tmp = folder / "results.tmp.npz"
     np.savez(tmp, **arrays)
     os.replace(tmp, folder / RESULTS)
