@@ -180,6 +180,20 @@ def _spread_limit(dtype) -> float:
     return 0.5 * math.log(1.0 / float(jnp.finfo(dtype).eps))
 
 
+def _unit_steps_for_maps(system, dt) -> float:
+    """The step size: 1 for maps (where `dt` must be unset or 1), the checked `dt` for flows."""
+    if isinstance(system, AbstractMap):
+        if dt not in (None, 1, 1.0):
+            raise ConfigError("maps take unit steps: leave dt unset")
+        return 1.0
+    if not isinstance(system, AbstractFlow):
+        raise ConfigError(f"not a jaxchaos system: {type(system).__name__}")
+    if dt is None:
+        raise ConfigError("dt is required for a flow")
+    check_real("dt", dt, positive=True)
+    return float(dt)
+
+
 def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                       t_warmup=100.0, t_frame_warmup=100.0, t_sim=1000.0, n_blocks=20,
                       key=None) -> LyapunovSpectrum:
@@ -197,15 +211,7 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
     Warns when the frame's directions separate by more than 1/√eps within one QR interval (then
     shorten `t_ons`). Raises `DivergenceError` if the trajectory becomes NaN/inf.
     """
-    is_map = isinstance(system, AbstractMap)
-    if not (is_map or isinstance(system, AbstractFlow)):
-        raise ConfigError(f"not a jaxchaos system: {type(system).__name__}")
-    if is_map and dt not in (None, 1, 1.0):
-        raise ConfigError("maps take unit steps: leave dt unset")
-    dt = 1.0 if is_map else dt
-    if dt is None:
-        raise ConfigError("dt is required for a flow")
-    check_real("dt", dt, positive=True)
+    dt = _unit_steps_for_maps(system, dt)
     k = system.n if k is None else k
     check_real("k", k, positive=True, integer=True)
     if k > system.n:
@@ -254,11 +260,7 @@ def largest_exponent_two_trajectories(system, x0=None, *, dt=None, solver="tsit5
     `t_renorm` the distance d between them is measured, log(d/separation) accumulated, and the
     second trajectory pulled back to distance `separation` along the same direction. Both see the
     same noise. Returns λ_max per unit time (per step for maps)."""
-    is_map = isinstance(system, AbstractMap)
-    dt = 1.0 if is_map else dt
-    if dt is None:
-        raise ConfigError("dt is required for a flow")
-    check_real("dt", dt, positive=True)
+    dt = _unit_steps_for_maps(system, dt)
     check_real("separation", separation, positive=True)
     renorm_steps = check_steps("t_renorm", t_renorm, dt)
     warmups = check_steps("t_warmup", t_warmup, t_renorm, "t_renorm")
@@ -269,6 +271,7 @@ def largest_exponent_two_trajectories(system, x0=None, *, dt=None, solver="tsit5
     x0 = system.initial_state(key_x0) if x0 is None else jnp.asarray(x0)
     if x0.shape != (system.n,):
         raise ConfigError(f"x0 must have shape ({system.n},), got {x0.shape}")
+    check_real("x0", x0)
     integrator = Integrator(dt=float(dt), steps_per_record=renorm_steps, solver=solver)
     integrator.check_system(system)
     state = integrator.init(system, x0, key_noise if system.noise is not None else None)
@@ -285,15 +288,15 @@ def _two_trajectories(integrator, system, state, key, separation, warmups, n_ren
     state = jax.lax.scan(lambda s, _: (integrator.advance(system, s), None), state, None,
                          length=warmups)[0]
     direction = jax.random.normal(key, state.x.shape, state.x.dtype)
-    other = eqx.tree_at(lambda s: s.x, state,
-                        state.x + separation * direction / jnp.linalg.norm(direction))
+    other = integrator.moved(system, state,
+                             state.x + separation * direction / jnp.linalg.norm(direction))
 
     def body(carry, _):
         state, other = carry
         state, other = integrator.advance(system, state), integrator.advance(system, other)
         distance = jnp.linalg.norm(other.x - state.x)
-        other = eqx.tree_at(lambda s: s.x, other,
-                            state.x + (other.x - state.x) * (separation / distance))
+        other = integrator.moved(system, other,
+                                 state.x + (other.x - state.x) * (separation / distance))
         return (state, other), jnp.log(distance / separation)
 
     (state, _), logs = jax.lax.scan(body, (state, other), None, length=n_renorms)

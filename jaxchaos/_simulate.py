@@ -145,13 +145,19 @@ class Integrator(eqx.Module):
         if system.noise is not None and key is None:
             raise ConfigError("a noisy system needs a key for its noise")
         key = jax.random.key(0) if key is None else key
+        zero = jnp.zeros((), jnp.int32)
+        return self.moved(system, SimState(zero, x0, None, key, zero - 1), x0)
+
+    def moved(self, system, state: SimState, x) -> SimState:
+        """`state` with the state vector replaced by `x`, the solver restarted from it (solvers
+        that reuse their last stage would otherwise start from the old x)."""
         solver_state = None
         if isinstance(system, AbstractFlow) and not self.adaptive:
             solver = make_solver(self.solver, stochastic=system.noise is not None, adaptive=False)
-            terms = self.terms(system, key, x0)
-            solver_state = solver.init(terms, self.t0, self.t0 + self.dt, x0, None)
-        zero = jnp.zeros((), jnp.int32)
-        return SimState(zero, x0, solver_state, key, zero - 1)
+            t = self.time(state.step)
+            terms = self.terms(system, state.key, x)
+            solver_state = solver.init(terms, t, self.time(state.step + 1), x, None)
+        return SimState(state.step, x, solver_state, state.key, state.diverged_step)
 
     def advance(self, system, state: SimState) -> SimState:
         """Advance by one record interval."""
