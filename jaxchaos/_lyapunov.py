@@ -194,6 +194,21 @@ def _unit_steps_for_maps(system, dt) -> float:
     return float(dt)
 
 
+def _initial_state(integrator: Integrator, system, x0, key):
+    """Split `key` into (x0, tangent, noise) keys, draw or check x0, and return the initial
+    `SimState` with the tangent key (initial frame or separation direction)."""
+    if key is None:
+        raise ConfigError("a key is required (initial tangent, and x0 or noise where needed)")
+    key_x0, key_tangent, key_noise = jax.random.split(key, 3)
+    x0 = system.initial_state(key_x0) if x0 is None else jnp.asarray(x0)
+    if x0.shape != (system.n,):
+        raise ConfigError(f"x0 must have shape ({system.n},), got {x0.shape}")
+    check_real("x0", x0)
+    integrator.check_system(system)
+    state = integrator.init(system, x0, key_noise if system.noise is not None else None)
+    return state, key_tangent
+
+
 def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                       t_warmup=100.0, t_frame_warmup=100.0, t_sim=1000.0, n_blocks=20,
                       key=None) -> LyapunovSpectrum:
@@ -225,18 +240,10 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
     warmup_steps = check_steps("t_warmup", t_warmup, dt)
     frame_warmup_qrs = check_steps("t_frame_warmup", t_frame_warmup, t_ons, "t_ons")
     qrs_per_block = check_steps("t_sim", t_sim, n_blocks * t_ons, "n_blocks · t_ons")
-    if key is None:
-        raise ConfigError("a key is required (initial frame, and x0 or noise where needed)")
-    key_x0, key_frame, key_noise = jax.random.split(key, 3)
-    x0 = system.initial_state(key_x0) if x0 is None else jnp.asarray(x0)
-    if x0.shape != (system.n,):
-        raise ConfigError(f"x0 must have shape ({system.n},), got {x0.shape}")
-    check_real("x0", x0)
     integrator = Integrator(dt=float(dt), solver=solver)
-    integrator.check_system(system)
+    state, key_frame = _initial_state(integrator, system, x0, key)
     engine = LyapunovEngine(integrator, int(k), qr_every, warmup_steps, frame_warmup_qrs,
                             int(n_blocks), qrs_per_block)
-    state = integrator.init(system, x0, key_noise if system.noise is not None else None)
     state, frame, block_sums, spread = _run_compiled(engine, system, state, key_frame)
     if int(state.diverged_step) >= 0:
         step = int(state.diverged_step)
@@ -265,16 +272,8 @@ def largest_exponent_two_trajectories(system, x0=None, *, dt=None, solver="tsit5
     renorm_steps = check_steps("t_renorm", t_renorm, dt)
     warmups = check_steps("t_warmup", t_warmup, t_renorm, "t_renorm")
     n_renorms = check_steps("t_sim", t_sim, t_renorm, "t_renorm")
-    if key is None:
-        raise ConfigError("a key is required")
-    key_x0, key_direction, key_noise = jax.random.split(key, 3)
-    x0 = system.initial_state(key_x0) if x0 is None else jnp.asarray(x0)
-    if x0.shape != (system.n,):
-        raise ConfigError(f"x0 must have shape ({system.n},), got {x0.shape}")
-    check_real("x0", x0)
     integrator = Integrator(dt=float(dt), steps_per_record=renorm_steps, solver=solver)
-    integrator.check_system(system)
-    state = integrator.init(system, x0, key_noise if system.noise is not None else None)
+    state, key_direction = _initial_state(integrator, system, x0, key)
     lam, diverged = _two_trajectories(integrator, system, state, key_direction, separation,
                                       warmups, n_renorms)
     if int(diverged) >= 0:
