@@ -51,6 +51,7 @@ from fractions import Fraction
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _timing import best_times, matmul_call
 
 import jaxchaos
 
@@ -79,24 +80,6 @@ def interval_flops(n: int, k: int, qr_every: int) -> float:
 def _intervals(n: int, k: int, qr_every: int) -> int:
     """QR intervals per timed call: about `BUDGET` counted FLOPs, at least 1."""
     return max(1, round(BUDGET / interval_flops(n, k, qr_every)))
-
-
-def best_times(calls: dict, repeats: int) -> dict:
-    """Best wall time of each call; the calls are interleaved so that load hits them alike.
-
-    Each call starts `PAUSE` s after the previous one: OpenBLAS's worker threads (NumPy's, and
-    SciPy's, which runs JAX's CPU LAPACK calls such as QR) spin for a while after a call and
-    would otherwise slow the next method down."""
-    for call in calls.values():
-        jax.block_until_ready(call())
-    best = dict.fromkeys(calls, float("inf"))
-    for _ in range(repeats):
-        for name, call in calls.items():
-            time.sleep(PAUSE)
-            start = time.perf_counter()
-            jax.block_until_ready(call())
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def engine(k: int, qr_every: int, intervals_per_block: int) -> jaxchaos.LyapunovEngine:
@@ -132,18 +115,6 @@ def tangent_call(system, state, frame, steps):
         return jax.lax.fori_loop(0, steps, body, (state, frame))
 
     return lambda: run(system, state, frame)
-
-
-def matmul_call(weights, y0, steps):
-    @jax.jit
-    def products(w, y):
-        def body(_, y):
-            z = jnp.matmul(w, y, precision="highest")
-            return z * jax.lax.rsqrt(jnp.mean(z * z))
-
-        return jax.lax.fori_loop(0, steps, body, y)
-
-    return lambda: products(weights, y0)
 
 
 def qr_call(frame, n_qrs):
@@ -211,7 +182,7 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int) -> dict:
         calls["lyapunov_qr1"] = lyapunov_call(system, state, frame, 1, 1, qr1_intervals)
         step_counts["lyapunov_qr1"] = qr1_intervals
         flop_counts["lyapunov_qr1"] = qr1_intervals * interval_flops(n, k, 1)
-    times = best_times(calls, repeats)
+    times = best_times(calls, repeats, PAUSE)
     # The engine's first block and NumPy cover the same QR intervals from the same start.
     block_sums = np.asarray(calls["lyapunov"]()[2][0])
     mismatch = float(np.max(np.abs(block_sums - calls["numpy"]())))

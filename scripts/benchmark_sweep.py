@@ -25,11 +25,11 @@ Run: `.venv/bin/python scripts/benchmark_sweep.py [--sizes 256,1024,4096] [--gai
 
 import argparse
 import json
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _timing import best_times, matmul_call
 
 import jaxchaos
 
@@ -49,19 +49,6 @@ def _loop_steps(n: int) -> int:
     return max(1, _steps(n) // 8)
 
 
-def best_times(calls: dict, repeats: int) -> dict:
-    """Best wall time of each call; the calls are interleaved so that load hits them alike."""
-    for call in calls.values():
-        jax.block_until_ready(call())
-    best = dict.fromkeys(calls, float("inf"))
-    for _ in range(repeats):
-        for name, call in calls.items():
-            start = time.perf_counter()
-            jax.block_until_ready(call())
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
-
-
 def sweep_call(weights, gains, x0, steps):
     integrator = jaxchaos.Integrator(dt=DT, steps_per_record=steps, solver="euler")
 
@@ -72,18 +59,6 @@ def sweep_call(weights, gains, x0, steps):
 
     sweep = jaxchaos.Sweep(run, {"g": gains})
     return lambda: sweep(x0)
-
-
-def matmul_call(weights, y0, steps):
-    @jax.jit
-    def products(w, y):
-        def body(_, y):
-            z = jnp.matmul(w, y, precision="highest")
-            return z * jax.lax.rsqrt(jnp.mean(z * z))
-
-        return jax.lax.fori_loop(0, steps, body, y)
-
-    return lambda: products(weights, y0)
 
 
 def numpy_call(weights, gains, x0, steps):
