@@ -12,7 +12,8 @@ each ended by `block_until_ready` and started `PAUSE` s after the previous one (
 
 - lyapunov: the engine loop above, QR every `--qr-every` steps; for k = N also with QR every
   step, where the QR's cost is largest;
-- tangent: the same steps without the QRs (`step_with_tangent` in a `lax.fori_loop`);
+- tangent: the same steps without the QRs (`step_with_tangent` in a `lax.fori_loop`; the frame is
+  only rescaled by a scalar once per QR interval);
 - matmul: Y ← c·(W @ Y) with Y of shape (N, k), the same dtype and `precision="highest"`, inside a
   `lax.fori_loop` (dispatch not counted; c, a normalising scalar, keeps Y finite), i.e. the
   hardware's rate for the product a tangent step needs;
@@ -38,8 +39,8 @@ is printed with the results, and the two QR shares differ by that competition.
 
 Run: `.venv/bin/python scripts/benchmark_lyapunov.py [--sizes 512,1024,2048] [--ks 1/16,1/4,1]
 [--qr-every 10] [--dtype float64|float32] [--repeats 5] [--json PATH]`. The default run takes
-about 3 minutes on 2 idle CPU cores (longer on a loaded machine); N = 4096
-(`--sizes 512,1024,2048,4096`) adds about 5 minutes there, mostly the k = N case and NumPy.
+about 3.5 minutes on 2 CPU cores (longer on a loaded machine); N = 4096
+(`--sizes 512,1024,2048,4096`) adds about 6 minutes there at `--repeats 3`, mostly k = N.
 """
 import argparse
 import json
@@ -103,16 +104,21 @@ def lyapunov_call(system, state, frame, qr_every, n_blocks, intervals_per_block)
     return lambda: accumulate(system, state, frame, n_blocks)
 
 
-def tangent_call(system, state, frame, steps):
-    """The engine's steps without the QRs: `step_with_tangent` in a `lax.fori_loop`."""
+def tangent_call(system, state, frame, qr_every, intervals):
+    """The engine's steps without the QRs: `step_with_tangent` in a `lax.fori_loop`, the frame
+    only rescaled by a scalar after every `qr_every` steps (to keep it finite)."""
     integrator = jaxchaos.Integrator(dt=DT, solver="euler")
 
     @jax.jit
     def run(system, state, frame):
-        def body(_, carry):
+        def step(_, carry):
             return jaxchaos.step_with_tangent(integrator, system, *carry)
 
-        return jax.lax.fori_loop(0, steps, body, (state, frame))
+        def interval(_, carry):
+            state, frame = jax.lax.fori_loop(0, qr_every, step, carry)
+            return state, frame * jax.lax.rsqrt(jnp.mean(frame * frame))
+
+        return jax.lax.fori_loop(0, intervals, interval, (state, frame))
 
     return lambda: run(system, state, frame)
 
@@ -162,7 +168,7 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int) -> dict:
     n_qrs = max(2, intervals)  # as many QRs as the engine's call takes
     calls = {
         "lyapunov": lyapunov_call(system, state, frame, qr_every, n_blocks, numpy_intervals),
-        "tangent": tangent_call(system, state, frame, steps),
+        "tangent": tangent_call(system, state, frame, qr_every, intervals),
         "matmul": matmul_call(weights, jax.random.normal(key_y, (n, k), dtype), matmul_steps),
         "qr": qr_call(frame, n_qrs),
         "numpy": numpy_call(weights, state.x, frame, qr_every, numpy_intervals),
