@@ -3,6 +3,9 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from ._connectivity import Connectivity as Connectivity
+from ._covariant import CovariantLyapunovVectors as CovariantLyapunovVectors
+from ._covariant import covariant_lyapunov_vectors as covariant_lyapunov_vectors
+from ._covariant import participation_ratio as participation_ratio
 from ._errors import ConfigError as ConfigError
 from ._errors import DivergenceError as DivergenceError
 from ._inputs import AbstractInput as AbstractInput

@@ -4,7 +4,7 @@
 name = "scs_gain_sweep"            # prefix of the run folder
 
 [model]                            # the system; every numeric key may be swept instead
-kind = "scs"                       # "scs" (flow) | "scs_euler_map" | "cessac" (maps)
+kind = "scs"                       # "scs" | "hopfield" (flows) | "scs_euler_map" | "cessac" (maps)
 n = 400
 gain = 1.5
 ...
@@ -37,12 +37,16 @@ import numpy as np
 
 from ._connectivity import CONNECTIVITY_KINDS, Connectivity
 from ._errors import ConfigError, check_choice, check_real, check_steps
+from ._hopfield import RULES, AlternatingGain, HopfieldNetwork
 from ._inputs import ConstantInput, SinusoidalInput
 from ._models import CessacNetwork, EulerMap, SCSNetwork
 from ._nonlinearities import NONLINEARITIES, Nonlinearity
 from ._solvers import ODE_SOLVERS, SDE_SOLVERS
 
-MODEL_KINDS = ("scs", "scs_euler_map", "cessac")
+MODEL_KINDS = ("scs", "scs_euler_map", "cessac", "hopfield")
+FLOW_KINDS = ("scs", "hopfield")  # the others are maps (time counts steps)
+GAIN_SCHEDULES = ("constant", "alternating")
+GAIN_CYCLES = 1000  # low/high cycles drawn for an alternating gain (then it repeats)
 INPUT_KINDS = ("none", "constant", "sinusoid")
 PRECISIONS = ("float64", "float32")
 
@@ -59,9 +63,9 @@ _MODEL = {
     "block_std": ([[1.0, 1.0], [1.0, 1.0]], list, None),
     "block_mean": ([[0.0, 0.0], [0.0, 0.0]], list, None),
     # SCS flow and its Euler map
-    "gain": (1.5, _NUMBER, ("scs", "scs_euler_map")),
-    "nonlinearity": ("tanh", str, ("scs", "scs_euler_map")),
-    "shift": (0.0, _NUMBER, ("scs", "scs_euler_map")),
+    "gain": (1.5, _NUMBER, ("scs", "scs_euler_map", "hopfield")),
+    "nonlinearity": ("tanh", str, ("scs", "scs_euler_map", "hopfield")),
+    "shift": (0.0, _NUMBER, ("scs", "scs_euler_map", "hopfield")),
     "input": ("none", str, ("scs", "scs_euler_map")),
     "input_value": (0.0, _NUMBER, ("scs", "scs_euler_map")),
     "input_amplitude": (0.0, _NUMBER, ("scs", "scs_euler_map")),
@@ -75,6 +79,14 @@ _MODEL = {
     "leak": (0.0, _NUMBER, ("cessac",)),
     "threshold_mean": (0.0, _NUMBER, ("cessac",)),
     "threshold_std": (0.0, _NUMBER, ("cessac",)),
+    # Hopfield plus random network (`gain`: the fixed gain, or the low gain when alternating)
+    "patterns": (8, int, ("hopfield",)),  # number P of random ±1 patterns, 1 <= P < n
+    "rule": ("pseudo_inverse", str, ("hopfield",)),  # or "outer_product"
+    "strength": (2.0, _NUMBER, ("hopfield",)),  # s in W_s = (s/N) Ξᵀ K Ξ
+    "gain_schedule": ("constant", str, ("hopfield",)),  # or "alternating"
+    "gain_high": (5.0, _NUMBER, ("hopfield",)),  # alternating: the high gain
+    "low_dwell": ([20.0, 40.0], list, ("hopfield",)),  # alternating: dwell ~ U(min, max)
+    "high_dwell": ([10.0, 20.0], list, ("hopfield",)),
 }
 _SIMULATION = {
     "t_end": (300.0, _NUMBER),
@@ -182,7 +194,7 @@ def resolve_config(raw: dict) -> dict:
         raise ConfigError(f"name must be a plain folder-name prefix, got {name!r}")
     model = _fill("model", raw.get("model", {}), _MODEL)
     simulation = _fill("simulation", raw.get("simulation", {}), _SIMULATION)
-    if model["kind"] != "scs" and "dt" not in raw.get("simulation", {}):
+    if model["kind"] not in FLOW_KINDS and "dt" not in raw.get("simulation", {}):
         simulation["dt"] = 1.0  # maps count steps
     output = _fill("output", raw.get("output", {}), _OUTPUT)
     sweep_raw = raw.get("sweep", {"seed": [0]})
@@ -231,7 +243,9 @@ def _check_values(config: dict):
     except ConfigError as err:
         raise ConfigError(f"model: {err}") from None
 
-    is_map = kind != "scs"
+    if kind == "hopfield":
+        _check_hopfield(config)
+    is_map = kind not in FLOW_KINDS
     if is_map and sim["dt"] != 1:
         raise ConfigError("simulation.dt must be 1 for a map (time counts steps)")
     for key in ("t_end", "record_every", "autocorrelation_window", "rtol", "atol"):
@@ -252,6 +266,37 @@ def _check_values(config: dict):
         check_choice("simulation.solver (SDE)" if stochastic else "simulation.solver",
                      sim["solver"], table)
     check_choice("output.precision", out["precision"], PRECISIONS)
+
+
+def _check_hopfield(config: dict):
+    """Pattern count, rule, strength and the alternating-gain schedule of a Hopfield model."""
+    model, sweep, sim = config["model"], config["sweep"], config["simulation"]
+    if not 1 <= model["patterns"] < model["n"]:
+        raise ConfigError(f"model.patterns = {model['patterns']} must satisfy 1 <= P < model.n "
+                          f"= {model['n']}")
+    check_choice("model.rule", model["rule"], RULES)
+    check_choice("model.gain_schedule", model["gain_schedule"], GAIN_SCHEDULES)
+    for key in ("strength", "gain_high"):
+        for value in sweep.get(key, [model[key]]):
+            check_real(f"sweep.{key}" if key in sweep else f"model.{key}", value,
+                       positive=key == "strength", nonnegative=True)
+    alternating = model["gain_schedule"] == "alternating"
+    for key in ("gain_high", "low_dwell", "high_dwell"):
+        if not alternating and (model[key] != _MODEL[key][0] or key in sweep):
+            raise ConfigError(f"model.{key} applies only to model.gain_schedule = 'alternating'")
+    for key in ("low_dwell", "high_dwell"):
+        dwell = model[key]
+        if len(dwell) != 2 or any(isinstance(v, bool) or not isinstance(v, _NUMBER)
+                                  for v in dwell):
+            raise ConfigError(f"model.{key} must be [min, max], got {dwell!r}")
+        check_real(f"model.{key}", dwell, positive=True)
+        if dwell[0] > dwell[1]:
+            raise ConfigError(f"model.{key} = {dwell} must have min <= max")
+    lya = config.get("lyapunov")
+    horizon = (sim["t_warmup"] + lya["t_frame_warmup"] + lya["t_sim"]) if lya else sim["t_end"]
+    if alternating and GAIN_CYCLES * (model["low_dwell"][0] + model["high_dwell"][0]) < horizon:
+        raise ConfigError(f"the {GAIN_CYCLES} gain cycles are shorter than the run ({horizon}): "
+                          "lengthen model.low_dwell or model.high_dwell")
 
 
 def _check_recording(sim: dict):
@@ -306,12 +351,25 @@ def connectivity_from(model: dict) -> Connectivity:
 
 def build_system(model: dict, point: dict):
     """The system of `model` at a sweep point (`point` overrides model keys; its `seed` draws the
-    connectivity, thresholds and input phases). Traceable in the swept values."""
+    connectivity, thresholds, input phases, patterns and gain dwells). Traceable in the swept
+    values."""
     params = {**model, **{k: v for k, v in point.items() if k != "seed"}}
     key = jax.random.key(point["seed"])
     key_w, key_input = jax.random.split(jax.random.fold_in(key, 0))
     n = model["n"]
     connectivity = connectivity_from(model)
+    nonlinearity = Nonlinearity(model["nonlinearity"], params["shift"])
+    if model["kind"] == "hopfield":
+        gain = params["gain"]
+        if model["gain_schedule"] == "alternating":
+            gain = AlternatingGain.random(
+                key_input, gain, params["gain_high"], low_dwell=tuple(model["low_dwell"]),
+                high_dwell=tuple(model["high_dwell"]), cycles=GAIN_CYCLES,
+            )
+        return HopfieldNetwork.random(
+            key_w, n, model["patterns"], gain, connectivity=connectivity, rule=model["rule"],
+            strength=params["strength"], nonlinearity=nonlinearity, noise=params["noise"],
+        )
     if model["kind"] == "cessac":
         return CessacNetwork.random(
             key_w, n, params["slope"], threshold_mean=params["threshold_mean"],
@@ -330,8 +388,7 @@ def build_system(model: dict, point: dict):
         drive = None
     flow = SCSNetwork.random(
         key_w, n, params["gain"], connectivity=connectivity,
-        nonlinearity=Nonlinearity(model["nonlinearity"], params["shift"]),
-        input=drive, noise=params["noise"],
+        nonlinearity=nonlinearity, input=drive, noise=params["noise"],
     )
     return flow if model["kind"] == "scs" else EulerMap(flow, params["delta"])
 

@@ -84,7 +84,10 @@ class LyapunovEngine(eqx.Module):
 
         return jax.lax.scan(body, state, None, length=n_steps)[0]
 
-    def _qr_interval(self, system, carry):
+    def qr_interval(self, system, carry):
+        """`qr_every` tangent steps of `carry = (state, frame)`, then `frame, r = qr(frame)`.
+        Returns `((state, frame), r)`: the frame's growth over the interval is `r` (k×k, upper
+        triangular), `log|r_ii|` the local growth rates times the interval."""
         state, frame = carry
 
         def body(carry, _):
@@ -92,12 +95,12 @@ class LyapunovEngine(eqx.Module):
 
         (state, frame), _ = jax.lax.scan(body, (state, frame), None, length=self.qr_every)
         frame, r = jnp.linalg.qr(frame)
-        log_growth = jnp.log(jnp.abs(jnp.diagonal(r)))
-        return (state, frame), log_growth
+        return (state, frame), r
 
     def _qr_intervals(self, system, carry, n):
         def body(carry, _):
-            carry, logs = self._qr_interval(system, carry)
+            carry, r = self.qr_interval(system, carry)
+            logs = jnp.log(jnp.abs(jnp.diagonal(r)))
             spread = jnp.max(logs) - jnp.min(logs)
             return carry, (logs, spread)
 
@@ -171,8 +174,13 @@ def summarize_blocks(block_sums, block_time):
 
 
 @eqx.filter_jit
-def _run_compiled(engine, system, state, frame_key):
-    return engine.run(system, state, frame_key)
+def _warm_up_compiled(engine, system, state, frame_key):
+    return engine.warm_up(system, state, frame_key)
+
+
+@eqx.filter_jit
+def _accumulate_compiled(engine, system, state, frame):
+    return engine.accumulate(system, state, frame, engine.n_blocks)
 
 
 def _spread_limit(dtype) -> float:
@@ -209,9 +217,52 @@ def _initial_state(integrator: Integrator, system, x0, key):
     return state, key_tangent
 
 
+def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame_warmup,
+                     n_blocks, block_span):
+    """Check the arguments shared by `lyapunov_spectrum` and `covariant_lyapunov_vectors`, build
+    the engine, and warm up the trajectory and a random frame. `block_span = (name, span)`: the
+    time `span` (argument `name`) holds `n_blocks` blocks. Returns `(engine, state, frame)`."""
+    dt = _unit_steps_for_maps(system, dt)
+    k = system.n if k is None else k
+    check_real("k", k, positive=True, integer=True)
+    if k > system.n:
+        raise ConfigError(f"k = {k} exceeds the state dimension {system.n}")
+    check_real("t_ons", t_ons, positive=True)
+    for name, value in (("t_warmup", t_warmup), ("t_frame_warmup", t_frame_warmup)):
+        check_real(name, value, nonnegative=True)
+    qr_every = check_steps("t_ons", t_ons, dt)
+    warmup_steps = check_steps("t_warmup", t_warmup, dt)
+    frame_warmup_qrs = check_steps("t_frame_warmup", t_frame_warmup, t_ons, "t_ons")
+    per = "t_ons" if n_blocks == 1 else "n_blocks · t_ons"
+    qrs_per_block = check_steps(*block_span, n_blocks * t_ons, per)
+    integrator = Integrator(dt=float(dt), solver=solver)
+    state, key_frame = _initial_state(integrator, system, x0, key)
+    engine = LyapunovEngine(integrator, int(k), qr_every, warmup_steps, frame_warmup_qrs,
+                            int(n_blocks), qrs_per_block)
+    state, frame = _warm_up_compiled(engine, system, state, key_frame)
+    _raise_if_diverged(engine, state)
+    return engine, state, frame
+
+
+def _raise_if_diverged(engine, state):
+    if int(state.diverged_step) >= 0:
+        step = int(state.diverged_step)
+        raise DivergenceError(f"trajectory diverged (NaN/inf) at step {step}, "
+                              f"t = {engine.integrator.time(step):.6g}")
+
+
+def _warn_if_spread(spread, dtype, stacklevel=3):
+    if float(spread) > _spread_limit(dtype):
+        warnings.warn(
+            f"the frame's directions separated by e^{float(spread):.1f} within one QR interval "
+            f"(more than 1/sqrt(eps)): the trailing exponents are unreliable; shorten t_ons",
+            RuntimeWarning, stacklevel=stacklevel,
+        )
+
+
 def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                       t_warmup=100.0, t_frame_warmup=100.0, t_sim=1000.0, n_blocks=20,
-                      key=None) -> LyapunovSpectrum:
+                      tol=None, t_max=None, key=None) -> LyapunovSpectrum:
     """The k leading Lyapunov exponents of `system` (all N when `k` is None).
 
     **Arguments:**
@@ -221,42 +272,45 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
     - `t_ons`: time between QR re-orthonormalizations (a multiple of dt).
     - `t_warmup`, `t_frame_warmup`, `t_sim`: trajectory warm-up, frame warm-up (multiples of
       t_ons) and accumulation time (a multiple of `n_blocks`·t_ons).
+    - `tol`, `t_max`: stopping rule. With `tol` set, accumulation goes on in further rounds of
+      `n_blocks` blocks of the same length until every exponent's standard error is ≤ `tol`, or
+      the accumulation time would exceed `t_max` (default 10·t_sim; then a warning).
     - `key`: draws x0 (if None), the initial frame and the noise.
 
-    Warns when the frame's directions separate by more than 1/√eps within one QR interval (then
-    shorten `t_ons`). Raises `DivergenceError` if the trajectory becomes NaN/inf.
+    Warns when the frame's directions separate by more than 1/√eps within one QR interval
+    (the frame's condition number before a QR exceeds 1/√eps; then shorten `t_ons`). Raises
+    `DivergenceError` if the trajectory becomes NaN/inf.
     """
-    dt = _unit_steps_for_maps(system, dt)
-    k = system.n if k is None else k
-    check_real("k", k, positive=True, integer=True)
-    if k > system.n:
-        raise ConfigError(f"k = {k} exceeds the state dimension {system.n}")
-    for name, value in (("t_ons", t_ons), ("t_sim", t_sim)):
-        check_real(name, value, positive=True)
-    for name, value in (("t_warmup", t_warmup), ("t_frame_warmup", t_frame_warmup)):
-        check_real(name, value, nonnegative=True)
+    check_real("t_sim", t_sim, positive=True)
     check_real("n_blocks", n_blocks, positive=True, integer=True)
-    qr_every = check_steps("t_ons", t_ons, dt)
-    warmup_steps = check_steps("t_warmup", t_warmup, dt)
-    frame_warmup_qrs = check_steps("t_frame_warmup", t_frame_warmup, t_ons, "t_ons")
-    qrs_per_block = check_steps("t_sim", t_sim, n_blocks * t_ons, "n_blocks · t_ons")
-    integrator = Integrator(dt=float(dt), solver=solver)
-    state, key_frame = _initial_state(integrator, system, x0, key)
-    engine = LyapunovEngine(integrator, int(k), qr_every, warmup_steps, frame_warmup_qrs,
-                            int(n_blocks), qrs_per_block)
-    state, frame, block_sums, spread = _run_compiled(engine, system, state, key_frame)
-    if int(state.diverged_step) >= 0:
-        step = int(state.diverged_step)
-        raise DivergenceError(
-            f"trajectory diverged (NaN/inf) at step {step}, t = {integrator.time(step):.6g}"
-        )
-    if float(spread) > _spread_limit(frame.dtype):
-        warnings.warn(
-            f"the frame's directions separated by e^{float(spread):.1f} within one QR interval "
-            f"(more than 1/sqrt(eps)): the trailing exponents are unreliable; shorten t_ons",
-            RuntimeWarning, stacklevel=2,
-        )
-    exponents, stderr, blocks, times, history = summarize_blocks(block_sums, engine.block_time)
+    if tol is not None:
+        check_real("tol", tol, positive=True)
+        t_max = 10.0 * t_sim if t_max is None else t_max
+        check_real("t_max", t_max, positive=True)
+    engine, state, frame = _warmed_up_frame(
+        system, x0, key, k=k, dt=dt, solver=solver, t_ons=t_ons, t_warmup=t_warmup,
+        t_frame_warmup=t_frame_warmup, n_blocks=n_blocks,
+        block_span=("t_sim", t_sim),
+    )
+    rounds, spread = [], 0.0
+    while True:
+        state, frame, block_sums, round_spread = _accumulate_compiled(engine, system, state,
+                                                                      frame)
+        _raise_if_diverged(engine, state)
+        rounds.append(block_sums)
+        spread = max(spread, float(round_spread))
+        if tol is None:
+            break
+        stderr = summarize_blocks(jnp.concatenate(rounds), engine.block_time)[1]
+        if float(jnp.max(stderr)) <= tol:
+            break
+        if (len(rounds) + 1) * t_sim > t_max * (1 + 1e-12):
+            warnings.warn(f"standard errors {float(jnp.max(stderr)):.3g} > tol = {tol:g} at "
+                          f"t_max = {t_max:g}", RuntimeWarning, stacklevel=2)
+            break
+    _warn_if_spread(spread, frame.dtype)
+    exponents, stderr, blocks, times, history = summarize_blocks(jnp.concatenate(rounds),
+                                                                 engine.block_time)
     return LyapunovSpectrum(exponents, stderr, blocks, times, history, state, frame)
 
 

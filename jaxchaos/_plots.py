@@ -9,6 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ._config import FLOW_KINDS  # noqa: E402
+
 
 def _mean_sem(values):
     """Mean and standard error over axis 0, ignoring NaNs (NaN where no value is defined)."""
@@ -130,7 +132,7 @@ def _plot_spectra(grid: _Grid, figures: Path) -> list[Path]:
     estimates of the leading exponents), and with a swept parameter `summary.png` (λ_max, KS
     entropy and Kaplan–Yorke D/N vs the parameter)."""
     n = grid.record["config"]["model"]["n"]
-    unit = "1/step" if grid.record["config"]["model"]["kind"] != "scs" else "1/time"
+    unit = "1/time" if grid.record["config"]["model"]["kind"] in FLOW_KINDS else "1/step"
     exponents, history = grid("exponents"), grid("history")
     fig, ax = plt.subplots(figsize=(6, 4))
     for index, value in enumerate(grid.values):

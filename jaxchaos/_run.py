@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._config import build_system, initial_state, noise_key, resolve_config
+from ._config import FLOW_KINDS, build_system, initial_state, noise_key, resolve_config
 from ._errors import ConfigError, DivergenceError
 from ._lyapunov import (
     LyapunovEngine,
@@ -126,7 +126,7 @@ class SimulationExperiment(_Experiment):
 
     def __init__(self, config: dict):
         sim = config["simulation"]
-        dt = 1.0 if config["model"]["kind"] != "scs" else float(sim["dt"])
+        dt = float(sim["dt"]) if config["model"]["kind"] in FLOW_KINDS else 1.0
         self.n_records = round(sim["t_end"] / sim["record_every"])
         self.records_per_chunk = self.n_records // sim["chunks"]
         self.integrator = Integrator(
@@ -186,7 +186,7 @@ class SpectrumExperiment(_Experiment):
 
     def __init__(self, config: dict):
         sim, lya = config["simulation"], config["lyapunov"]
-        dt = 1.0 if config["model"]["kind"] != "scs" else float(sim["dt"])
+        dt = float(sim["dt"]) if config["model"]["kind"] in FLOW_KINDS else 1.0
         self.integrator = Integrator(dt=dt, solver=sim["solver"])
         self.blocks_per_chunk = lya["n_blocks"] // sim["chunks"]
         self.engine = LyapunovEngine(

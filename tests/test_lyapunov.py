@@ -535,6 +535,34 @@ def test_single_block_has_nan_stderr(getkey):
     np.testing.assert_allclose(spec.history[-1], spec.exponents, rtol=1e-14)
 
 
+HENON_ROUNDS = {"t_ons": 1, "t_warmup": 100, "t_frame_warmup": 10, "t_sim": 200, "n_blocks": 4}
+
+
+def test_stopping_rule_continues_until_tolerance():
+    x0, key = jnp.array([0.0, 0.0]), jax.random.key(0)
+    once = jc.lyapunov_spectrum(Henon(), x0, key=key, **HENON_ROUNDS)
+    assert float(jnp.max(once.stderr)) > 0.01  # one round (t = 200) is not enough ...
+    spec = jc.lyapunov_spectrum(Henon(), x0, tol=0.01, key=key, **HENON_ROUNDS)
+    assert float(jnp.max(spec.stderr)) <= 0.01  # ... so it went on, in whole rounds,
+    rounds = spec.block_exponents.shape[0] // 4
+    assert spec.block_exponents.shape == (4 * rounds, 2) and rounds > 1
+    np.testing.assert_allclose(spec.history_times[-1], 200.0 * rounds)
+    # ... continuing the same trajectory and frame: the first round is the single run's.
+    np.testing.assert_array_equal(spec.block_exponents[:4], once.block_exponents)
+    # ... and stopped at the first round that met the tolerance.
+    previous = summarize_blocks(spec.block_exponents[:-4] * 50.0, 50.0)[1]
+    assert float(jnp.max(previous)) > 0.01
+    # Hénon's λ_1 = 0.419 (Sprott 2003), within 3 standard errors.
+    assert abs(float(spec.exponents[0]) - 0.419) < 3 * float(spec.stderr[0])
+
+
+def test_stopping_rule_warns_at_t_max():
+    with pytest.warns(RuntimeWarning, match=r"> tol = 0.0001 at t_max = 600"):
+        spec = jc.lyapunov_spectrum(Henon(), jnp.array([0.0, 0.0]), tol=1e-4, t_max=600,
+                                    key=jax.random.key(0), **HENON_ROUNDS)
+    np.testing.assert_allclose(spec.history_times[-1], 600.0)
+
+
 def test_ks_entropy(lorenz_spectrum):
     lam = np.asarray(lorenz_spectrum.exponents)
     np.testing.assert_allclose(jc.ks_entropy(lam), np.sum(lam[lam > 0]), rtol=1e-15)
@@ -595,6 +623,8 @@ def test_warns_when_t_ons_too_long():
         ("henon", None, {"dt": 0.5}, "unit steps"),
         ("scs", None, {"solver": "nope"}, "solver"),
         ("neither", None, {}, "not a jaxchaos system"),
+        ("scs", None, {"tol": -0.1}, "tol"),
+        ("scs", None, {"tol": 0.1, "t_max": float("nan")}, "t_max"),
     ],
 )
 def test_bad_input(system, x0, overrides, match):
