@@ -41,7 +41,7 @@ def _error(raw):
     ("raw", "field"),
     [
         ({"modle": {}}, "modle"),
-        ({"model": {"kind": "hopfield"}}, "model.kind"),
+        ({"model": {"kind": "ising"}}, "model.kind"),
         ({"model": {"nonlinearity": "sigmoid"}}, "model.nonlinearity"),
         ({"model": {"n": 0}}, "model.n"),
         ({"model": {"n": 10.5}}, "model.n"),
