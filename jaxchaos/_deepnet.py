@@ -1,0 +1,155 @@
+"""Deep random feed-forward networks and signal propagation through them (Poole et al. 2016;
+Schoenholz et al. 2017).
+
+    h^l = σ_w Ŵ^l φ(h^{l-1}) + σ_b b̂^l,   l = 1 … L,   Ŵ^l_ij ~ N(0, 1/N),   b̂^l_i ~ N(0, 1),
+
+so W^l_ij ~ N(0, σ_w²/N) and b^l_i ~ N(0, σ_b²): σ_w and σ_b are standard deviations (the
+variances are σ_w², σ_b²). The input is the pre-activation h^0 of width N. Layer l's unit-variance
+draws come from `fold_in(key, l)` when the layer is applied, so no more than one layer's weights
+exist at a time (a depth of hundreds at widths of thousands fits), and a grid of (σ_w, σ_b)
+vmapped over one key shares every matrix: its matrix-vector products become matrix products.
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ._errors import ConfigError, check_real
+from ._nonlinearities import Nonlinearity
+
+_HIGHEST = jax.lax.Precision.HIGHEST
+
+
+class DeepNetwork(eqx.Module):
+    """A random deep network of `depth` layers of `width` units (see the module docstring)."""
+
+    key: jax.Array
+    sigma_w: jax.Array
+    sigma_b: jax.Array
+    width: int = eqx.field(static=True)
+    depth: int = eqx.field(static=True)
+    nonlinearity: Nonlinearity = Nonlinearity("tanh")
+
+    def __check_init__(self):
+        check_real("width", self.width, positive=True, integer=True)
+        check_real("depth", self.depth, positive=True, integer=True)
+        check_real("sigma_w", self.sigma_w, nonnegative=True)
+        check_real("sigma_b", self.sigma_b, nonnegative=True)
+
+    def layer_parameters(self, layer):
+        """(Ŵ^l, b̂^l) of layer `layer` (1 … depth), unit variance, from `fold_in(key, layer)`."""
+        key_w, key_b = jax.random.split(jax.random.fold_in(self.key, layer))
+        dtype = jnp.result_type(self.sigma_w, float)
+        w = jax.random.normal(key_w, (self.width, self.width), dtype) / math.sqrt(self.width)
+        return w, jax.random.normal(key_b, (self.width,), dtype)
+
+    def layer(self, layer, h):
+        """h^l from h^{l-1} (shape (..., N))."""
+        w, b = self.layer_parameters(layer)
+        return self.sigma_w * jnp.matmul(self.nonlinearity(h), w.T, precision=_HIGHEST) \
+            + self.sigma_b * b
+
+    def scan(self, h0, observe, *carry_tangents):
+        """Apply the layers to `h0` (..., N), returning `observe(l, h^l, *tangents)` stacked over
+        l = 0 … L (leading axis L+1). `carry_tangents`: directional derivatives of h0 of first
+        and (optionally) second order, carried exactly by nested `jax.jvp`."""
+        h0 = jnp.asarray(h0)
+        if h0.shape[-1] != self.width:
+            raise ConfigError(f"inputs must have last dimension width = {self.width}, "
+                              f"got shape {h0.shape}")
+
+        def step(carry, layer):
+            carry = _layer_with_tangents(lambda h: self.layer(layer, h), carry)
+            return carry, observe(layer, *carry)
+
+        first = observe(0, h0, *carry_tangents)
+        _, rest = jax.lax.scan(step, (h0, *carry_tangents), 1 + jnp.arange(self.depth))
+        return jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
+
+
+def _layer_with_tangents(f, carry):
+    """`f` applied to h and its first (v) and second (a) directional derivatives:
+    v' = Df(h)v, a' = D²f(h)[v, v] + Df(h)a."""
+    if len(carry) == 1:
+        return (f(carry[0]),)
+    if len(carry) == 2:
+        return jax.jvp(f, carry[:1], carry[1:])
+    h, v, a = carry
+    (h, v), (_, a) = jax.jvp(lambda h, v: jax.jvp(f, (h,), (v,)), (h, v), (v, a))
+    return h, v, a
+
+
+def propagate(net: DeepNetwork, h0):
+    """Squared lengths q^l_a = (1/N) Σ_i (h^l_ia)² and correlations
+    c^l_ab = (1/N) Σ_i h^l_ia h^l_ib / √(q^l_a q^l_b) of a batch of inputs h0 (M, N).
+    Returns `(q, c)` of shapes (L+1, M) and (L+1, M, M); layer 0 is the input."""
+    n = net.width
+
+    def observe(_, h):
+        gram = jnp.matmul(h, h.T, precision=_HIGHEST) / n
+        q = jnp.diagonal(gram)
+        return q, gram / jnp.sqrt(q[:, None] * q[None, :])
+
+    return net.scan(h0, observe)
+
+
+def jacobian_gain(net: DeepNetwork, h0):
+    """Mean squared singular value of each layer's Jacobian D^l = σ_w Ŵ^l diag φ'(h^{l-1}) at
+    inputs h0 (..., N): (1/N) ‖D^l‖²_F = (σ_w²/N) Σ_j φ'(h_j)² Σ_i (Ŵ^l_ij)², exact for the drawn
+    weights. At the fixed point q* its mean over units is χ1. Returns (L, ...) for l = 1 … L."""
+
+    def step(h, layer):
+        w, _ = net.layer_parameters(layer)
+        column_norms = jnp.sum(w * w, axis=0)
+        slope = net.nonlinearity.derivative(h) ** 2
+        gain = net.sigma_w**2 * jnp.sum(slope * column_norms, axis=-1) / net.width
+        return net.layer(layer, h), gain
+
+    return jax.lax.scan(step, jnp.asarray(h0), 1 + jnp.arange(net.depth))[1]
+
+
+class ManifoldGeometry(eqx.Module):
+    """Geometry of the image of a closed curve h^0(θ), θ ∈ [0, 2π), at each layer l = 0 … L:
+    `length` ∫|v| dθ, `mean_curvature` the length-weighted mean ∫κ|v|dθ / ∫|v|dθ, and
+    `grassmannian_length` ∫κ|v| dθ (the length of the curve's unit tangent, Poole et al. 2016),
+    with v = ∂_θ h, a = ∂²_θ h, κ = √((v·v)(a·a) - (v·a)²) / (v·v)^{3/2}. `curvature` (L+1, M)
+    is κ at the M sample angles."""
+
+    length: jax.Array
+    mean_curvature: jax.Array
+    grassmannian_length: jax.Array
+    curvature: jax.Array
+
+
+def great_circle(key, width: int, q0, points: int):
+    """h^0(θ) = √(N q0) (u0 cos θ + u1 sin θ) with u0, u1 orthonormal (drawn from `key`), at
+    `points` angles θ_m = 2πm/points; returns (h, ∂_θ h, ∂²_θ h), each (points, N). Every
+    point has squared length q^0 = q0."""
+    check_real("q0", q0, positive=True)
+    check_real("points", points, positive=True, integer=True)
+    if width < 2:
+        raise ConfigError("a great circle needs width >= 2")
+    basis = jnp.linalg.qr(jax.random.normal(key, (width, 2)))[0] * jnp.sqrt(width * q0)
+    theta = 2 * jnp.pi * jnp.arange(points) / points
+    cos, sin = jnp.cos(theta)[:, None], jnp.sin(theta)[:, None]
+    u0, u1 = basis[:, 0], basis[:, 1]
+    return cos * u0 + sin * u1, -sin * u0 + cos * u1, -(cos * u0 + sin * u1)
+
+
+def manifold_geometry(net: DeepNetwork, h, v, a) -> ManifoldGeometry:
+    """Propagate a closed curve given at M equally spaced angles by its points h, first and
+    second θ-derivatives v, a (each (M, N)) and measure it at every layer. Derivatives are carried
+    exactly (nested JVPs); the θ-integrals use the periodic trapezoid rule (spectrally accurate
+    for a smooth closed curve)."""
+
+    def observe(_, h, v, a):
+        vv, aa, va = (jnp.sum(x * y, axis=-1) for x, y in ((v, v), (a, a), (v, a)))
+        speed = jnp.sqrt(vv)
+        kappa = jnp.sqrt(jnp.maximum(vv * aa - va**2, 0.0)) / vv**1.5
+        dtheta = 2 * jnp.pi / h.shape[0]
+        return jnp.sum(speed) * dtheta, jnp.sum(kappa * speed) * dtheta, kappa
+
+    length, grassmannian, kappa = net.scan(h, observe, v, a)
+    return ManifoldGeometry(length, grassmannian / length, grassmannian, kappa)
