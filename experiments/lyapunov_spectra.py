@@ -37,7 +37,7 @@ jax.config.update("jax_enable_x64", True)
 
 FULL = {"sizes": [50, 100, 200], "gains": [0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0],
         "seeds": [0], "t_sim": 200.0}
-LEADING = {"sizes": [400, 800], "gains": FULL["gains"], "seeds": [0, 1], "t_sim": 300.0}
+LEADING = {"sizes": [400, 800], "gains": FULL["gains"], "seeds": [0, 1], "t_sim": 320.0}
 CLV = {"sizes": [100, 200, 400], "gain": 3.0, "t_window": 40.0, "t_snapshot": 2.0}
 QUICK = {
     "full": {**FULL, "sizes": [20, 40], "gains": [0.5, 1.5, 3.0], "seeds": [0], "t_sim": 40.0},
