@@ -40,7 +40,7 @@ from jaxchaos._deepnet import (  # noqa: E402
     great_circle,
     jacobian_gain,
     manifold_geometry,
-    propagate,
+    propagate_inputs,
 )
 from jaxchaos._meanfield import c_map, critical_sigma_w, deep_mean_field, q_map  # noqa: E402
 
@@ -78,7 +78,7 @@ def inputs(p, q0s, key=1):
 def length_map_figure(p, out, summary):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     for ax, sigma_w in zip(axes, (p["sigma_w_panels"][0], p["sigma_w_panels"][-1]), strict=True):
-        q, _ = propagate(network(p, sigma_w), inputs(p, p["q0"]))
+        q, _ = propagate_inputs(network(p, sigma_w), inputs(p, p["q0"]))
         for i, q0 in enumerate(p["q0"]):
             theory = [q0]
             for _ in range(p["depth"]):
@@ -103,7 +103,7 @@ def correlation_map_figure(p, out, summary):
         line, = ax.plot(grid, curve, lw=1, label=f"σ_w = {sigma_w:g}: χ1 = {float(mf.chi1):.2f}")
         # Pairs at q* (so q stays at q*) with correlations across [0, 1): layers 0 → 1 → 2.
         pairs = _pairs(p, q_star, np.linspace(0.0, 0.98, 12))
-        _, c = propagate(network(p, sigma_w, depth=2), pairs.reshape(-1, p["width"]))
+        _, c = propagate_inputs(network(p, sigma_w, depth=2), pairs.reshape(-1, p["width"]))
         c = np.asarray(c)
         index = np.arange(0, pairs.shape[0] * 2, 2)
         before, after = c[:-1, index, index + 1], c[1:, index, index + 1]
@@ -188,7 +188,7 @@ def depth_scale_figure(p, out, summary):
     for sigma_w in p["depth_scale_sigma_w"]:
         mf = deep_mean_field(sigma_w, p["sigma_b"])
         pair = _pairs(p, float(mf.q_star), [0.3 if float(mf.chi1) <= 1 else 0.95])[0]
-        _, c = propagate(network(p, sigma_w), pair)
+        _, c = propagate_inputs(network(p, sigma_w), pair)
         distance = np.abs(np.asarray(c[:, 0, 1]) - float(mf.c_star))
         layers = np.arange(len(distance))
         usable = (layers >= 2) & (distance > 5.0 / math.sqrt(p["width"]))

@@ -6,6 +6,12 @@ from ._connectivity import Connectivity as Connectivity
 from ._covariant import CovariantLyapunovVectors as CovariantLyapunovVectors
 from ._covariant import covariant_lyapunov_vectors as covariant_lyapunov_vectors
 from ._covariant import participation_ratio as participation_ratio
+from ._deepnet import DeepNetwork as DeepNetwork
+from ._deepnet import ManifoldGeometry as ManifoldGeometry
+from ._deepnet import great_circle as great_circle
+from ._deepnet import jacobian_gain as jacobian_gain
+from ._deepnet import manifold_geometry as manifold_geometry
+from ._deepnet import propagate_inputs as propagate_inputs
 from ._errors import ConfigError as ConfigError
 from ._errors import DivergenceError as DivergenceError
 from ._hopfield import AbstractGain as AbstractGain

@@ -81,7 +81,7 @@ def _layer_with_tangents(f, carry):
     return h, v, a
 
 
-def propagate(net: DeepNetwork, h0):
+def propagate_inputs(net: DeepNetwork, h0):
     """Squared lengths q^l_a = (1/N) Σ_i (h^l_ia)² and correlations
     c^l_ab = (1/N) Σ_i h^l_ia h^l_ib / √(q^l_a q^l_b) of a batch of inputs h0 (M, N).
     Returns `(q, c)` of shapes (L+1, M) and (L+1, M, M); layer 0 is the input."""

@@ -1,12 +1,12 @@
 """Throughput of a (σ_w, σ_b) grid sweep of deep random nets against references.
 
 For each width N (`--widths`), a grid of G = `--grid`² points (σ_w, σ_b) of one seed propagates
-M = `--inputs` inputs through L = `--depth` layers: `jaxchaos.sweep` vmaps `propagate` over the
-grid, and since every point draws the same unit-variance layer weights from the same key, each
-layer is one (G·M, N) @ (N, N) product plus one draw of N² normals. Measured in the same run,
-interleaved, best of `--repeats` calls after a warm-up call (compilation excluded):
+M = `--inputs` inputs through L = `--depth` layers: `jaxchaos.sweep` vmaps `propagate_inputs`
+over the grid, and since every point draws the same unit-variance layer weights from the same
+key, each layer is one (G·M, N) @ (N, N) product plus one draw of N² normals. Measured in the
+same run, interleaved, best of `--repeats` calls after a warm-up call (compilation excluded):
 
-- sweep: the grid sweep above (`propagate`: q and c of every layer included);
+- sweep: the grid sweep above (`propagate_inputs`: q and c of every layer included);
 - matmul: Y ← c·(Y @ W) with Y of shape (G·M, N) for L products (`precision="highest"`, dispatch
   not counted), the hardware's rate for this product shape;
 - numpy: a loop over the grid points, each propagating its M inputs through the L layers with the
@@ -29,14 +29,14 @@ import numpy as np
 from _timing import best_times, matmul_call
 
 import jaxchaos
-from jaxchaos._deepnet import DeepNetwork, propagate
+from jaxchaos._deepnet import DeepNetwork, propagate_inputs
 
 
 def sweep_call(width, depth, sigmas_w, sigmas_b, h0):
     key = jax.random.key(0)
 
     def point(p):
-        return propagate(DeepNetwork(key, p["sigma_w"], p["sigma_b"], width, depth), h0)
+        return propagate_inputs(DeepNetwork(key, p["sigma_w"], p["sigma_b"], width, depth), h0)
 
     sweep = jaxchaos.Sweep(point, {"sigma_w": sigmas_w, "sigma_b": sigmas_b})
     return lambda: sweep()

@@ -16,7 +16,7 @@ from jaxchaos._deepnet import (
     great_circle,
     jacobian_gain,
     manifold_geometry,
-    propagate,
+    propagate_inputs,
 )
 
 Z = np.linspace(-12.0, 12.0, 2401)
@@ -100,7 +100,7 @@ def wide_propagation():
     net = DeepNetwork(jax.random.key(0), sigma_w, sigma_b, n, depth)
     h0 = jax.random.normal(jax.random.key(1), (6, n)) * math.sqrt(0.5)
     h0 = h0.at[1].set(0.9 * h0[0] + math.sqrt(1 - 0.81) * h0[1])  # a correlated pair
-    q, c = jax.jit(propagate)(net, h0)
+    q, c = jax.jit(propagate_inputs)(net, h0)
     chi = jax.jit(jacobian_gain)(net, h0)
     return net, h0, np.asarray(q), np.asarray(c), np.asarray(chi)
 
@@ -142,7 +142,7 @@ def test_relu_length_map_is_half_sigma_w_squared():
     n = 4000
     net = DeepNetwork(jax.random.key(2), 1.2, 0.3, n, 6, jc.Nonlinearity("relu"))
     h0 = jax.random.normal(jax.random.key(3), (4, n))
-    q, _ = propagate(net, h0)
+    q, _ = propagate_inputs(net, h0)
     expected = [1.0]
     for _ in range(6):
         expected.append(1.2**2 * expected[-1] / 2 + 0.3**2)
@@ -166,13 +166,14 @@ def test_sweep_over_sigmas_equals_single_networks():
     n, h0 = 64, jax.random.normal(jax.random.key(5), (3, 64))
 
     def point(p):
-        return propagate(DeepNetwork(jax.random.key(0), p["sigma_w"], p["sigma_b"], n, 5), h0)[0]
+        net = DeepNetwork(jax.random.key(0), p["sigma_w"], p["sigma_b"], n, 5)
+        return propagate_inputs(net, h0)[0]
 
     axes = {"sigma_w": [0.5, 1.5, 2.5], "sigma_b": [0.0, 0.5]}
     grid = jc.sweep(point, axes)
     for i, sigma_w in enumerate(axes["sigma_w"]):
         for j, sigma_b in enumerate(axes["sigma_b"]):
-            single = propagate(DeepNetwork(jax.random.key(0), sigma_w, sigma_b, n, 5), h0)[0]
+            single = propagate_inputs(DeepNetwork(jax.random.key(0), sigma_w, sigma_b, n, 5), h0)[0]
             np.testing.assert_allclose(grid[i, j], single, rtol=1e-12)
 
 
@@ -192,6 +193,6 @@ def test_bad_network(kwargs, match):
 def test_bad_inputs():
     net = DeepNetwork(jax.random.key(0), 1.0, 0.1, 8, 3)
     with pytest.raises(jc.ConfigError, match="width = 8"):
-        propagate(net, jnp.zeros((2, 7)))
+        propagate_inputs(net, jnp.zeros((2, 7)))
     with pytest.raises(jc.ConfigError, match="q0"):
         great_circle(jax.random.key(0), 8, -1.0, 16)
