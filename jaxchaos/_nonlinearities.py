@@ -55,3 +55,20 @@ class Nonlinearity(eqx.Module):
         if self.name == "shifted_tanh":
             return 1.0 - jnp.tanh(x + self.shift) ** 2
         return jnp.where(x > 0, 1.0, 0.0).astype(jnp.result_type(x))
+
+    def antiderivative(self, x):
+        """Φ(x) = ∫₀ˣ φ, so Φ(0) = 0 (the potential of the SCS mean-field theory uses it)."""
+        if self.name in ("tanh", "rectified_tanh", "shifted_tanh"):
+            y = x + self.shift if self.name == "shifted_tanh" else x
+            log_cosh = jnp.abs(y) + jnp.log1p(jnp.exp(-2 * jnp.abs(y))) - math.log(2.0)
+            if self.name == "tanh":
+                return log_cosh
+            if self.name == "rectified_tanh":
+                return jnp.where(x > 0, log_cosh, 0.0)
+            s = jnp.asarray(self.shift)
+            log_cosh_s = jnp.abs(s) + jnp.log1p(jnp.exp(-2 * jnp.abs(s))) - math.log(2.0)
+            return log_cosh - log_cosh_s - jnp.tanh(s) * x
+        if self.name == "erf":
+            a = 0.5 * math.sqrt(math.pi)
+            return x * erf(a * x) + (2 / math.pi) * jnp.expm1(-(a * x) ** 2)
+        return 0.5 * jnp.maximum(x, 0.0) ** 2

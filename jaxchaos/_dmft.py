@@ -1,0 +1,424 @@
+"""Dynamical mean-field theory of the SCS rate network (SCS 1988; Crisanti & Sompolinsky 2018).
+
+For `dx/dt = -x + Σ_j J_ij φ(x_j)`, `J_ij ~ N(0, g²/N)`, N → ∞, the autocorrelation
+`Δ(τ) = ⟨x(t)x(t+τ)⟩` (time in units of the neuron time constant) obeys
+
+    Δ'' = Δ - g² C_φ(Δ; Δ0) = -∂V/∂Δ,     V(Δ; Δ0) = -Δ²/2 + g² C_Φ(Δ; Δ0),
+
+with `C_f(Δ; Δ0) = E[f(u)f(v)]`, (u, v) Gaussian with variances Δ0 and covariance Δ, and Φ' = φ,
+Φ(0) = 0. The chaotic solution leaves Δ0 = Δ(0) at rest and creeps into Δ = 0, so Δ0 solves the
+energy condition `V(Δ0; Δ0) = V(0; Δ0)`, i.e. `Δ0²/2 = g² Var[Φ(u)]`, u ~ N(0, Δ0). It decays as
+`Δ ∝ e^{-κτ}`, `κ = √(1 - g² E[φ'(u)]²)`. The largest Lyapunov exponent is
+`λ_max = -1 + √(-E0)`, E0 the ground-state energy of `H = -d²/dτ² - g² C_φ'(Δ(τ); Δ0)`, and
+`H Δ' = -Δ'` exactly, so the first excited energy is E1 = -1 (a check of every solution).
+
+The theory here needs odd φ (`tanh`, `erf`): then ⟨φ⟩ = 0 and Δ(∞) = 0. For φ with a mean
+(`rectified_tanh`, `shifted_tanh`, `relu`) Δ(τ) decays to a non-zero plateau; not implemented.
+
+Numerics: Δ0 by bisection in log Δ0 (optimistix) with implicit derivatives; C_φ and C_φ' on
+Chebyshev nodes of [0, Δ0] (2-D trapezoid rule, `_gaussian`); Δ(τ) by RK4 from Δ0 on a grid in
+units of 1/κ, with the exponential tail `Δ(τ_s) e^{-κ(τ-τ_s)}` once Δ < ε^{1/4}Δ0 (the separatrix
+is unstable to round-off: the Newtonian orbit would otherwise overshoot or fall back); E0 and E1
+from cell-centred finite differences on [0, τ_max] (even and odd sectors, symmetric tridiagonal),
+Richardson-extrapolated from steps h and h/2 (error O(h⁴)).
+"""
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+
+from ._errors import ConfigError, check_real
+from ._gaussian import _expect, _expect_pair
+from ._nonlinearities import Nonlinearity
+
+ODD_NONLINEARITIES = ("tanh", "erf")
+
+
+def _odd_nonlinearity(nonlinearity) -> Nonlinearity:
+    phi = nonlinearity if isinstance(nonlinearity, Nonlinearity) else Nonlinearity(nonlinearity)
+    if phi.name not in ODD_NONLINEARITIES:
+        raise ConfigError(
+            f"the SCS mean-field theory is implemented for odd φ {ODD_NONLINEARITIES}, not "
+            f"{phi.name!r} (φ with a non-zero mean needs the plateau Δ(∞) > 0, not implemented)"
+        )
+    return phi
+
+
+def _check_gain(gain):
+    check_real("gain", gain, nonnegative=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Δ0 from the energy condition.
+
+
+def _energy_mismatch(log_delta0, args):
+    """2g² Var[Φ(u)]/Δ0² - 1, u ~ N(0, Δ0): zero at the chaotic Δ0; g² - 1 as Δ0 → 0."""
+    gain, phi, points = args
+    delta0 = jnp.exp(log_delta0)
+    mean = _expect(phi.antiderivative, 0.0, delta0, points)
+    square = _expect(lambda x: phi.antiderivative(x) ** 2, 0.0, delta0, points)
+    return 2 * gain**2 * (square - mean**2) / delta0**2 - 1  # E[Φ²] ≤ 3 E[Φ]²: no cancellation
+
+
+def _delta0(gain, phi, points):
+    """Δ0 for g > 1 (traceable; Var x ≤ g² sup φ² = g² brackets the root)."""
+    dtype = jnp.result_type(gain)
+    eps = float(jnp.finfo(dtype).eps)
+    lower = 2 * math.log(eps)
+    upper = 2 * jnp.log(gain)
+    solver = optx.Bisection(rtol=0.0, atol=16 * eps, flip=True)
+    solution = optx.root_find(
+        lambda y, g: _energy_mismatch(y, (g, phi, points)), solver, 0.5 * (lower + upper),
+        args=gain, options={"lower": lower, "upper": upper}, max_steps=128, throw=False,
+    )
+    return jnp.exp(solution.value)
+
+
+def _onset_gain(phi) -> float:
+    with jax.ensure_compile_time_eval():  # a Python float, also when called under jit
+        return 1.0 / float(phi.derivative(0.0))
+
+
+def scs_delta0(gain, nonlinearity="tanh", *, points: int = 1200):
+    """Δ0 = ⟨x²⟩ of the chaotic SCS network (the variance, not the standard deviation) from the
+    energy condition `Δ0²/2 = g² Var[Φ(u)]`, u ~ N(0, Δ0).
+
+    Below onset (g ≤ 1/φ'(0) = 1) it is 0 (the fixed point x = 0). `jax.grad`/`jax.jvp` in `gain`
+    by implicit differentiation of the root. `gain` may be an array (evaluated elementwise).
+    """
+    _check_gain(gain)
+    phi = _odd_nonlinearity(nonlinearity)
+    onset = _onset_gain(phi)
+
+    def one(g):
+        safe = jnp.where(g > onset, g, 2 * onset)
+        return jnp.where(g > onset, _delta0(safe, phi, points), 0.0)
+
+    gain = jnp.asarray(gain, jnp.result_type(float, gain))
+    return jnp.vectorize(one)(gain)
+
+
+def scs_potential(delta, delta0, gain, nonlinearity="tanh", *, points: int = 240):
+    """V(Δ; Δ0) = -Δ²/2 + g² E[Φ(u)Φ(v)], Var u = Var v = Δ0, Cov(u, v) = Δ, Φ' = φ, Φ(0) = 0.
+
+    The Newtonian equation is Δ'' = -∂V/∂Δ. Broadcasts over `delta`; |Δ| ≤ Δ0.
+    """
+    _check_gain(gain)
+    check_real("delta0", delta0, nonnegative=True)
+    check_real("delta", delta)
+    phi = _odd_nonlinearity(nonlinearity)
+
+    def one(d):
+        return -0.5 * d**2 + gain**2 * _expect_pair(phi.antiderivative, phi.antiderivative,
+                                                    delta0, delta0, d, points)
+
+    return jnp.vectorize(one)(jnp.asarray(delta, jnp.result_type(float, delta)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Chebyshev interpolation of C_φ(Δ) and C_φ'(Δ) on [0, Δ0].
+
+
+def _chebyshev_nodes(m: int):
+    """Chebyshev–Gauss nodes x_k = cos(π(k+½)/m) in (-1, 1) and their barycentric weights."""
+    theta = np.pi * (np.arange(m) + 0.5) / m
+    return np.cos(theta), (-1.0) ** np.arange(m) * np.sin(theta)
+
+
+def _interpolate(values, x):
+    """The polynomial through (x_k, values_k) at the Chebyshev–Gauss nodes, evaluated at x by
+    the barycentric formula (stable; no loop, so cheap to compile inside the RK4 scan)."""
+    nodes, weights = (jnp.asarray(a, values.dtype) for a in _chebyshev_nodes(values.shape[-1]))
+    diff = x[..., None] - nodes
+    hit = diff == 0
+    ratio = weights / jnp.where(hit, 1.0, diff)
+    exact = jnp.sum(jnp.where(hit, values, 0.0), axis=-1)
+    smooth = jnp.sum(ratio * values, axis=-1) / jnp.sum(ratio, axis=-1)
+    return jnp.where(jnp.any(hit, axis=-1), exact, smooth)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lowest eigenvalue of a symmetric tridiagonal matrix, differentiable (Hellmann–Feynman).
+
+
+def _count_below(diag, off_sq, x):
+    """Number of eigenvalues < x (Sturm sequence of the LDLᵀ pivots of T - x)."""
+    tiny = jnp.finfo(diag.dtype).tiny ** 0.5
+
+    def body(carry, de):
+        pivot, count = carry
+        d, e2 = de
+        pivot = d - x - e2 / pivot
+        pivot = jnp.where(jnp.abs(pivot) < tiny, -tiny, pivot)
+        return (pivot, count + (pivot < 0)), None
+
+    first = diag[0] - x
+    first = jnp.where(jnp.abs(first) < tiny, -tiny, first)
+    (_, count), _ = jax.lax.scan(body, (first, (first < 0).astype(jnp.int32)),
+                                 (diag[1:], off_sq))
+    return count
+
+
+@jax.custom_jvp
+def _lowest_eigenvalue(diag, off):
+    """Lowest eigenvalue of the symmetric tridiagonal matrix (diag, off) by bisection on the
+    Sturm count, from the Gershgorin interval down to round-off."""
+    radius = jnp.abs(jnp.concatenate([off, jnp.zeros(1, off.dtype)]))
+    radius = radius + jnp.abs(jnp.concatenate([jnp.zeros(1, off.dtype), off]))
+    lower, upper = jnp.min(diag - radius), jnp.min(diag + radius)
+    off_sq = off**2
+    bits = jnp.finfo(diag.dtype).nmant + 12  # width / 2^bits is below eps·‖T‖
+
+    def bisect(_, bounds):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        none_below = _count_below(diag, off_sq, mid) == 0
+        return jnp.where(none_below, mid, lo), jnp.where(none_below, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, bits, bisect, (lower, upper))
+    return 0.5 * (lo + hi)
+
+
+@_lowest_eigenvalue.defjvp
+def _lowest_eigenvalue_jvp(primals, tangents):
+    diag, off = primals
+    d_diag, d_off = tangents
+    energy = _lowest_eigenvalue(diag, off)
+    # Ground state by inverse iteration just below `energy` (T - σ is positive definite there).
+    eps = jnp.finfo(diag.dtype).eps
+    scale = jnp.max(jnp.abs(diag)) + 2 * jnp.max(jnp.abs(off))
+    shift = energy - 256 * eps * scale
+    lower = jnp.concatenate([jnp.zeros(1, off.dtype), off])
+    upper = jnp.concatenate([off, jnp.zeros(1, off.dtype)])
+    vec = jnp.ones_like(diag)
+    for _ in range(3):
+        vec = jax.lax.linalg.tridiagonal_solve(lower, diag - shift, upper, vec[:, None])[:, 0]
+        vec = vec / jnp.linalg.norm(vec)
+    tangent = jnp.dot(vec**2, d_diag) + 2 * jnp.dot(vec[:-1] * vec[1:], d_off)
+    return energy, tangent
+
+
+def _sector_matrix(potential, h, odd: bool, size: int):
+    """-d²/dτ² - W on the cells (j+½)h, j < n, of [0, n h]: mirror (even sector, Neumann) or
+    antimirror (odd sector) at τ = 0 and ψ = 0 at τ = n h; padded to `size` rows by a decoupled
+    block far above the spectrum."""
+    n = potential.shape[0]
+    diag = 2.0 / h**2 - potential
+    diag = diag.at[0].add((1.0 if odd else -1.0) / h**2).at[-1].add(1.0 / h**2)
+    off = jnp.full(n - 1, -1.0 / h**2, potential.dtype)
+    pad = size - n
+    diag = jnp.concatenate([diag, jnp.full(pad, 8.0 / h**2, diag.dtype)])
+    off = jnp.concatenate([off, jnp.zeros(pad, off.dtype)])
+    return diag, off
+
+
+def _energies(potential, h):
+    """(E0, E1): lowest even and odd energies, Richardson-extrapolated from the cells of size h
+    (W at τ_i, i = 2, 6, 10, ...) and h/2 (i = 1, 3, 5, ...) of the grid τ_i = i h/4."""
+    coarse, fine = potential[2::4], potential[1::2]
+    size = fine.shape[0]
+    matrices = [_sector_matrix(w, step, odd, size)
+                for odd in (False, True) for w, step in ((coarse, h), (fine, h / 2))]
+    diag, off = (jnp.stack(m) for m in zip(*matrices, strict=True))
+    e = jax.vmap(_lowest_eigenvalue)(diag, off).reshape(2, 2)
+    return (4 * e[:, 1] - e[:, 0]) / 3
+
+
+# ---------------------------------------------------------------------------------------------
+# The full solution.
+
+
+class SCSMeanField(eqx.Module):
+    """The DMFT solution of the SCS network at one gain (arrays gain a leading batch axis when
+    `scs_dmft` is given several gains).
+
+    - `gain`: g. `delta0`: Δ0 = ⟨x²⟩ (a variance).
+    - `decay_rate`: κ, Δ(τ) ∝ e^{-κτ} as τ → ∞ (1/time).
+    - `tau`: the grid τ_i = i τ_max/(4 cells), τ_max = span/κ. `delta`: Δ(τ_i).
+      `rate_correlation`: C(τ_i) = ⟨φ(x(t))φ(x(t+τ_i))⟩ = C_φ(Δ(τ_i); Δ0) (without g²).
+    - `lyapunov`: λ_max = -1 + √(-E0) (1/time). `ground_energy`: E0. `first_excited_energy`:
+      E1, which the exact theory puts at -1.
+
+    Below onset (g ≤ 1): Δ0 = 0, Δ ≡ 0, C ≡ 0, κ = 1 - g, λ_max = g - 1 (the linear network's
+    -1 + g φ'(0)), and H = -d² - g² has no bound state: E0 = E1 = -g² (the continuum edge).
+    """
+
+    gain: jax.Array
+    delta0: jax.Array
+    decay_rate: jax.Array
+    tau: jax.Array
+    delta: jax.Array
+    rate_correlation: jax.Array
+    lyapunov: jax.Array
+    ground_energy: jax.Array
+    first_excited_energy: jax.Array
+
+
+def _profile(gain, delta0, kappa, c_phi, cells, span):
+    """Δ(τ_i) on τ_i = i h/4, i ≤ 4 cells, h = span/(κ cells): RK4 with step h/8, tail by
+    the asymptotic exponential once Δ < ε^{1/4} Δ0."""
+    dtype = delta0.dtype
+    h = span / (kappa * cells)
+    step = h / 8
+
+    def force(d):
+        x = 2 * jnp.clip(d, 0.0, delta0) / delta0 - 1
+        return d - gain**2 * _interpolate(c_phi, x)
+
+    def rk4(state):
+        d, v = state
+        k1d, k1v = v, force(d)
+        k2d, k2v = v + 0.5 * step * k1v, force(d + 0.5 * step * k1d)
+        k3d, k3v = v + 0.5 * step * k2v, force(d + 0.5 * step * k2d)
+        k4d, k4v = v + step * k3v, force(d + step * k3d)
+        d = d + step / 6 * (k1d + 2 * k2d + 2 * k3d + k4d)
+        v = v + step / 6 * (k1v + 2 * k2v + 2 * k3v + k4v)
+        return jnp.clip(d, -delta0, 2 * delta0), v  # bounded once it leaves the separatrix
+
+    def record(state, _):
+        state = rk4(rk4(state))
+        return state, state[0]
+
+    _, delta = jax.lax.scan(record, (delta0, jnp.zeros_like(delta0)), None, length=4 * cells)
+    delta = jnp.concatenate([delta0[None], delta])
+    tau = jnp.arange(4 * cells + 1, dtype=dtype) * (h / 4)
+    below = delta < float(jnp.finfo(dtype).eps) ** 0.25 * delta0
+    first = jnp.where(jnp.any(below), jnp.argmax(below), delta.shape[0])
+    start = delta[jnp.minimum(first, delta.shape[0] - 1)]
+    t_start = first * (h / 4)
+    tail = start * jnp.exp(-kappa * jnp.maximum(tau - t_start, 0.0))
+    return tau, jnp.where(jnp.arange(delta.shape[0]) < first, delta, tail), h
+
+
+def _chaotic(gain, phi, cells, span, chebyshev, points):
+    delta0 = _delta0(gain, phi, points)
+    x, _ = _chebyshev_nodes(chebyshev)
+    nodes = delta0 * (1 + jnp.asarray(x, delta0.dtype)) / 2
+    c_phi = jax.vmap(lambda d: _expect_pair(phi, phi, delta0, delta0, d, points))(nodes)
+    dphi = phi.derivative
+    c_dphi = jax.vmap(lambda d: _expect_pair(dphi, dphi, delta0, delta0, d, points))(nodes)
+    kappa = jnp.sqrt(1 - gain**2 * _expect(dphi, 0.0, delta0, points) ** 2)
+    tau, delta, h = _profile(gain, delta0, kappa, c_phi, cells, span)
+    x_grid = 2 * jnp.clip(delta, 0.0, delta0) / delta0 - 1
+    potential = gain**2 * _interpolate(c_dphi, x_grid)
+    e0, e1 = _energies(potential, h)
+    return SCSMeanField(gain, delta0, kappa, tau, delta, _interpolate(c_phi, x_grid),
+                        -1 + jnp.sqrt(-e0), e0, e1)
+
+
+def _below_onset(gain, dtype, cells):
+    zeros = jnp.zeros(4 * cells + 1, dtype)
+    edge = -(gain**2)
+    return SCSMeanField(gain, jnp.zeros((), dtype), 1 - gain, zeros, zeros, zeros, gain - 1,
+                        edge, edge)
+
+
+@eqx.filter_jit
+def _solve(gain, phi, cells, span, chebyshev, points):
+    dtype = gain.dtype
+    chaotic = gain > 1.0
+    solution = _chaotic(jnp.where(chaotic, gain, 2.0), phi, cells, span, chebyshev, points)
+    quiet = _below_onset(gain, dtype, cells)
+    return jax.tree.map(lambda a, b: jnp.where(chaotic, a, b), solution, quiet)
+
+
+def scs_dmft(gain, nonlinearity="tanh", *, cells: int = 1024, span: float = 20.0,
+             chebyshev: int = 64, points: int = 240) -> SCSMeanField:
+    """Solve the SCS DMFT at gain g (a scalar, or a 1-D array solved as one vmapped call).
+
+    **Arguments:**
+    - `gain`: g ≥ 0 (std of J_ij times √N). Below onset (g ≤ 1) the documented quiet solution
+      (see `SCSMeanField`).
+    - `nonlinearity`: an odd φ, `"tanh"` or `"erf"` (or a `Nonlinearity`).
+    - `cells`: finite-difference cells of the Schrödinger problem (step h = span/(κ cells);
+      Δ(τ) is returned at step h/4).
+    - `span`: τ_max in units of 1/κ (bound states are e^{-span} small at the far end).
+    - `chebyshev`: Chebyshev nodes for C_φ, C_φ' on [0, Δ0]; `points`: trapezoid points per
+      axis of each 2-D Gaussian integral. The defaults give ~1e-10 for g ≤ 4 (Δ0 ≤ 11); raise
+      both for larger g.
+
+    Differentiable in g (`jax.grad` of `.lyapunov`, `.delta0`, ...): Δ0 by the implicit function
+    theorem, E0 by Hellmann–Feynman, the profile through its RK4 steps.
+    """
+    _check_gain(gain)
+    phi = _odd_nonlinearity(nonlinearity)
+    if _onset_gain(phi) != 1.0:
+        raise ConfigError("the SCS DMFT assumes φ'(0) = 1 (onset at g = 1)")
+    for name, value in (("cells", cells), ("chebyshev", chebyshev), ("points", points)):
+        check_real(name, value, positive=True, integer=True)
+    check_real("span", span, positive=True)
+    gain = jnp.asarray(gain, jnp.result_type(float, gain))
+    if gain.ndim > 1:
+        raise ConfigError(f"gain must be a scalar or a 1-D array, got shape {gain.shape}")
+    solve = lambda g: _solve(g, phi, int(cells), float(span), int(chebyshev), int(points))  # noqa: E731
+    return jax.vmap(solve)(gain) if gain.ndim == 1 else solve(gain)
+
+
+def scs_lyapunov(gain, nonlinearity="tanh", **kwargs):
+    """λ_max(g) of the SCS network from the DMFT (`scs_dmft(...).lyapunov`), in 1/time."""
+    return scs_dmft(gain, nonlinearity, **kwargs).lyapunov
+
+
+# ---------------------------------------------------------------------------------------------
+# Near onset.
+
+
+class NearOnset(eqx.Module):
+    """Closed forms of the SCS DMFT at g = 1 + ε, ε → 0⁺, for odd φ with φ'(0) = 1 and
+    c₃ = φ'''(0) < 0, c₅ = φ⁽⁵⁾(0) (tanh: c₃ = -2, c₅ = 16; erf(√π x/2): -π/2, 3π²/4).
+
+    Derivation. Mehler's expansion gives C_φ(Δ; Δ0) = Σ_k E[φ⁽ᵏ⁾(u)]² Δᵏ/k!, and for Δ, Δ0 = O(ε)
+    (φ'' odd, so E[φ''] = 0): C_φ = (1 + c₃Δ0)Δ + c₃²Δ³/6 + O(ε⁴). With g² ≈ 1 + 2ε,
+    Δ'' = kΔ - (c₃²/6)Δ³, k = |c₃|Δ0 - 2ε. The orbit from Δ0 at rest into Δ = 0 has zero energy,
+    k Δ0²/2 = c₃²Δ0⁴/24, so k = c₃²Δ0²/12 = O(ε²), hence Δ0 = 2ε/|c₃| to leading order and
+
+        Δ(τ) = Δ0 sech(κτ),   κ = √k = ε/√3   (any such φ).
+
+    The energy condition Δ0²/2 = g² Var[Φ] expanded to O(Δ0⁴) (Φ = x²/2 + c₃x⁴/24 + c₅x⁶/720,
+    Var Φ = Δ0²/2 + c₃Δ0³/2 + (c₃²/6 + c₅/8)Δ0⁴) gives 1/g² = 1 + c₃Δ0 + (c₃²/3 + c₅/4)Δ0², so
+
+        Δ0 = a₁ε + a₂ε² + O(ε³),   a₁ = -2/c₃,   a₂ = (5/3 - c₅/c₃²)/c₃   (tanh: ε + 7ε²/6).
+
+    With W = g²C_φ'(Δ) = 1 - κ² + (c₃²/2)Δ², H + 1 = -d²/dτ² + κ² - 6κ² sech²(κτ): a Pöschl–Teller
+    well with bound states at (H+1)/κ² = -3 and 0. So E1 = -1 (as it must), E0 = -1 - 3κ² and
+
+        λ_max = √(1 + 3κ²) - 1 = ε²/2 + O(ε³)   (any such φ).
+
+    Fields: `epsilon` = g - 1, `delta0` (to O(ε²)), `decay_rate` κ and `lyapunov` λ_max (leading
+    order). `profile(tau)` = `delta0` sech(κτ) (relative error O(ε)).
+    """
+
+    epsilon: jax.Array
+    delta0: jax.Array
+    decay_rate: jax.Array
+    lyapunov: jax.Array
+
+    def profile(self, tau):
+        return self.delta0 / jnp.cosh(self.decay_rate * tau)
+
+
+def scs_near_onset(gain, nonlinearity="tanh") -> NearOnset:
+    """The near-onset closed forms (see `NearOnset`) at g = 1 + ε > 1."""
+    check_real("gain", gain, positive=True)
+    try:
+        if np.any(np.asarray(gain, float) <= 1.0):
+            raise ConfigError(f"the near-onset expansion needs gain > 1, got {gain!r}")
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        pass
+    phi = _odd_nonlinearity(nonlinearity)
+    derivatives, f = [], phi.__call__
+    with jax.ensure_compile_time_eval():
+        for _ in range(5):
+            f = jax.grad(f)
+            derivatives.append(float(f(0.0)))
+    slope, _, c3, _, c5 = derivatives
+    if abs(slope - 1.0) > 1e-12 or not c3 < 0:
+        raise ConfigError("the near-onset expansion needs φ'(0) = 1 and φ'''(0) < 0")
+    eps = jnp.asarray(gain, jnp.result_type(float, gain)) - 1.0
+    delta0 = -2.0 / c3 * eps + (5.0 / 3.0 - c5 / c3**2) / c3 * eps**2
+    return NearOnset(eps, delta0, eps / math.sqrt(3.0), 0.5 * eps**2)
