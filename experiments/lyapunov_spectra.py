@@ -4,7 +4,8 @@
 Figures, written to `--out`:
 - `lambda_max_vs_gain.png`: λ_max vs g at several N (k = 1 runs at the larger sizes, the first
   exponent of the full spectra at the smaller), with λ_max = g - 1 of the stable fixed point
-  x = 0 for g < 1 at N → ∞ (the circular law: the eigenvalues of gJ fill the disc of radius g);
+  x = 0 for g < 1 at N → ∞ (the circular law: the eigenvalues of gJ fill the disc of radius g)
+  and the DMFT λ_max(g) for g > 1 (`scs_dmft`);
 - `spectra_extensive.png`: full spectra λ_i vs i/N at two gains for every N: they collapse (the
   spectrum is extensive), with mean exactly -1 (zero diagonal);
 - `entropy_dimension.png`: KS entropy per neuron H/N and Kaplan–Yorke dimension density D/N vs g;
@@ -96,6 +97,9 @@ def plot_lambda_max(out, full, leading):
                     ms=3, capsize=2, label=f"N = {n}" + ("" if n in leading else " (full)"))
     gains = np.linspace(0.5, 1.0, 20)
     ax.plot(gains, gains - 1.0, "k--", lw=1, label="g − 1 (fixed point, N → ∞)")
+    gains = np.linspace(1.02, 4.0, 60)
+    ax.plot(gains, np.asarray(jaxchaos.scs_dmft(gains).lyapunov), "k", lw=1.5,
+            label="DMFT (N → ∞)")
     ax.axhline(0.0, color="gray", lw=0.8)
     ax.axvline(1.0, color="gray", ls=":", lw=0.8)
     ax.set(xlabel="gain g", ylabel="λ_max (1/τ)", title="Largest Lyapunov exponent")
