@@ -21,6 +21,10 @@ from ._dmft import scs_near_onset as scs_near_onset
 from ._dmft import scs_potential as scs_potential
 from ._errors import ConfigError as ConfigError
 from ._errors import DivergenceError as DivergenceError
+from ._flossing import DrivenCell as DrivenCell
+from ._flossing import Flossing as Flossing
+from ._flossing import jacobian_log_singular_values as jacobian_log_singular_values
+from ._flossing import random_frame as random_frame
 from ._gaussian import expectation as expectation
 from ._gaussian import pair_expectation as pair_expectation
 from ._hopfield import AbstractGain as AbstractGain
@@ -67,6 +71,11 @@ from ._recorders import AbstractRecorder as AbstractRecorder
 from ._recorders import Autocorrelation as Autocorrelation
 from ._recorders import Moments as Moments
 from ._recorders import Trajectory as Trajectory
+from ._rnn import RNN as RNN
+from ._rnn import GRUCell as GRUCell
+from ._rnn import LeakyCell as LeakyCell
+from ._rnn import Readout as Readout
+from ._rnn import TanhCell as TanhCell
 from ._simulate import Integrator as Integrator
 from ._simulate import SimState as SimState
 from ._simulate import Simulation as Simulation
@@ -76,6 +85,9 @@ from ._sweep import Sweep as Sweep
 from ._sweep import sweep as sweep
 from ._system import AbstractFlow as AbstractFlow
 from ._system import AbstractMap as AbstractMap
+from ._tasks import DelayedCopy as DelayedCopy
+from ._tasks import DelayedRecall as DelayedRecall
+from ._tasks import DelayedXOR as DelayedXOR
 
 try:
     __version__ = version("jaxchaos")

@@ -1,4 +1,6 @@
-"""Command line: `jaxchaos run [CONFIG]`, `jaxchaos resume RUN_DIR`, `jaxchaos show-config`."""
+"""Command line: `jaxchaos run [CONFIG]`, `jaxchaos resume RUN_DIR`, `jaxchaos show-config`,
+`jaxchaos train-gan CONFIG`, `jaxchaos resume-gan RUN_DIR`, `jaxchaos train-rnn CONFIG`,
+`jaxchaos resume-rnn RUN_DIR`."""
 
 import argparse
 import json
@@ -6,6 +8,9 @@ import sys
 from pathlib import Path
 
 from ._errors import ConfigError, DivergenceError
+
+GAN_COMMANDS = ("train-gan", "resume-gan")
+RNN_COMMANDS = ("train-rnn", "resume-rnn")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,6 +24,21 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("folder", help="the run folder")
     resume.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     commands.add_parser("show-config", help="print the embedded default config, resolved")
+    gan = commands.add_parser("train-gan", help="train a GAN (e.g. configs/chaos_gan.toml)")
+    gan.add_argument("config", help="TOML GAN config file")
+    gan.add_argument("--out", help="run folder (default: <output.root>/<name>-<timestamp>)")
+    gan.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    resume_gan = commands.add_parser("resume-gan", help="continue an interrupted GAN run")
+    resume_gan.add_argument("folder", help="the GAN run folder")
+    resume_gan.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    rnn = commands.add_parser("train-rnn", help="train RNNs with/without gradient flossing "
+                              "(e.g. configs/flossing_copy.toml)")
+    rnn.add_argument("config", help="TOML training config file")
+    rnn.add_argument("--out", help="run folder (default: <output.root>/<name>-<timestamp>)")
+    rnn.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    resume_rnn = commands.add_parser("resume-rnn", help="continue an interrupted RNN training")
+    resume_rnn.add_argument("folder", help="the training run folder")
+    resume_rnn.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
 
 
@@ -30,6 +50,22 @@ def main(argv=None) -> int:
 
     folder = None
     try:
+        if args.command in GAN_COMMANDS:
+            from ._gan_run import load_gan_config, new_gan_folder, train_gan
+
+            folder = (new_gan_folder(load_gan_config(args.config), args.out)
+                      if args.command == "train-gan" else Path(args.folder))
+            folder = train_gan(folder, progress=not args.no_progress)
+            print(f"jaxchaos: results in {folder}")
+            return 0
+        if args.command in RNN_COMMANDS:
+            from ._training import load_training_config, new_training_folder, train
+
+            folder = (new_training_folder(load_training_config(args.config), args.out)
+                      if args.command == "train-rnn" else Path(args.folder))
+            folder = train(folder, progress=not args.no_progress)
+            print(f"jaxchaos: results in {folder}")
+            return 0
         if args.command == "show-config":
             print(json.dumps(default_config(), indent=2))
             return 0
@@ -44,7 +80,9 @@ def main(argv=None) -> int:
         print(f"jaxchaos: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        hint = f"; continue with `jaxchaos resume {folder}`" if folder else ""
+        again = ("resume-gan" if args.command in GAN_COMMANDS
+                 else "resume-rnn" if args.command in RNN_COMMANDS else "resume")
+        hint = f"; continue with `jaxchaos {again} {folder}`" if folder else ""
         print(f"\njaxchaos: interrupted{hint}", file=sys.stderr)
         return 130
     print(f"jaxchaos: results in {folder}")

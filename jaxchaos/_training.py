@@ -1,0 +1,514 @@
+"""Training RNNs on long-horizon tasks with and without gradient flossing, batched over seeds.
+
+A run trains `seeds` networks at once (`vmap`), each with its own initialization and data, by a
+schedule of steps of two kinds, each with its own optax Adam state:
+
+- task steps: Adam on the task's mean squared error (batch `training.batch`);
+- flossing steps: Adam on the flossing loss Σ_{i≤k} (λ_i - target)², averaged over
+  `flossing.batch` input sequences of the task (h_0 = 0, a fresh random frame per sequence).
+
+Protocols: "baseline" (task steps only), "preflossing" (`floss_steps` flossing steps, then the task
+steps), "interleaved" (as preflossing, plus `floss_block` flossing steps after each of the task
+steps listed in `floss_at`). Every `log_every` steps the measures are taken on a fixed evaluation
+batch: task loss and accuracy, the norm of the task-loss gradient, the k leading finite-time
+exponents (per step, over the task's horizon) and the log singular values of the long-term
+Jacobian ∂h_T/∂h_0 (on `jacobian_batch` sequences). A run folder holds `training.json` (config,
+progress), `checkpoint.npz` (the batched training state) and `log.npz` (the measures), written
+at every log point; `train(folder)` resumes from them and gives the same result as an
+uninterrupted run.
+
+Config (TOML), every key with its default in the `_SCHEMA` tables below:
+
+```toml
+name = "flossing_copy"
+[network]   # cell = "tanh" | "leaky" | "gru"; recurrent weights ~ N(0, gain²/n)
+cell = "tanh"
+n = 32
+gain = 2.5
+[task]      # kind = "copy" | "xor" | "recall"; length: sequence length (not for recall)
+kind = "copy"
+delay = 10
+length = 40
+[flossing]  # k leading exponents; QR every qr_every steps; checkpoint_every: QR intervals
+k = 8
+[training]
+protocol = "preflossing"
+steps = 1000
+floss_steps = 300
+seeds = 16
+[output]
+root = "runs"
+precision = "float32"
+```
+"""
+
+import datetime
+import json
+import math
+import os
+import time
+import tomllib
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from tqdm.auto import tqdm
+
+from ._config import _check_type, _fill
+from ._errors import ConfigError, check_choice, check_real
+from ._flossing import Flossing, jacobian_log_singular_values, random_frame
+from ._rnn import CELLS, RNN
+from ._run import _load_tree, _save_tree, _versions, set_precision
+from ._tasks import TASKS, AbstractTask, DelayedRecall
+
+RECORD = "training.json"
+CHECKPOINT = "checkpoint.npz"
+LOG = "log.npz"
+RESULTS = "results.npz"
+PROTOCOLS = ("baseline", "preflossing", "interleaved")
+
+_NUMBER = (int, float)
+_SCHEMA = {
+    "network": {
+        "cell": ("tanh", str),
+        "n": (32, int),
+        "gain": (2.5, _NUMBER),
+        "input_scale": (1.0, _NUMBER),
+        "delta": (None, _NUMBER),  # leaky cell only (default 0.1)
+    },
+    "task": {
+        "kind": ("copy", str),
+        "delay": (10, int),
+        "length": (None, int),  # copy/xor (default 4 · delay); recall has T = delay + 1
+    },
+    "flossing": {
+        "k": (8, int),
+        "qr_every": (1, int),
+        "checkpoint_every": (None, int),  # QR intervals per checkpointed chunk; unset: none
+        "warmup_steps": (0, int),
+        "target": (0.0, _NUMBER),
+        "batch": (8, int),
+        "learning_rate": (1e-3, _NUMBER),
+    },
+    "training": {
+        "protocol": ("preflossing", str),
+        "steps": (1000, int),  # task steps
+        "floss_steps": (300, int),  # flossing steps before training (not for baseline)
+        "floss_at": ([], list),  # interleaved: task steps after which a flossing block runs
+        "floss_block": (100, int),
+        "learning_rate": (1e-3, _NUMBER),
+        "clip": (None, _NUMBER),  # global-norm clipping of task gradients; unset: none
+        "batch": (32, int),
+        "eval_batch": (64, int),
+        "jacobian_batch": (4, int),
+        "log_every": (50, int),
+        "seeds": (16, int),
+        "first_seed": (0, int),
+        "accuracy_threshold": (0.95, _NUMBER),
+    },
+    "output": {
+        "root": ("runs", str),
+        "precision": ("float32", str),
+    },
+}
+
+
+def resolve_training_config(raw: dict) -> dict:
+    """Fill defaults and check every key of a training config; raises `ConfigError`."""
+    unknown = sorted(set(raw) - {"name", *_SCHEMA})
+    if unknown:
+        raise ConfigError(f"unknown top-level key(s) {unknown}; allowed: "
+                          f"{sorted({'name', *_SCHEMA})}")
+    name = raw.get("name", "flossing")
+    _check_type("name", name, str)
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ConfigError(f"name must be a plain folder-name prefix, got {name!r}")
+    config = {"name": name}
+    for section, schema in _SCHEMA.items():
+        config[section] = _fill(section, raw.get(section, {}), schema)
+    net, task, fl, tr = (config[k] for k in ("network", "task", "flossing", "training"))
+    check_choice("network.cell", net["cell"], CELLS)
+    if net["delta"] is not None and net["cell"] != "leaky":
+        raise ConfigError("network.delta applies to cell = 'leaky' only")
+    if net["cell"] == "leaky" and net["delta"] is None:
+        net["delta"] = 0.1
+    check_choice("task.kind", task["kind"], TASKS)
+    if task["kind"] == "recall":
+        if task["length"] is not None:
+            raise ConfigError("task.length does not apply to kind = 'recall' (T = delay + 1)")
+    elif task["length"] is None:
+        task["length"] = 4 * task["delay"]
+    check_choice("training.protocol", tr["protocol"], PROTOCOLS)
+    check_choice("output.precision", config["output"]["precision"], ("float32", "float64"))
+    for key in ("n", "gain", "input_scale", "delta"):
+        check_real(f"network.{key}", net[key], positive=key != "gain", nonnegative=True)
+    for key in ("batch", "learning_rate"):
+        check_real(f"flossing.{key}", fl[key], positive=True)
+    for key in ("steps", "batch", "eval_batch", "jacobian_batch", "log_every", "seeds",
+                "learning_rate", "accuracy_threshold", "clip"):
+        check_real(f"training.{key}", tr[key], positive=True)
+    for key in ("floss_steps", "first_seed"):
+        check_real(f"training.{key}", tr[key], nonnegative=True)
+    if tr["jacobian_batch"] > tr["eval_batch"]:
+        raise ConfigError("training.jacobian_batch must not exceed training.eval_batch")
+    if tr["accuracy_threshold"] > 1:
+        raise ConfigError("training.accuracy_threshold must be <= 1")
+    for step in tr["floss_at"]:
+        _check_type("training.floss_at entries", step, int)
+        if not 0 < step < tr["steps"]:
+            raise ConfigError(f"training.floss_at entries must lie in (0, steps), got {step}")
+    if tr["protocol"] == "baseline":
+        if raw.get("training", {}).get("floss_steps"):
+            raise ConfigError("training.floss_steps does not apply to protocol = 'baseline'")
+        tr["floss_steps"] = 0
+    if tr["protocol"] != "interleaved" and tr["floss_at"]:
+        raise ConfigError("training.floss_at applies to protocol = 'interleaved' only")
+    if tr["protocol"] == "interleaved" and not tr["floss_at"]:
+        raise ConfigError("protocol = 'interleaved' needs training.floss_at (task steps)")
+    # Build the pieces now: their own checks (task sizes, flossing settings vs N and T) raise
+    # here, before anything compiles.
+    flossing, task_obj = _flossing_from(config), _task_from(config)
+    if flossing.k > net["n"]:
+        raise ConfigError(f"flossing.k = {fl['k']} exceeds network.n = {net['n']}")
+    try:
+        flossing.check(net["n"], task_obj.length)
+    except ConfigError as err:
+        raise ConfigError(f"flossing: {err} (task.length sets T)") from None
+    return config
+
+
+def load_training_config(path) -> dict:
+    """Read and resolve a training TOML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path} is not valid TOML: {err}") from None
+    return resolve_training_config(raw)
+
+
+def _task_from(config) -> AbstractTask:
+    task = config["task"]
+    if task["kind"] == "recall":
+        return DelayedRecall(task["delay"])
+    return TASKS[task["kind"]](task["delay"], task["length"])
+
+
+def _flossing_from(config) -> Flossing:
+    fl = config["flossing"]
+    return Flossing(fl["k"], fl["qr_every"], fl["checkpoint_every"], fl["warmup_steps"],
+                    float(fl["target"]))
+
+
+def schedule(training: dict) -> list[tuple[str, int]]:
+    """The protocol as segments `(mode, steps)`, mode "floss" or "task"."""
+    segments = []
+    if training["protocol"] != "baseline" and training["floss_steps"]:
+        segments.append(("floss", training["floss_steps"]))
+    done = 0
+    for at in sorted(set(training["floss_at"])):
+        segments += [("task", at - done), ("floss", training["floss_block"])]
+        done = at
+    segments.append(("task", training["steps"] - done))
+    return segments
+
+
+def _norm(tree):
+    """Euclidean norm of all array leaves of a pytree (a gradient)."""
+    leaves = jax.tree.leaves(eqx.filter(tree, eqx.is_inexact_array))
+    return jnp.sqrt(sum(jnp.sum(leaf**2) for leaf in leaves))
+
+
+class TrainState(eqx.Module):
+    """One network's training state: the model, the Adam states of both losses, its data key."""
+
+    model: RNN
+    task_opt: optax.OptState
+    floss_opt: optax.OptState
+    key: jax.Array
+
+
+class Trainer(eqx.Module):
+    """The step and measurement functions of a training run (see the module docstring); all
+    methods act on one network and are vmapped over seeds by `train`."""
+
+    task: AbstractTask
+    flossing: Flossing
+    learning_rate: float = eqx.field(static=True)
+    floss_learning_rate: float = eqx.field(static=True)
+    clip: float | None = eqx.field(static=True)
+    batch: int = eqx.field(static=True)
+    floss_batch: int = eqx.field(static=True)
+    eval_batch: int = eqx.field(static=True)
+    jacobian_batch: int = eqx.field(static=True)
+
+    def optimizer(self, mode: str) -> optax.GradientTransformation:
+        """Adam for "task" steps (after global-norm clipping when `clip` is set) or "floss"
+        steps. Built from the static settings, so equal settings share compiled code."""
+        if mode == "floss":
+            return optax.adam(self.floss_learning_rate)
+        if self.clip is None:
+            return optax.adam(self.learning_rate)
+        return optax.chain(optax.clip_by_global_norm(self.clip), optax.adam(self.learning_rate))
+
+    def init(self, model: RNN, key) -> TrainState:
+        params = eqx.filter(model, eqx.is_inexact_array)
+        return TrainState(model, self.optimizer("task").init(params),
+                          self.optimizer("floss").init(params), key)
+
+    def _frames(self, key, model, batch, dtype):
+        keys = jax.random.split(key, batch)
+        return jax.vmap(lambda k: random_frame(k, model.cell.n, self.flossing.k, dtype))(keys)
+
+    def task_loss(self, model: RNN, inputs, targets, mask):
+        return self.task.loss(jax.vmap(model)(inputs), targets, mask)
+
+    def floss_loss(self, model: RNN, inputs, frames):
+        """The flossing loss averaged over a batch of input sequences (h_0 = 0)."""
+        h0 = jnp.zeros(model.cell.n, inputs.dtype)
+        losses = jax.vmap(lambda x, q: self.flossing.loss(model.cell, x, h0, q))(inputs, frames)
+        return jnp.mean(losses)
+
+    def step(self, state: TrainState, mode: str):
+        """One Adam step on the task ("task") or the flossing ("floss") loss: `(state, (loss,
+        gradient norm))`."""
+        model = state.model
+        dtype = model.readout.weights.dtype
+        key, key_data, key_frame = jax.random.split(state.key, 3)
+        if mode == "task":
+            inputs, targets, mask = self.task.sample(key_data, self.batch, dtype)
+            loss, grads = eqx.filter_value_and_grad(self.task_loss)(model, inputs, targets, mask)
+            opt_state = state.task_opt
+        else:
+            inputs = self.task.sample(key_data, self.floss_batch, dtype)[0]
+            frames = self._frames(key_frame, model, self.floss_batch, dtype)
+            loss, grads = eqx.filter_value_and_grad(self.floss_loss)(model, inputs, frames)
+            opt_state = state.floss_opt
+        updates, opt_state = self.optimizer(mode).update(grads, opt_state,
+                                                         eqx.filter(model, eqx.is_inexact_array))
+        model = eqx.apply_updates(model, updates)
+        if mode == "task":
+            state = TrainState(model, opt_state, state.floss_opt, key)
+        else:
+            state = TrainState(model, state.task_opt, opt_state, key)
+        return state, (loss, _norm(grads))
+
+    def steps(self, state: TrainState, mode: str, n: int):
+        """`n` steps of one kind: the state and the per-step (loss, gradient norm)."""
+        return jax.lax.scan(lambda s, _: self.step(s, mode), state, None, length=n)
+
+    def measure(self, model: RNN, key) -> dict:
+        """The logged measures on the evaluation batch drawn from `key` (see module docstring)."""
+        dtype = model.readout.weights.dtype
+        key_data, key_frame = jax.random.split(key)
+        inputs, targets, mask = self.task.sample(key_data, self.eval_batch, dtype)
+        loss, grads = eqx.filter_value_and_grad(self.task_loss)(model, inputs, targets, mask)
+        accuracy = self.task.accuracy(jax.vmap(model)(inputs), targets, mask)
+        h0 = jnp.zeros(model.cell.n, dtype)
+        frames = self._frames(key_frame, model, self.eval_batch, dtype)
+        exponents = jax.vmap(lambda x, q: self.flossing.exponents(model.cell, x, h0, q))(
+            inputs, frames)
+        log_sv = jax.vmap(lambda x: jacobian_log_singular_values(model.cell, x, h0))(
+            inputs[: self.jacobian_batch])
+        return {"loss": loss, "accuracy": accuracy, "grad_norm": _norm(grads),
+                "exponents": jnp.mean(exponents, axis=0),
+                "log_singular_values": jnp.mean(log_sv, axis=0)}
+
+
+def make_trainer(config: dict) -> Trainer:
+    """The `Trainer` a resolved config describes."""
+    fl, tr = config["flossing"], config["training"]
+    clip = None if tr["clip"] is None else float(tr["clip"])
+    return Trainer(_task_from(config), _flossing_from(config), float(tr["learning_rate"]),
+                   float(fl["learning_rate"]), clip, tr["batch"], fl["batch"],
+                   tr["eval_batch"], tr["jacobian_batch"])
+
+
+def _seed_keys(config: dict):
+    tr = config["training"]
+    return jnp.stack([jax.random.key(tr["first_seed"] + i) for i in range(tr["seeds"])])
+
+
+def init_models(config: dict):
+    """The initial networks of all seeds, stacked (leading axis: seed)."""
+    net, task = config["network"], _task_from(config)
+    options = {"input_scale": net["input_scale"]}
+    if net["cell"] == "leaky":
+        options["delta"] = net["delta"]
+
+    def one(key):
+        return RNN.init(jax.random.fold_in(key, 0), net["cell"], net["n"], task.n_in,
+                        task.n_out, net["gain"], **options)
+
+    return eqx.filter_vmap(one)(_seed_keys(config))
+
+
+@eqx.filter_jit
+def _init_states(trainer, models, keys):
+    return eqx.filter_vmap(trainer.init)(models, keys)
+
+
+@eqx.filter_jit
+def _run_steps(trainer, states, mode, n):
+    return eqx.filter_vmap(lambda s: trainer.steps(s, mode, n))(states)
+
+
+@eqx.filter_jit
+def _measure(trainer, states, keys):
+    return eqx.filter_vmap(trainer.measure)(states.model, keys)
+
+
+def _split_by_mode(segments, start, stop):
+    """The runs of constant mode between overall steps `start` and `stop`."""
+    runs, offset = [], 0
+    for mode, n in segments:
+        lo, hi = max(start, offset), min(stop, offset + n)
+        if lo < hi:
+            runs.append((mode, hi - lo))
+        offset += n
+    return runs
+
+
+def new_training_folder(config: dict, out=None) -> Path:
+    """Create a training run folder (default `<output.root>/<name>-<timestamp>`)."""
+    if out is None:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path(config["output"]["root"]) / f"{config['name']}-{stamp}"
+    folder = Path(out)
+    if (folder / RECORD).exists():
+        raise ConfigError(f"{folder} already holds a training run: resume it with "
+                          f"`jaxchaos resume-rnn {folder}`")
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_record(folder, {"config": config, "steps_done": 0, "status": "created",
+                           "created": datetime.datetime.now().isoformat(timespec="seconds")})
+    return folder
+
+
+def _write_record(folder: Path, record: dict):
+    tmp = folder / (RECORD + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2))
+    os.replace(tmp, folder / RECORD)
+
+
+def read_training_record(folder) -> dict:
+    path = Path(folder) / RECORD
+    if not path.is_file():
+        raise ConfigError(f"{folder} is not a training run folder (no {RECORD})")
+    return json.loads(path.read_text())
+
+
+def _save_logs(folder: Path, logs: dict):
+    tmp = folder / "log.tmp.npz"
+    np.savez(tmp, **{k: np.asarray(v) for k, v in logs.items()})
+    os.replace(tmp, folder / LOG)
+
+
+def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Path:
+    """Run (or resume) the training run in `folder` to the end of its schedule.
+
+    `stop_after` stops after that many log intervals in this call, as an interrupt would."""
+    folder = Path(folder)
+    record = read_training_record(folder)
+    if record["status"] == "finished":
+        return folder
+    config = resolve_training_config(record["config"])
+    set_precision(config["output"]["precision"])
+    trainer = make_trainer(config)
+    segments = schedule(config["training"])
+    total = sum(n for _, n in segments)
+    log_every = config["training"]["log_every"]
+    keys = _seed_keys(config)
+    data_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
+    eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 2))(keys)
+    states = _init_states(trainer, init_models(config), data_keys)
+    done = record["steps_done"]
+    if done:
+        states = _load_tree(folder / CHECKPOINT, states)
+        with np.load(folder / LOG) as data:
+            logs = {k: list(v) for k, v in data.items()}
+    else:
+        logs = {"step": [], "task_steps": [], "train_loss": [], "train_grad_norm": []}
+        _append(logs, 0, 0, jax.device_get(_measure(trainer, states, eval_keys)), np.nan,
+                np.nan, len(keys))
+    record.update(status="running", versions=_versions(),
+                  devices=[str(d) for d in jax.devices()])
+    _write_record(folder, record)
+    started, intervals = time.perf_counter(), 0
+    with tqdm(total=total, initial=done, desc=config["name"], unit="step",
+              disable=not progress) as bar:
+        while done < total:
+            if stop_after is not None and intervals >= stop_after:
+                break
+            stop = min(done + log_every, total)
+            task_losses, task_norms = [], []
+            try:
+                for mode, n in _split_by_mode(segments, done, stop):
+                    states, (losses, norms) = _run_steps(trainer, states, mode, n)
+                    if mode == "task":
+                        task_losses.append(np.asarray(losses))
+                        task_norms.append(np.asarray(norms))
+            except KeyboardInterrupt:
+                record["status"] = "interrupted"  # the last checkpoint stays valid
+                _write_record(folder, record)
+                raise
+            done, intervals = stop, intervals + 1
+            task_done = sum(n for mode, n in _split_by_mode(segments, 0, done) if mode == "task")
+            _append(logs, done, task_done, jax.device_get(_measure(trainer, states, eval_keys)),
+                    _chunk_mean(task_losses), _chunk_mean(task_norms), len(keys))
+            _save_tree(folder / CHECKPOINT, states)
+            _save_logs(folder, logs)
+            record["steps_done"] = done
+            _write_record(folder, record)
+            bar.update(stop - bar.n)
+            bar.set_postfix(acc=f"{np.mean(logs['accuracy'][-1]):.3f}")
+    record["wall_seconds"] = record.get("wall_seconds", 0.0) + time.perf_counter() - started
+    if done < total:
+        record["status"] = "interrupted"
+        _write_record(folder, record)
+        return folder
+    _save_logs(folder, logs)
+    np.savez(folder / RESULTS, **summarize(config, {k: np.asarray(v) for k, v in logs.items()}))
+    record["status"] = "finished"
+    record["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+    _write_record(folder, record)
+    return folder
+
+
+def _chunk_mean(per_step: list):
+    """Mean over a log interval's task steps of per-step values (seeds, n); NaN if none."""
+    return np.mean(np.concatenate(per_step, axis=1), axis=1) if per_step else np.nan
+
+
+def _append(logs, step, task_steps, measures, train_loss, train_grad_norm, seeds):
+    logs["step"].append(step)
+    logs["task_steps"].append(task_steps)
+    logs["train_loss"].append(np.broadcast_to(train_loss, (seeds,)))
+    logs["train_grad_norm"].append(np.broadcast_to(train_grad_norm, (seeds,)))
+    for name, value in measures.items():
+        logs.setdefault(name, []).append(np.asarray(value))
+
+
+def summarize(config: dict, logs: dict) -> dict:
+    """The logs (leading axis: log point, then seed) and, per seed, `success` (final accuracy ≥
+    threshold), `time_to_solve` (task steps at the first log point at or above the threshold;
+    NaN if never), with `success_rate` and the condition numbers log10(σ_1/σ_k) (k flossed) and
+    log10(σ_1/σ_N) of the long-term Jacobian."""
+    threshold = config["training"]["accuracy_threshold"]
+    solved = logs["accuracy"] >= threshold
+    first = np.argmax(solved, axis=0)
+    time_to_solve = np.where(solved.any(axis=0), logs["task_steps"][first], np.nan)
+    log_sv = logs["log_singular_values"]
+    k = config["flossing"]["k"]
+    return {
+        **logs,
+        "success": solved[-1],
+        "success_rate": np.mean(solved[-1]),
+        "time_to_solve": time_to_solve,
+        "log10_condition_k": (log_sv[..., 0] - log_sv[..., k - 1]) / math.log(10),
+        "log10_condition": (log_sv[..., 0] - log_sv[..., -1]) / math.log(10),
+    }

@@ -1,0 +1,259 @@
+"""Gradient flossing: differentiable exponents against the Lyapunov engine and an independent
+NumPy QR, their gradients against finite differences, checkpointing, flossing itself, tasks,
+resumable training and config errors."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxchaos import ConfigError, Integrator, LyapunovEngine
+from jaxchaos._flossing import DrivenCell, Flossing, jacobian_log_singular_values, random_frame
+from jaxchaos._rnn import RNN, GRUCell, LeakyCell, TanhCell
+from jaxchaos._tasks import DelayedCopy, DelayedRecall, DelayedXOR
+from jaxchaos._training import (
+    new_training_folder,
+    read_training_record,
+    resolve_training_config,
+    schedule,
+    train,
+)
+
+CELLS = [(TanhCell, {}), (LeakyCell, {"delta": 0.3}), (GRUCell, {})]
+
+
+def _driven(getkey, cell_class, options, n=12, n_in=2, horizon=48, gain=2.5):
+    cell = cell_class.init(getkey(), n, n_in, gain, **options)
+    inputs = jax.random.normal(getkey(), (horizon, n_in))
+    h0 = 0.5 * jax.random.normal(getkey(), (n,))
+    return cell, inputs, h0
+
+
+def _tree_dot(a, b):
+    return sum(jnp.vdot(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b),
+                                                strict=True))
+
+
+@pytest.mark.parametrize("cell_class, options", CELLS)
+def test_exponents_equal_lyapunov_engine(getkey, cell_class, options):
+    """Same cell, inputs, x0 and frame: the differentiable exponents are the engine's (the
+    driven cell as an AbstractMap), to round-off."""
+    cell, inputs, h0 = _driven(getkey, cell_class, options)
+    k, qr_every = 5, 3
+    frame = random_frame(getkey(), cell.n, k)
+    flossing = Flossing(k, qr_every, checkpoint_every=4)
+    ours = jax.jit(flossing.exponents)(cell, inputs, h0, frame)
+    system = DrivenCell(cell, inputs)
+    integrator = Integrator(dt=1.0)
+    engine = LyapunovEngine(integrator, k, qr_every, 0, 0, 1, inputs.shape[0] // qr_every)
+    block_sums = engine.accumulate(system, integrator.init(system, h0), frame, 1)[2]
+    np.testing.assert_allclose(ours, block_sums[0] / inputs.shape[0], rtol=1e-12, atol=1e-14)
+
+
+def test_exponents_equal_numpy_qr(getkey):
+    """An independent NumPy computation: explicit Jacobians diag(1 - h'²) W of the tanh RNN,
+    QR every step, all N exponents; their sum is the mean log|det J|, and the warm-up steps are
+    left out of the average."""
+    cell, inputs, h0 = _driven(getkey, TanhCell, {}, n=6, horizon=30)
+    frame = random_frame(getkey(), 6, 6)
+    ours = Flossing(6, warmup_steps=10).exponents(cell, inputs, h0, frame)
+    w, u = np.asarray(cell.recurrent), np.asarray(cell.input_weights)
+    h, q, logs, log_dets = np.asarray(h0), np.asarray(frame), [], []
+    for x in np.asarray(inputs):
+        h = np.tanh(w @ h + u @ x)
+        jacobian = (1 - h**2)[:, None] * w
+        q, r = np.linalg.qr(jacobian @ q)
+        logs.append(np.log(np.abs(np.diag(r))))
+        log_dets.append(np.linalg.slogdet(jacobian)[1])
+    np.testing.assert_allclose(ours, np.mean(logs[10:], axis=0), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(jnp.sum(ours), np.mean(log_dets[10:]), rtol=1e-10)
+
+
+def test_long_term_jacobian_singular_values(getkey):
+    """log σ of ∂h_T/∂h_0 equal the SVD of the explicit product of step Jacobians (a horizon
+    short enough that σ_N/σ_1 stays far above round-off)."""
+    cell, inputs, h0 = _driven(getkey, TanhCell, {}, n=6, horizon=6, gain=1.5)
+    w, u = np.asarray(cell.recurrent), np.asarray(cell.input_weights)
+    h, product = np.asarray(h0), np.eye(6)
+    for x in np.asarray(inputs):
+        h = np.tanh(w @ h + u @ x)
+        product = ((1 - h**2)[:, None] * w) @ product
+    expected = np.log(np.linalg.svd(product, compute_uv=False))
+    assert expected[0] - expected[-1] < np.log(1e8)
+    np.testing.assert_allclose(jacobian_log_singular_values(cell, inputs, h0), expected,
+                               rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("cell_class, options", CELLS)
+def test_gradient_matches_finite_differences(getkey, cell_class, options):
+    """d(flossing loss) along a random parameter direction: reverse mode (through the QRs and the
+    trajectory) equals a Richardson-extrapolated central difference."""
+    cell, inputs, h0 = _driven(getkey, cell_class, options, n=8, horizon=12, gain=1.5)
+    frame = random_frame(getkey(), 8, 3)
+    flossing = Flossing(3, 2, checkpoint_every=3, target=0.05)
+    direction = jax.tree.map(lambda a: jax.random.normal(getkey(), a.shape) / np.sqrt(a.size),
+                             cell)
+    grad = jax.jit(jax.grad(flossing.loss))(cell, inputs, h0, frame)
+
+    @jax.jit
+    def along(eps):
+        moved = jax.tree.map(lambda a, d: a + eps * d, cell, direction)
+        return flossing.loss(moved, inputs, h0, frame)
+
+    def central(eps):
+        return (along(eps) - along(-eps)) / (2 * eps)
+
+    finite_difference = (4 * central(1e-4) - central(2e-4)) / 3
+    np.testing.assert_allclose(_tree_dot(grad, direction), finite_difference, rtol=1e-7)
+
+
+def test_checkpointed_scan_gives_the_same_gradient(getkey):
+    cell, inputs, h0 = _driven(getkey, TanhCell, {}, n=10, horizon=24)
+    frame = random_frame(getkey(), 10, 4)
+    grads = [jax.jit(jax.grad(Flossing(4, 2, checkpoint_every=c).loss))(cell, inputs, h0, frame)
+             for c in (None, 3)]
+    for other in grads[1:]:
+        for a, b in zip(jax.tree.leaves(grads[0]), jax.tree.leaves(other), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
+
+
+def test_flossing_drives_leading_exponents_to_zero():
+    """A chaotic tanh RNN (N = 32, g = 3, no input) flossed with Adam for 300 steps: the two
+    leading finite-time exponents (T = 40, random x0 each step) go to zero."""
+    n, k, horizon, batch = 32, 2, 40, 8
+    cell = TanhCell.init(jax.random.key(0), n, 1, 3.0, input_scale=0.0)
+    flossing = Flossing(k, warmup_steps=10)
+    optimizer = optax.adam(3e-3)
+
+    def exponents(cell, key):
+        key_h, key_q = jax.random.split(key)
+        h0 = jax.random.normal(key_h, (batch, n))
+        frames = jax.vmap(lambda q: random_frame(q, n, k))(jax.random.split(key_q, batch))
+        inputs = jnp.zeros((horizon, 1))
+        return jax.vmap(lambda h, q: flossing.exponents(cell, inputs, h, q))(h0, frames)
+
+    def loss(cell, key):
+        return jnp.mean(jnp.sum(exponents(cell, key) ** 2, axis=-1))
+
+    @jax.jit
+    def train_steps(cell, opt_state, keys):
+        def step(carry, key):
+            cell, opt_state = carry
+            updates, opt_state = optimizer.update(jax.grad(loss)(cell, key), opt_state)
+            return (optax.apply_updates(cell, updates), opt_state), None
+
+        return jax.lax.scan(step, (cell, opt_state), keys)[0]
+
+    evaluate = jax.jit(lambda c: jnp.mean(exponents(c, jax.random.key(99)), axis=0))
+    before = evaluate(cell)
+    cell, _ = train_steps(cell, optimizer.init(cell), jax.random.split(jax.random.key(1), 300))
+    after = evaluate(cell)
+    assert before[0] > 0.1  # chaotic
+    assert jnp.sum(after**2) < 0.1 * jnp.sum(before**2)
+    assert jnp.max(jnp.abs(after)) < 0.08
+
+
+def test_tasks(getkey):
+    x, y, mask = jax.jit(DelayedCopy(3, 10).sample, static_argnums=1)(getkey(), 4)
+    assert x.shape == y.shape == (4, 10, 1) and mask.shape == (10,)
+    np.testing.assert_array_equal(y[:, 3:], x[:, :-3])
+    assert not mask[2] and mask[3]
+    x, y, mask = DelayedXOR(2, 9).sample(getkey(), 4)
+    np.testing.assert_array_equal(y[:, 2:], -x[:, 2:] * x[:, :-2])
+    assert set(np.unique(np.asarray(x))) == {-1.0, 1.0}
+    x, y, mask = DelayedRecall(5).sample(getkey(), 3)
+    assert x.shape == (3, 6, 1) and np.all(x[:, 1:] == 0) and np.all(y[:, -1] == x[:, 0])
+    assert mask.tolist() == [False] * 5 + [True]
+    task = DelayedCopy(3, 10)
+    x, y, mask = task.sample(getkey(), 4)
+    np.testing.assert_allclose([task.loss(y, y, mask), task.accuracy(y, y, mask),
+                                task.accuracy(-y, y, mask)], [0, 1, 0], atol=1e-15)
+    np.testing.assert_allclose(task.loss(0 * y, y, mask), 1.0)
+
+
+def test_rnn_outputs_follow_states(getkey):
+    model = RNN.init(getkey(), "leaky", 5, 2, 3, 1.2, delta=0.5)
+    inputs = jax.random.normal(getkey(), (7, 2))
+    states = eqx.filter_jit(lambda m, x: m.states(x))(model, inputs)
+    outputs = eqx.filter_jit(lambda m, x: m(x))(model, inputs)
+    w, u, c = (np.asarray(a) for a in (model.cell.recurrent, model.cell.input_weights,
+                                       model.readout.weights))
+    h = np.zeros(5)
+    for t, x in enumerate(np.asarray(inputs)):
+        h = 0.5 * h + 0.5 * (w @ np.tanh(h) + u @ x)
+        np.testing.assert_allclose(states[t], h, rtol=1e-12)
+    np.testing.assert_allclose(outputs[-1], c @ h, rtol=1e-12)
+
+
+def _small_config(**training):
+    return resolve_training_config({
+        "name": "tiny",
+        "network": {"n": 8, "gain": 1.5},
+        "task": {"kind": "copy", "delay": 2, "length": 8},
+        "flossing": {"k": 2, "qr_every": 2, "checkpoint_every": 2, "batch": 2},
+        "training": {"protocol": "interleaved", "steps": 10, "floss_steps": 5, "floss_at": [5],
+                     "floss_block": 5, "seeds": 2, "batch": 4, "eval_batch": 4,
+                     "jacobian_batch": 2, "log_every": 5, **training},
+        "output": {"precision": "float64"},
+    })
+
+
+def test_training_resumes_exactly(tmp_path):
+    config = _small_config()
+    assert schedule(config["training"]) == [("floss", 5), ("task", 5), ("floss", 5),
+                                           ("task", 5)]
+    whole = train(new_training_folder(config, tmp_path / "whole"), progress=False)
+    part = new_training_folder(config, tmp_path / "part")
+    train(part, progress=False, stop_after=2)
+    assert read_training_record(part)["steps_done"] == 10
+    train(part, progress=False)
+    assert read_training_record(part)["status"] == "finished"
+    with np.load(whole / "results.npz") as a, np.load(part / "results.npz") as b:
+        assert a["step"].tolist() == [0, 5, 10, 15, 20]
+        assert a["task_steps"].tolist() == [0, 0, 5, 5, 10]
+        assert a["exponents"].shape == (5, 2, 2) and a["log_singular_values"].shape == (5, 2, 8)
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+        assert np.all(np.isfinite(a["grad_norm"])) and np.all(np.isnan(a["train_loss"][[0, 1, 3]]))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Flossing(0), "k must be an integer >= 1"),
+    (lambda: Flossing(2, qr_every=2.0), "qr_every must be an integer"),
+    (lambda: Flossing(2, qr_every=3, warmup_steps=4), "multiple of qr_every"),
+    (lambda: Flossing(2, checkpoint_every=0), "checkpoint_every"),
+    (lambda: Flossing(2, target=float("nan")), "target must be finite"),
+    (lambda: Flossing(5).check(4, 10), "k = 5 exceeds"),
+    (lambda: Flossing(2, qr_every=3).check(8, 10), "multiple of qr_every"),
+    (lambda: Flossing(2, checkpoint_every=3).check(8, 10), "must divide the 10 QR"),
+    (lambda: Flossing(2, warmup_steps=10).check(8, 10), "must exceed warmup_steps"),
+    (lambda: DelayedCopy(5, 5), "length must be an integer >= 6"),
+    (lambda: DelayedXOR(0, 5), "delay must be an integer >= 1"),
+    (lambda: LeakyCell.init(jax.random.key(0), 4, 1, 1.0, delta=1.5), "delta must be in"),
+    (lambda: RNN.init(jax.random.key(0), "lstm", 4, 1, 1, 1.0), "unknown cell kind"),
+    (lambda: _small_config(colour=1), "unknown key"),
+    (lambda: _small_config(protocol="sometimes"), "unknown training.protocol"),
+    (lambda: _small_config(floss_at=[]), "needs training.floss_at"),
+    (lambda: _small_config(floss_at=[10]), "floss_at entries must lie"),
+    (lambda: _small_config(learning_rate=-1.0), "training.learning_rate must be > 0"),
+    (lambda: _small_config(jacobian_batch=8), "jacobian_batch"),
+    (lambda: resolve_training_config({"flossing": {"k": 40}}), "exceeds network.n"),
+    (lambda: resolve_training_config({"task": {"length": 41}, "flossing": {"qr_every": 2}}),
+     "task.length sets T"),
+    (lambda: resolve_training_config({"task": {"kind": "recall", "length": 9}}),
+     "does not apply"),
+    (lambda: resolve_training_config({"network": {"delta": 0.2}}), "leaky"),
+    (lambda: resolve_training_config({"training": {"protocol": "baseline",
+                                                   "floss_steps": 5}}), "baseline"),
+])
+def test_bad_settings_raise_config_errors(make, message):
+    with pytest.raises(ConfigError, match=message):
+        make()
+
+
+def test_frame_shape_is_checked_before_compiling(getkey):
+    cell, inputs, h0 = _driven(getkey, TanhCell, {}, n=6, horizon=10)
+    with pytest.raises(ConfigError, match="frame must have shape"):
+        jax.jit(Flossing(3).exponents)(cell, inputs, h0, random_frame(getkey(), 6, 2))
