@@ -126,16 +126,20 @@ def default_config() -> dict:
     return resolve_config(tomllib.loads(text))
 
 
-def load_config(path) -> dict:
-    """Read and resolve a TOML config file."""
+def read_toml(path) -> dict:
+    """The raw table of a TOML file; `ConfigError` if it is missing or not valid TOML."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        raw = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path} is not valid TOML: {err}") from None
-    return resolve_config(raw)
+
+
+def load_config(path) -> dict:
+    """Read and resolve a TOML config file."""
+    return resolve_config(read_toml(path))
 
 
 def _check_type(where: str, value, kind):

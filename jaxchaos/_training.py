@@ -47,7 +47,6 @@ import json
 import math
 import os
 import time
-import tomllib
 from pathlib import Path
 
 import equinox as eqx
@@ -57,7 +56,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from ._config import _check_type, _fill
+from ._config import _check_type, _fill, read_toml
 from ._errors import ConfigError, check_choice, check_real
 from ._flossing import Flossing, jacobian_log_singular_values, random_frame
 from ._rnn import CELLS, RNN
@@ -182,14 +181,7 @@ def resolve_training_config(raw: dict) -> dict:
 
 def load_training_config(path) -> dict:
     """Read and resolve a training TOML file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path} is not valid TOML: {err}") from None
-    return resolve_training_config(raw)
+    return resolve_training_config(read_toml(path))
 
 
 def _task_from(config) -> AbstractTask:
