@@ -1,212 +1,23 @@
 """Signal propagation through deep random tanh nets: finite-width simulation against mean-field
-theory (Poole et al. 2016; Schoenholz et al. 2017).
-
-Figures, written to `--out`:
-- `length_map.png`: q^l vs depth from several q^0 (finite width, dots) and the q-map iterated
-  (lines), for an ordered and a chaotic σ_w;
-- `correlation_map.png`: c^{l+1} against c^l measured for input pairs, over the mean-field
-  c-map, at three σ_w;
-- `manifold.png`: length, mean curvature and Grassmannian length of a great circle of inputs vs
-  depth at ordered, critical and chaotic σ_w (exponential growth only in the chaotic phase);
-- `phase_diagram.png`: the measured Jacobian gain χ1 (mean squared singular value of a layer's
-  Jacobian, deep layers) over the (σ_w, σ_b) plane, its χ1 = 1 contour and the mean-field
-  boundary σ_w,c(σ_b);
-- `depth_scale.png`: ξ_c = -1/ln χ_c vs σ_w (mean field) and the depth scale fitted to the
-  measured decay of |c^l - c*|, diverging at σ_w,c.
-
-Parameters come from a TOML file (`--config`, default `configs/deep_signal_propagation.toml`);
-numbers behind each figure go to `summary.json`.
+theory (Poole et al. 2016; Schoenholz et al. 2017). The figures and what they show are listed in
+`jaxchaos/_deepnet_run.py`; this script runs `configs/deep_signal_propagation.toml` (the same as
+`jaxchaos run configs/deep_signal_propagation.toml`) into `--out`, continuing an interrupted run
+found there, and prints the summary. `--quick` shrinks widths and grids for a smoke run.
 
     .venv/bin/python experiments/deep_signal_propagation.py [--config FILE] [--out DIR] [--quick]
 """
 
 import argparse
 import json
-import math
-import tomllib
 from pathlib import Path
 
-import matplotlib
+from jaxchaos._config import read_toml
+from jaxchaos._jobs import execute_run, resolve_job
+from jaxchaos._runfolder import RECORD, new_run_folder, read_record
 
-matplotlib.use("Agg")
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-import jaxchaos  # noqa: E402
-from jaxchaos._deepnet import (  # noqa: E402
-    DeepNetwork,
-    great_circle,
-    jacobian_gain,
-    manifold_geometry,
-    propagate_inputs,
-)
-from jaxchaos._meanfield import c_map, critical_sigma_w, deep_mean_field, q_map  # noqa: E402
-
-jax.config.update("jax_enable_x64", True)
-
-QUICK = {"width": 200, "depth": 12, "grid_sigma_w": 8, "grid_sigma_b": 4, "circle_points": 64,
-         "depth_scale_sigma_w": [1.2, 1.6, 2.0]}
-
-
-def load_parameters(path, quick: bool) -> dict:
-    with open(path, "rb") as f:
-        params = tomllib.load(f)
-    expected = {"width", "depth", "sigma_b", "sigma_w_panels", "q0", "grid_sigma_w",
-                "grid_sigma_b", "circle_points", "depth_scale_sigma_w", "seed"}
-    unknown, missing = set(params) - expected, expected - set(params)
-    if unknown or missing:
-        raise jaxchaos.ConfigError(f"{path}: unknown keys {sorted(unknown)}, "
-                                   f"missing keys {sorted(missing)}")
-    return {**params, **QUICK} if quick else params
-
-
-def network(p, sigma_w, sigma_b=None, depth=None):
-    return DeepNetwork(jax.random.key(p["seed"]), sigma_w,
-                       p["sigma_b"] if sigma_b is None else sigma_b, p["width"],
-                       p["depth"] if depth is None else depth)
-
-
-def inputs(p, q0s, key=1):
-    """One input per q0 (each with squared length exactly q0)."""
-    z = jax.random.normal(jax.random.key(key), (len(q0s), p["width"]))
-    z = z / jnp.sqrt(jnp.mean(z * z, axis=1, keepdims=True))
-    return z * jnp.sqrt(jnp.asarray(q0s))[:, None]
-
-
-def length_map_figure(p, out, summary):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-    for ax, sigma_w in zip(axes, (p["sigma_w_panels"][0], p["sigma_w_panels"][-1]), strict=True):
-        q, _ = propagate_inputs(network(p, sigma_w), inputs(p, p["q0"]))
-        for i, q0 in enumerate(p["q0"]):
-            theory = [q0]
-            for _ in range(p["depth"]):
-                theory.append(float(q_map(theory[-1], sigma_w, p["sigma_b"])))
-            line, = ax.plot(theory, lw=1)
-            ax.plot(np.asarray(q[:, i]), "o", ms=3, color=line.get_color())
-        ax.set(xlabel="layer l", title=f"σ_w = {sigma_w:g}, σ_b = {p['sigma_b']:g}")
-        summary[f"q_star_sigma_w_{sigma_w:g}"] = float(deep_mean_field(sigma_w,
-                                                                       p["sigma_b"]).q_star)
-    axes[0].set_ylabel(f"q^l  (dots: N = {p['width']}; lines: q-map)")
-    fig.tight_layout()
-    fig.savefig(out / "length_map.png", dpi=120)
-
-
-def correlation_map_figure(p, out, summary):
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    grid = np.linspace(0.0, 1.0, 101)
-    for sigma_w in p["sigma_w_panels"]:
-        mf = deep_mean_field(sigma_w, p["sigma_b"])
-        q_star = float(mf.q_star)
-        curve = jax.vmap(lambda c, s=sigma_w, q=q_star: c_map(c, q, s, p["sigma_b"]))(grid)
-        line, = ax.plot(grid, curve, lw=1, label=f"σ_w = {sigma_w:g}: χ1 = {float(mf.chi1):.2f}")
-        # Pairs at q* (so q stays at q*) with correlations across [0, 1): layers 0 → 1 → 2.
-        pairs = _pairs(p, q_star, np.linspace(0.0, 0.98, 12))
-        _, c = propagate_inputs(network(p, sigma_w, depth=2), pairs.reshape(-1, p["width"]))
-        c = np.asarray(c)
-        index = np.arange(0, pairs.shape[0] * 2, 2)
-        before, after = c[:-1, index, index + 1], c[1:, index, index + 1]
-        ax.plot(before.ravel(), after.ravel(), ".", ms=3, color=line.get_color())
-        mismatch = after - np.asarray(jax.vmap(
-            lambda x, s=sigma_w, q=q_star: c_map(x, q, s, p["sigma_b"]))(before.ravel())
-        ).reshape(after.shape)
-        summary[f"c_map_rms_error_sigma_w_{sigma_w:g}"] = float(np.sqrt(np.mean(mismatch**2)))
-    ax.plot([0, 1], [0, 1], "k:", lw=0.8)
-    ax.set(xlabel="c^l", ylabel="c^{l+1}", title=f"Correlation map, σ_b = {p['sigma_b']:g}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "correlation_map.png", dpi=120)
-
-
-def _pairs(p, q, correlations):
-    """Input pairs (len, 2, N) with squared lengths q and the given correlations."""
-    z = jax.random.normal(jax.random.key(2), (len(correlations), 2, p["width"]))
-    z = z / jnp.sqrt(jnp.mean(z * z, axis=-1, keepdims=True))
-    c = jnp.asarray(correlations)[:, None]
-    second = c * z[:, 0] + jnp.sqrt(1 - c**2) * z[:, 1]
-    return jnp.sqrt(q) * jnp.stack([z[:, 0], second], axis=1)
-
-
-def manifold_figure(p, out, summary):
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    critical = float(critical_sigma_w(p["sigma_b"]))
-    for sigma_w in (p["sigma_w_panels"][0], critical, p["sigma_w_panels"][-1]):
-        q_star = float(deep_mean_field(sigma_w, p["sigma_b"]).q_star)
-        curve = great_circle(jax.random.key(3), p["width"], max(q_star, 1e-3),
-                             p["circle_points"])
-        geometry = jax.jit(manifold_geometry)(network(p, sigma_w), *curve)
-        label = f"σ_w = {sigma_w:.3g}" + (" (critical)" if sigma_w == critical else "")
-        for ax, values in zip(axes, (geometry.length, geometry.mean_curvature,
-                                     geometry.grassmannian_length), strict=True):
-            ax.semilogy(np.asarray(values), label=label)
-        summary[f"length_growth_per_layer_sigma_w_{sigma_w:.3g}"] = float(
-            (geometry.length[-1] / geometry.length[1]) ** (1 / (p["depth"] - 1))
-        )
-    for ax, name in zip(axes, ("length", "mean curvature", "Grassmannian length"), strict=True):
-        ax.set(xlabel="layer l", ylabel=name)
-    axes[0].legend(fontsize=8)
-    axes[1].set_title(f"A great circle through N = {p['width']} units, σ_b = {p['sigma_b']:g}")
-    fig.tight_layout()
-    fig.savefig(out / "manifold.png", dpi=120)
-
-
-def phase_diagram_figure(p, out, summary):
-    sigmas_w = np.linspace(0.5, 4.0, p["grid_sigma_w"])
-    sigmas_b = np.linspace(0.0, 2.0, p["grid_sigma_b"])
-    h0 = inputs(p, [1.0, 1.0, 1.0, 1.0], key=4)
-    deep_layers = max(1, p["depth"] // 3)
-
-    def point(pt):
-        net = network(p, pt["sigma_w"], pt["sigma_b"])
-        return jnp.mean(jacobian_gain(net, h0)[-deep_layers:])
-
-    chi1 = np.asarray(jaxchaos.sweep(point, {"sigma_w": sigmas_w, "sigma_b": sigmas_b}))
-    line_b = np.linspace(0.0, 2.0, 41)
-    line_w = np.asarray(critical_sigma_w(line_b))
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    mesh = ax.pcolormesh(sigmas_w, sigmas_b, np.log(chi1.T), cmap="RdBu_r", shading="nearest",
-                         vmin=-1.5, vmax=1.5)
-    fig.colorbar(mesh, label="ln χ1 (measured)")
-    ax.contour(sigmas_w, sigmas_b, np.log(chi1.T), levels=[0.0], colors="k", linestyles="--")
-    ax.plot(line_w, line_b, "k", lw=2, label="σ_w,c(σ_b), mean field")
-    ax.set(xlabel="σ_w", ylabel="σ_b", title=f"Order–chaos boundary, N = {p['width']}")
-    ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out / "phase_diagram.png", dpi=120)
-    theory = np.asarray(jax.vmap(jax.vmap(lambda w, b: deep_mean_field(w, b).chi1,
-                                          (None, 0)), (0, None))(sigmas_w, sigmas_b))
-    summary["phase_diagram_chi1_max_relative_error"] = float(np.max(np.abs(chi1 / theory - 1)))
-
-
-def depth_scale_figure(p, out, summary):
-    sigmas = np.linspace(1.0, 3.0, 81)
-    xi = np.asarray(jax.vmap(lambda w: deep_mean_field(w, p["sigma_b"]).xi_c)(sigmas))
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.plot(sigmas, xi, label="ξ_c = -1/ln χ_c (mean field)")
-    measured = {}
-    for sigma_w in p["depth_scale_sigma_w"]:
-        mf = deep_mean_field(sigma_w, p["sigma_b"])
-        pair = _pairs(p, float(mf.q_star), [0.3 if float(mf.chi1) <= 1 else 0.95])[0]
-        _, c = propagate_inputs(network(p, sigma_w), pair)
-        distance = np.abs(np.asarray(c[:, 0, 1]) - float(mf.c_star))
-        layers = np.arange(len(distance))
-        usable = (layers >= 2) & (distance > 5.0 / math.sqrt(p["width"]))
-        if usable.sum() >= 3:
-            slope = np.polyfit(layers[usable], np.log(distance[usable]), 1)[0]
-            measured[sigma_w] = -1.0 / slope
-    ax.plot(list(measured), list(measured.values()), "o", label=f"fit to |c^l - c*|, N = "
-            f"{p['width']}")
-    ax.axvline(float(critical_sigma_w(p["sigma_b"])), color="gray", ls="--", lw=0.8)
-    ax.set(xlabel="σ_w", ylabel="depth scale ξ_c (layers)", yscale="log",
-           title=f"σ_b = {p['sigma_b']:g}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "depth_scale.png", dpi=120)
-    summary["depth_scale_measured"] = {f"{k:g}": v for k, v in measured.items()}
-    summary["depth_scale_theory"] = {
-        f"{k:g}": float(deep_mean_field(k, p["sigma_b"]).xi_c) for k in measured
-    }
+QUICK = {"network": {"width": 200, "depth": 12},
+         "figures": {"grid_sigma_w": 8, "grid_sigma_b": 4, "circle_points": 64,
+                     "depth_scale_sigma_w": [1.2, 1.6, 2.0]}}
 
 
 def main():
@@ -216,17 +27,19 @@ def main():
     parser.add_argument("--out", default="runs/deep_signal_propagation")
     parser.add_argument("--quick", action="store_true", help="small widths and grids")
     args = parser.parse_args()
-    p = load_parameters(args.config, args.quick)
+    raw = read_toml(args.config)
+    if args.quick:
+        raw = {**raw, **{table: {**raw.get(table, {}), **values}
+                         for table, values in QUICK.items()}}
+    job, config = resolve_job(raw)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = {"parameters": p, "sigma_w_critical": float(critical_sigma_w(p["sigma_b"]))}
-    for figure in (length_map_figure, correlation_map_figure, manifold_figure,
-                   phase_diagram_figure, depth_scale_figure):
-        print(f"{figure.__name__} ...", flush=True)
-        figure(p, out, summary)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
-    print(f"figures in {out}")
+    if not (out / RECORD).exists():
+        new_run_folder(config, out, job=job)
+    elif read_record(out)["config"] != config:
+        raise SystemExit(f"{out} holds a run of another config; pick another --out")
+    execute_run(out)
+    print(json.dumps(json.loads((out / "summary.json").read_text()), indent=2))
+    print(f"figures in {out / 'figures'}")
 
 
 if __name__ == "__main__":

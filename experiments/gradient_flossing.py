@@ -24,7 +24,6 @@ import argparse
 import copy
 import json
 import os
-import tomllib
 from pathlib import Path
 
 # One OpenBLAS thread: the CPU QRs of concurrently executing vmapped programs can deadlock in
@@ -37,13 +36,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jaxchaos._training import (  # noqa: E402
-    RECORD,
-    RESULTS,
-    new_training_folder,
-    resolve_training_config,
-    train,
-)
+from jaxchaos._config import read_toml  # noqa: E402
+from jaxchaos._runfolder import RECORD, new_run_folder  # noqa: E402
+from jaxchaos._training import RESULTS, resolve_training_config, train  # noqa: E402
 
 PROTOCOLS = ("baseline", "preflossing")
 QUICK = {"network": {"n": 16}, "flossing": {"k": 4, "checkpoint_every": None},
@@ -69,7 +64,7 @@ def _config(base: dict, protocol: str, delay: int, tail: int, quick: bool) -> di
 
 def _run(config: dict, folder: Path) -> dict:
     if not (folder / RECORD).exists():
-        new_training_folder(config, folder)
+        new_run_folder(config, folder, job="train-rnn")
     train(folder)
     with np.load(folder / RESULTS) as data:
         return dict(data)
@@ -85,7 +80,9 @@ def main():
     args = parser.parse_args()
     delays = args.delays or ([2, 6] if args.quick else [5, 10, 15, 20, 25])
     out = Path(args.out)
-    base = tomllib.loads(Path(args.config).read_text())
+    base = read_toml(args.config)
+    if base.pop("job", "train-rnn") != "train-rnn":
+        raise SystemExit(f"{args.config} is not a train-rnn config")
     results = {p: {d: _run(_config(base, p, d, args.tail, args.quick),
                            out / "runs" / f"{p}_d{d}") for d in delays} for p in PROTOCOLS}
     config = _config(base, "preflossing", delays[-1], args.tail, args.quick)

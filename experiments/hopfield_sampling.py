@@ -51,7 +51,8 @@ from jaxchaos._hopfield import (  # noqa: E402
     sampling_statistics,
     subspace_bases,
 )
-from jaxchaos._run import RESULTS, execute, new_run_folder, read_record  # noqa: E402
+from jaxchaos._run import RESULTS, execute  # noqa: E402
+from jaxchaos._runfolder import new_run_folder, read_record  # noqa: E402
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 SHOWN = (0.0, 1.0, 2.0, 4.0)  # gains of panels c, d

@@ -169,6 +169,27 @@ def _fill(section: str, raw: dict, schema: dict) -> dict:
     return out
 
 
+def check_name(name) -> str:
+    """A run name: a plain folder-name prefix (no path separators, not hidden)."""
+    _check_type("name", name, str)
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ConfigError(f"name must be a plain folder-name prefix, got {name!r}")
+    return name
+
+
+def resolve_tables(raw: dict, schema: dict, default_name: str) -> dict:
+    """`name` plus one filled table per section of `schema` ({section: {key: (default, type)}});
+    unknown top-level keys, unknown keys in a table and wrong types raise `ConfigError`."""
+    allowed = {"name", *schema}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown top-level key(s) {unknown}; allowed: {sorted(allowed)}")
+    config = {"name": check_name(raw.get("name", default_name))}
+    for section, table in schema.items():
+        config[section] = _fill(section, raw.get(section, {}), table)
+    return config
+
+
 def _axis_values(name: str, spec) -> list:
     if isinstance(spec, dict):
         unknown = set(spec) - {"start", "stop", "num"}
@@ -192,10 +213,7 @@ def resolve_config(raw: dict) -> dict:
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(f"unknown top-level key(s) {unknown}; allowed: {sorted(allowed)}")
-    name = raw.get("name", "run")
-    _check_type("name", name, str)
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise ConfigError(f"name must be a plain folder-name prefix, got {name!r}")
+    name = check_name(raw.get("name", "run"))
     model = _fill("model", raw.get("model", {}), _MODEL)
     simulation = _fill("simulation", raw.get("simulation", {}), _SIMULATION)
     if model["kind"] not in FLOW_KINDS and "dt" not in raw.get("simulation", {}):

@@ -12,13 +12,8 @@ A resumed run restarts from the checkpoint; because a state carries everything a
 count, solver state, noise key) the resumed run equals the uninterrupted one exactly.
 """
 
-import datetime
-import json
 import os
-import platform
-import socket
 import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import jax
@@ -27,7 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ._config import FLOW_KINDS, build_system, initial_state, noise_key, resolve_config
-from ._errors import ConfigError, DivergenceError
+from ._errors import DivergenceError
 from ._lyapunov import (
     LyapunovEngine,
     kaplan_yorke_dimension,
@@ -36,40 +31,21 @@ from ._lyapunov import (
     summarize_blocks,
 )
 from ._recorders import Autocorrelation, Moments, Trajectory
+from ._runfolder import (
+    environment,
+    finish,
+    load_tree,
+    read_record,
+    save_tree,
+    set_precision,
+    write_record,
+)
 from ._simulate import Integrator, SimState, finalize_recorders, init_recorders
 from ._sweep import Sweep
 
-RUN_RECORD = "run.json"
 CHECKPOINT = "checkpoint.npz"
 RESULTS = "results.npz"
 QUIET = 1e-8  # temporal variance below which activity counts as static (no decay time)
-
-
-def _versions() -> dict:
-    out = {"python": platform.python_version()}
-    for package in ("jaxchaos", "jax", "jaxlib", "equinox", "diffrax", "numpy"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = None
-    return out
-
-
-def _environment(config: dict) -> dict:
-    devices = jax.devices()
-    return {
-        "versions": _versions(),
-        "devices": [str(d) for d in devices],
-        "device_kind": devices[0].device_kind,
-        "platform": devices[0].platform,
-        "host": socket.gethostname(),
-        "precision": {"dtype": config["output"]["precision"], "matmul": "highest"},
-    }
-
-
-def set_precision(precision: str):
-    """Enable float64 when asked for; must run before any array is created."""
-    jax.config.update("jax_enable_x64", precision == "float64")
 
 
 class _Experiment:
@@ -243,86 +219,29 @@ def make_experiment(config: dict) -> _Experiment:
     return SpectrumExperiment(config) if "lyapunov" in config else SimulationExperiment(config)
 
 
-def _save_tree(path: Path, tree):
-    """Write a pytree's leaves (PRNG keys as their raw data) to `path` atomically."""
-    leaves = jax.tree_util.tree_leaves(tree)
-    arrays = {}
-    for i, leaf in enumerate(leaves):
-        if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
-            leaf = jax.random.key_data(leaf)
-        arrays[f"leaf_{i:04d}"] = np.asarray(leaf)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-def _load_tree(path: Path, like):
-    """Read leaves written by `_save_tree` into the structure of `like`."""
-    leaves, treedef = jax.tree_util.tree_flatten(like)
-    with np.load(path) as data:
-        loaded = []
-        for i, leaf in enumerate(leaves):
-            array = jnp.asarray(data[f"leaf_{i:04d}"])
-            if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
-                array = jax.random.wrap_key_data(array, impl=jax.random.key_impl(leaf))
-            loaded.append(array)
-    return jax.tree_util.tree_unflatten(treedef, loaded)
-
-
-def new_run_folder(config: dict, out: str | os.PathLike | None = None) -> Path:
-    """Create the run folder (default `<output.root>/<name>-<timestamp>`) and its record."""
-    if out is None:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path(config["output"]["root"]) / f"{config['name']}-{stamp}"
-    folder = Path(out)
-    if (folder / RUN_RECORD).exists():
-        raise ConfigError(
-            f"{folder} already holds a run: resume it with `jaxchaos resume {folder}`"
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    record = {"config": config, "chunks_done": 0, "status": "created",
-              "created": datetime.datetime.now().isoformat(timespec="seconds")}
-    _write_record(folder, record)
-    return folder
-
-
-def _write_record(folder: Path, record: dict):
-    tmp = folder / (RUN_RECORD + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    os.replace(tmp, folder / RUN_RECORD)
-
-
-def read_record(folder) -> dict:
-    """The `run.json` of a run folder."""
-    path = Path(folder) / RUN_RECORD
-    if not path.is_file():
-        raise ConfigError(f"{folder} is not a jaxchaos run folder (no {RUN_RECORD})")
-    return json.loads(path.read_text())
-
-
 def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> Path:
     """Run (or resume) the run in `folder` to completion; returns the folder.
 
     `stop_after` stops after that many chunks in this call, as an interrupt would (for tests).
     """
     folder = Path(folder)
-    record = read_record(folder)
+    record = read_record(folder, "sweep")
     if record["status"] == "finished":
         return folder
     config = resolve_config(record["config"])
     set_precision(config["output"]["precision"])
     experiment = make_experiment(config)
-    record.update(_environment(config))
+    record.update(environment(config["output"]["precision"]))
     record["grid"] = {"axes": list(experiment.axes), "shape": list(experiment.grid_shape)}
 
     carry = experiment.init()
-    done = record["chunks_done"]
+    done = record.get("chunks_done", 0)
     if done:
-        carry = _load_tree(folder / CHECKPOINT, carry)
+        carry = load_tree(folder / CHECKPOINT, carry)
     total = config["simulation"]["chunks"]
     (folder / "chunks").mkdir(exist_ok=True)
     record["status"] = "running"
-    _write_record(folder, record)
+    write_record(folder, record)
     started = time.perf_counter()
     with tqdm(total=total, initial=done, desc=config["name"], unit="chunk",
               disable=not progress) as bar:
@@ -334,29 +253,27 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
                 experiment.check_finite(carry[0])
             except DivergenceError as err:
                 record.update(status="diverged", error=str(err))
-                _write_record(folder, record)
+                write_record(folder, record)
                 raise
             except KeyboardInterrupt:
                 record["status"] = "interrupted"  # the last checkpoint stays valid
-                _write_record(folder, record)
+                write_record(folder, record)
                 raise
             np.savez(folder / "chunks" / f"chunk_{chunk:04d}.npz",
                      **{k: np.asarray(v) for k, v in outputs.items()})
-            _save_tree(folder / CHECKPOINT, carry)
+            save_tree(folder / CHECKPOINT, carry)
             record["chunks_done"] = chunk + 1
             record["model_time"] = experiment.time(chunk + 1)
-            _write_record(folder, record)
+            write_record(folder, record)
             bar.update(1)
             bar.set_postfix(t=f"{record['model_time']:.6g}")
     record["wall_seconds"] = record.get("wall_seconds", 0.0) + time.perf_counter() - started
-    if record["chunks_done"] < total:
+    if record.get("chunks_done", 0) < total:
         record["status"] = "interrupted"
-        _write_record(folder, record)
+        write_record(folder, record)
         return folder
     _write_results(folder, experiment, carry)
-    record["status"] = "finished"
-    record["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
-    _write_record(folder, record)
+    finish(folder, record)
     return folder
 
 

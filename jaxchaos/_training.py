@@ -12,7 +12,7 @@ steps), "interleaved" (as preflossing, plus `floss_block` flossing steps after e
 steps listed in `floss_at`). Every `log_every` steps the measures are taken on a fixed evaluation
 batch: task loss and accuracy, the norm of the task-loss gradient, the k leading finite-time
 exponents (per step, over the task's horizon) and the log singular values of the long-term
-Jacobian ∂h_T/∂h_0 (on `jacobian_batch` sequences). A run folder holds `training.json` (config,
+Jacobian ∂h_T/∂h_0 (on `jacobian_batch` sequences). A run folder holds `run.json` (config,
 progress), `checkpoint.npz` (the batched training state) and `log.npz` (the measures), written
 at every log point; `train(folder)` resumes from them and gives the same result as an
 uninterrupted run.
@@ -20,6 +20,7 @@ uninterrupted run.
 Config (TOML), every key with its default in the `_SCHEMA` tables below:
 
 ```toml
+job = "train-rnn"          # read by `jaxchaos run`; not part of the resolved config
 name = "flossing_copy"
 [network]   # cell = "tanh" | "leaky" | "gru"; recurrent weights ~ N(0, gain²/n)
 cell = "tanh"
@@ -42,8 +43,6 @@ precision = "float32"
 ```
 """
 
-import datetime
-import json
 import math
 import os
 import time
@@ -56,14 +55,21 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from ._config import _check_type, _fill, read_toml
+from ._config import _check_type, read_toml, resolve_tables
 from ._errors import ConfigError, check_choice, check_real
 from ._flossing import Flossing, jacobian_log_singular_values, random_frame
 from ._rnn import CELLS, RNN
-from ._run import _load_tree, _save_tree, _versions, set_precision
+from ._runfolder import (
+    environment,
+    finish,
+    load_tree,
+    read_record,
+    save_tree,
+    set_precision,
+    write_record,
+)
 from ._tasks import TASKS, AbstractTask, DelayedRecall
 
-RECORD = "training.json"
 CHECKPOINT = "checkpoint.npz"
 LOG = "log.npz"
 RESULTS = "results.npz"
@@ -117,17 +123,7 @@ _SCHEMA = {
 
 def resolve_training_config(raw: dict) -> dict:
     """Fill defaults and check every key of a training config; raises `ConfigError`."""
-    unknown = sorted(set(raw) - {"name", *_SCHEMA})
-    if unknown:
-        raise ConfigError(f"unknown top-level key(s) {unknown}; allowed: "
-                          f"{sorted({'name', *_SCHEMA})}")
-    name = raw.get("name", "flossing")
-    _check_type("name", name, str)
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise ConfigError(f"name must be a plain folder-name prefix, got {name!r}")
-    config = {"name": name}
-    for section, schema in _SCHEMA.items():
-        config[section] = _fill(section, raw.get(section, {}), schema)
+    config = resolve_tables(raw, _SCHEMA, "flossing")
     net, task, fl, tr = (config[k] for k in ("network", "task", "flossing", "training"))
     check_choice("network.cell", net["cell"], CELLS)
     if net["delta"] is not None and net["cell"] != "leaky":
@@ -366,34 +362,6 @@ def _split_by_mode(segments, start, stop):
     return runs
 
 
-def new_training_folder(config: dict, out=None) -> Path:
-    """Create a training run folder (default `<output.root>/<name>-<timestamp>`)."""
-    if out is None:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path(config["output"]["root"]) / f"{config['name']}-{stamp}"
-    folder = Path(out)
-    if (folder / RECORD).exists():
-        raise ConfigError(f"{folder} already holds a training run: resume it with "
-                          f"`jaxchaos resume-rnn {folder}`")
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_record(folder, {"config": config, "steps_done": 0, "status": "created",
-                           "created": datetime.datetime.now().isoformat(timespec="seconds")})
-    return folder
-
-
-def _write_record(folder: Path, record: dict):
-    tmp = folder / (RECORD + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    os.replace(tmp, folder / RECORD)
-
-
-def read_training_record(folder) -> dict:
-    path = Path(folder) / RECORD
-    if not path.is_file():
-        raise ConfigError(f"{folder} is not a training run folder (no {RECORD})")
-    return json.loads(path.read_text())
-
-
 def _save_logs(folder: Path, logs: dict):
     tmp = folder / "log.tmp.npz"
     np.savez(tmp, **{k: np.asarray(v) for k, v in logs.items()})
@@ -405,7 +373,7 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
 
     `stop_after` stops after that many log intervals in this call, as an interrupt would."""
     folder = Path(folder)
-    record = read_training_record(folder)
+    record = read_record(folder, "train-rnn")
     if record["status"] == "finished":
         return folder
     config = resolve_training_config(record["config"])
@@ -418,18 +386,17 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
     data_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
     eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 2))(keys)
     states = _init_states(trainer, init_models(config), data_keys)
-    done = record["steps_done"]
+    done = record.get("steps_done", 0)
     if done:
-        states = _load_tree(folder / CHECKPOINT, states)
+        states = load_tree(folder / CHECKPOINT, states)
         with np.load(folder / LOG) as data:
             logs = {k: list(v) for k, v in data.items()}
     else:
         logs = {"step": [], "task_steps": [], "train_loss": [], "train_grad_norm": []}
         _append(logs, 0, 0, jax.device_get(_measure(trainer, states, eval_keys)), np.nan,
                 np.nan, len(keys))
-    record.update(status="running", versions=_versions(),
-                  devices=[str(d) for d in jax.devices()])
-    _write_record(folder, record)
+    record.update(environment(config["output"]["precision"]), status="running")
+    write_record(folder, record)
     started, intervals = time.perf_counter(), 0
     with tqdm(total=total, initial=done, desc=config["name"], unit="step",
               disable=not progress) as bar:
@@ -446,28 +413,26 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
                         task_norms.append(np.asarray(norms))
             except KeyboardInterrupt:
                 record["status"] = "interrupted"  # the last checkpoint stays valid
-                _write_record(folder, record)
+                write_record(folder, record)
                 raise
             done, intervals = stop, intervals + 1
             task_done = sum(n for mode, n in _split_by_mode(segments, 0, done) if mode == "task")
             _append(logs, done, task_done, jax.device_get(_measure(trainer, states, eval_keys)),
                     _chunk_mean(task_losses), _chunk_mean(task_norms), len(keys))
-            _save_tree(folder / CHECKPOINT, states)
+            save_tree(folder / CHECKPOINT, states)
             _save_logs(folder, logs)
             record["steps_done"] = done
-            _write_record(folder, record)
+            write_record(folder, record)
             bar.update(stop - bar.n)
             bar.set_postfix(acc=f"{np.mean(logs['accuracy'][-1]):.3f}")
     record["wall_seconds"] = record.get("wall_seconds", 0.0) + time.perf_counter() - started
     if done < total:
         record["status"] = "interrupted"
-        _write_record(folder, record)
+        write_record(folder, record)
         return folder
     _save_logs(folder, logs)
     np.savez(folder / RESULTS, **summarize(config, {k: np.asarray(v) for k, v in logs.items()}))
-    record["status"] = "finished"
-    record["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
-    _write_record(folder, record)
+    finish(folder, record)
     return folder
 
 

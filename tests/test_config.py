@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 import jaxchaos
-from jaxchaos._config import build_system, default_config, load_config, resolve_config
+from jaxchaos._config import build_system, default_config, load_config, read_toml, resolve_config
+from jaxchaos._jobs import JOBS, resolve_job
 
 CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
 
@@ -19,10 +20,21 @@ def test_default_config_is_a_gain_sweep():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
 def test_shipped_configs_resolve(path):
-    config = load_config(path)
-    first = {name: values[0] for name, values in config["sweep"].items()}
-    system = build_system(config["model"], first)
-    assert system.n == config["model"]["n"]
+    job, config = resolve_job(read_toml(path))
+    assert job in JOBS
+    if job == "sweep":
+        first = {name: values[0] for name, values in config["sweep"].items()}
+        system = build_system(config["model"], first)
+        assert system.n == config["model"]["n"]
+
+
+def test_job_key_is_checked():
+    with pytest.raises(jaxchaos.ConfigError, match="unknown job 'train'"):
+        resolve_job({"job": "train"})
+    with pytest.raises(jaxchaos.ConfigError, match="job must be a string"):
+        resolve_job({"job": 3})
+    with pytest.raises(jaxchaos.ConfigError, match="unknown top-level key"):
+        resolve_job({"job": "train-rnn", "model": {}})
 
 
 def test_linspace_axis():

@@ -196,3 +196,35 @@ def test_bad_inputs():
         propagate_inputs(net, jnp.zeros((2, 7)))
     with pytest.raises(jc.ConfigError, match="q0"):
         great_circle(jax.random.key(0), 8, -1.0, 16)
+
+
+def test_deep_net_job_runs_from_a_config_and_resumes(tmp_path):
+    """`jaxchaos run` on a `job = "deep-net"` config draws every figure; after an interrupt
+    between figures, `jaxchaos resume` draws only the rest."""
+    import json
+
+    from jaxchaos._cli import main
+    from jaxchaos._runfolder import read_record, write_record
+
+    path = tmp_path / "deep.toml"
+    path.write_text('job = "deep-net"\nname = "tiny"\n'
+                    "[network]\nwidth = 48\ndepth = 4\n"
+                    "[figures]\ngrid_sigma_w = 2\ngrid_sigma_b = 2\ncircle_points = 16\n"
+                    "depth_scale_sigma_w = [1.2, 2.0]\n")
+    folder = tmp_path / "run"
+    assert main(["run", str(path), "--out", str(folder), "--no-progress"]) == 0
+    record = read_record(folder)
+    assert record["job"] == "deep-net" and record["status"] == "finished"
+    figures = sorted(p.stem for p in (folder / "figures").glob("*.png"))
+    assert figures == sorted(record["figures_done"]) and len(figures) == 5
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["sigma_w_critical"] == pytest.approx(float(jc.critical_sigma_w(0.3)))
+    # As if interrupted after the third figure: resume redraws the last two only.
+    (folder / "figures" / "depth_scale.png").unlink()
+    record.update(status="interrupted", figures_done=record["figures_done"][:3])
+    write_record(folder, record)
+    before = (folder / "figures" / "length_map.png").stat().st_mtime_ns
+    assert main(["resume", str(folder), "--no-progress"]) == 0
+    assert (folder / "figures" / "depth_scale.png").exists()
+    assert (folder / "figures" / "length_map.png").stat().st_mtime_ns == before
+    assert read_record(folder)["status"] == "finished"

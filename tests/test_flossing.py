@@ -12,10 +12,9 @@ import pytest
 from jaxchaos import ConfigError, Integrator, LyapunovEngine
 from jaxchaos._flossing import DrivenCell, Flossing, jacobian_log_singular_values, random_frame
 from jaxchaos._rnn import RNN, GRUCell, LeakyCell, TanhCell
+from jaxchaos._runfolder import new_run_folder, read_record
 from jaxchaos._tasks import DelayedCopy, DelayedRecall, DelayedXOR
 from jaxchaos._training import (
-    new_training_folder,
-    read_training_record,
     resolve_training_config,
     schedule,
     train,
@@ -204,12 +203,12 @@ def test_training_resumes_exactly(tmp_path):
     config = _small_config()
     assert schedule(config["training"]) == [("floss", 5), ("task", 5), ("floss", 5),
                                            ("task", 5)]
-    whole = train(new_training_folder(config, tmp_path / "whole"), progress=False)
-    part = new_training_folder(config, tmp_path / "part")
+    whole = train(new_run_folder(config, tmp_path / "whole", job="train-rnn"), progress=False)
+    part = new_run_folder(config, tmp_path / "part", job="train-rnn")
     train(part, progress=False, stop_after=2)
-    assert read_training_record(part)["steps_done"] == 10
+    assert read_record(part)["steps_done"] == 10
     train(part, progress=False)
-    assert read_training_record(part)["status"] == "finished"
+    assert read_record(part)["status"] == "finished"
     with np.load(whole / "results.npz") as a, np.load(part / "results.npz") as b:
         assert a["step"].tolist() == [0, 5, 10, 15, 20]
         assert a["task_steps"].tolist() == [0, 0, 5, 5, 10]

@@ -26,7 +26,8 @@ from jaxchaos._hopfield import (
     subspace_bases,
     visits,
 )
-from jaxchaos._run import execute, new_run_folder
+from jaxchaos._run import execute
+from jaxchaos._runfolder import new_run_folder
 
 # Float64 (conftest): analytic identities hold to rounding, ~1e-15 relative; 1e-12 leaves room
 # for O(N) sums.

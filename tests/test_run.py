@@ -8,7 +8,8 @@ import pytest
 import jaxchaos
 from jaxchaos._cli import main
 from jaxchaos._config import resolve_config
-from jaxchaos._run import execute, new_run_folder, read_record, summarize
+from jaxchaos._run import execute, summarize
+from jaxchaos._runfolder import new_run_folder, read_record
 
 
 def _tiny(**simulation):
