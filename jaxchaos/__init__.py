@@ -12,6 +12,10 @@ from ._deepnet import great_circle as great_circle
 from ._deepnet import jacobian_gain as jacobian_gain
 from ._deepnet import manifold_geometry as manifold_geometry
 from ._deepnet import propagate_inputs as propagate_inputs
+from ._discrete_dmft import DiscreteMeanField as DiscreteMeanField
+from ._discrete_dmft import cessac_dmft as cessac_dmft
+from ._discrete_dmft import discrete_dmft as discrete_dmft
+from ._discrete_dmft import euler_map_dmft as euler_map_dmft
 from ._dmft import NearOnset as NearOnset
 from ._dmft import SCSMeanField as SCSMeanField
 from ._dmft import scs_delta0 as scs_delta0
