@@ -2,6 +2,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._chaos_latent import ChaosLatent as ChaosLatent
+from ._chaos_latent import GaussianLatent as GaussianLatent
+from ._chaos_latent import chaos_latent as chaos_latent
+from ._chaos_latent import expander_readout as expander_readout
 from ._connectivity import Connectivity as Connectivity
 from ._covariant import CovariantLyapunovVectors as CovariantLyapunovVectors
 from ._covariant import covariant_lyapunov_vectors as covariant_lyapunov_vectors
@@ -29,6 +33,12 @@ from ._flossing import DrivenCell as DrivenCell
 from ._flossing import Flossing as Flossing
 from ._flossing import jacobian_log_singular_values as jacobian_log_singular_values
 from ._flossing import random_frame as random_frame
+from ._gan import Discriminator as Discriminator
+from ._gan import GANTrainer as GANTrainer
+from ._gan import Generator as Generator
+from ._gan_data import load_dataset as load_dataset
+from ._gan_eval import frechet_distance as frechet_distance
+from ._gan_eval import sampling_speed as sampling_speed
 from ._gaussian import expectation as expectation
 from ._gaussian import pair_expectation as pair_expectation
 from ._hopfield import AbstractGain as AbstractGain

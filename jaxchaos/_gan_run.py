@@ -1,0 +1,244 @@
+"""GAN training runs from a TOML config with `job = "train-gan"`: `jaxchaos run CONFIG`,
+`jaxchaos resume DIR`.
+
+```toml
+job = "train-gan"
+name = "chaos_gan"
+[latent]        # source = "chaos" | "gaussian"; the chaos keys are ignored for "gaussian"
+source = "chaos"
+dim = 32        # latent units L
+n = 512         # neurons N of the frozen SCS network, W_ij ~ N(0, g²/N)
+gain = 2.0      # g > 1
+degree = 4      # neurons read by each latent unit
+[data]          # source = "digits" | "folder" | "npz" (path for the last two)
+source = "digits"
+image_size = 8
+[training]
+steps = 3000
+```
+
+Every key with its default is in `_SCHEMA`. The run folder holds `run.json` (config, progress),
+`checkpoint.eqx` (the whole `GANState`, `save_checkpoint`), `log.npz` (losses per step),
+`samples/step_XXXXXX.png` (a fixed latent batch through the generator every `sample_every`) and,
+at the end, `results.json` (the `quality` measures). Checkpoints are written every
+`checkpoint_every` steps; `jaxchaos resume` continues from the last one and reproduces the
+uninterrupted run exactly (every random draw comes from the state's key or the latent state).
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+from tqdm.auto import tqdm
+
+from ._chaos_latent import GaussianLatent, chaos_latent
+from ._config import resolve_tables
+from ._errors import ConfigError, check_choice, check_real
+from ._gan import (
+    Discriminator,
+    GANTrainer,
+    Generator,
+    load_checkpoint,
+    save_checkpoint,
+    train_step,
+)
+from ._gan_data import load_dataset
+from ._gan_eval import cached_classifier, draw_latents, generate, quality
+from ._runfolder import environment, finish, read_record, set_precision, write_record
+from ._solvers import ODE_SOLVERS
+
+CHECKPOINT = "checkpoint.eqx"
+LOG = "log.npz"
+RESULTS = "results.json"
+LATENT_SOURCES = ("chaos", "gaussian")
+
+_NUMBER = (int, float)
+_SCHEMA = {
+    "latent": {
+        "source": ("chaos", str),
+        "dim": (32, int),
+        "n": (512, int),
+        "gain": (2.0, _NUMBER),
+        "degree": (4, int),
+        "dt": (0.1, _NUMBER),
+        "solver": ("rk4", str),
+        "interval": (1.0, _NUMBER),  # time between two latents of one trajectory (one step)
+        "warmup": (50.0, _NUMBER),
+        "standardize": (True, bool),
+        "seed": (0, int),
+    },
+    "data": {
+        "source": ("digits", str),
+        "path": (None, str),
+        "image_size": (8, int),
+    },
+    "model": {
+        "width": (64, int),  # generator channels before its last layer; discriminator first
+    },
+    "training": {
+        "steps": (3000, int),
+        "batch": (64, int),
+        "learning_rate": (2e-4, _NUMBER),
+        "beta1": (0.5, _NUMBER),
+        "beta2": (0.999, _NUMBER),
+        "log_every": (100, int),
+        "sample_every": (500, int),
+        "checkpoint_every": (500, int),
+        "seed": (0, int),
+        "quality": (True, bool),  # classifier-feature Fréchet distance etc. at the end
+    },
+    "output": {
+        "root": ("runs", str),
+        "precision": ("float32", str),
+        "cache": (None, str),  # classifier cache folder (default $JAXCHAOS_CACHE, ~/.cache)
+    },
+}
+
+
+def resolve_gan_config(raw: dict) -> dict:
+    """Fill defaults and check every key; raises `ConfigError` naming the key."""
+    config = resolve_tables(raw, _SCHEMA, "gan")
+    lat, data, tr = config["latent"], config["data"], config["training"]
+    check_choice("latent.source", lat["source"], LATENT_SOURCES)
+    check_choice("latent.solver", lat["solver"], ODE_SOLVERS)
+    check_choice("output.precision", config["output"]["precision"], ("float32", "float64"))
+    for key in ("dim", "n", "degree", "dt", "interval"):
+        check_real(f"latent.{key}", lat[key], positive=True)
+    check_real("latent.warmup", lat["warmup"], nonnegative=True)
+    if lat["source"] == "chaos" and lat["gain"] <= 1:
+        raise ConfigError(f"latent.gain must be > 1 (chaos), got {lat['gain']}")
+    if lat["degree"] > lat["n"]:
+        raise ConfigError(f"latent.degree = {lat['degree']} exceeds latent.n = {lat['n']}")
+    check_real("data.image_size", data["image_size"], positive=True)
+    if data["source"] != "digits" and not data["path"]:
+        raise ConfigError(f"data.source = {data['source']!r} needs data.path")
+    check_real("model.width", config["model"]["width"], positive=True)
+    for key in ("steps", "batch", "learning_rate", "log_every", "sample_every",
+                "checkpoint_every"):
+        check_real(f"training.{key}", tr[key], positive=True)
+    for key in ("beta1", "beta2"):
+        check_real(f"training.{key}", tr[key], nonnegative=True, below=1.0)
+    return config
+
+
+def make_source(latent: dict):
+    """The latent source a `[latent]` table describes (the chaotic one is built from its seed)."""
+    if latent["source"] == "gaussian":
+        return GaussianLatent(latent["dim"])
+    return chaos_latent(
+        jax.random.key(latent["seed"]), n=latent["n"], gain=latent["gain"], dim=latent["dim"],
+        degree=latent["degree"], dt=latent["dt"], solver=latent["solver"],
+        interval=latent["interval"], warmup=latent["warmup"],
+        standardize=latent["standardize"])
+
+
+def build(config: dict):
+    """`(trainer, initial GANState, data images, labels)` for a resolved config."""
+    data = config["data"]
+    images, labels = load_dataset(data["source"], data["path"], data["image_size"])
+    images = images.astype(jax.dtypes.canonicalize_dtype(float))  # float64 when enabled
+    tr = config["training"]
+    trainer = GANTrainer(make_source(config["latent"]), batch=tr["batch"],
+                         learning_rate=tr["learning_rate"], beta1=tr["beta1"],
+                         beta2=tr["beta2"])
+    key_g, key_d, key_state = jax.random.split(jax.random.key(tr["seed"]), 3)
+    width, size = config["model"]["width"], data["image_size"]
+    generator = Generator(key_g, config["latent"]["dim"], size, width=width)
+    discriminator = Discriminator(key_d, size, width=width)
+    return trainer, trainer.init(key_state, generator, discriminator), images, labels
+
+
+def sample_grid(images) -> np.ndarray:
+    """A square-ish montage of images (n, 1, S, S) in [-1, 1] as a 2-D array in [0, 1], with a
+    one-pixel border."""
+    n, _, s, _ = images.shape
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = -(-n // cols)
+    grid = np.ones((rows * (s + 1) + 1, cols * (s + 1) + 1))
+    for i, image in enumerate(np.asarray(images)):
+        r, c = divmod(i, cols)
+        grid[1 + r * (s + 1): 1 + r * (s + 1) + s, 1 + c * (s + 1): 1 + c * (s + 1) + s] = (
+            (image[0] + 1) / 2)
+    return grid
+
+
+def save_grid(path, images):
+    """Write `sample_grid(images)` as a grayscale PNG."""
+    import matplotlib.image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    matplotlib.image.imsave(path, np.clip(sample_grid(images), 0, 1), cmap="gray", vmin=0,
+                            vmax=1)
+
+
+def _checkpoint(folder, state, losses, record, done):
+    save_checkpoint(folder / "checkpoint.tmp.eqx", state)
+    os.replace(folder / "checkpoint.tmp.eqx", folder / CHECKPOINT)
+    np.savez(folder / "log.tmp.npz", losses=np.asarray(losses).reshape(-1, 2))
+    os.replace(folder / "log.tmp.npz", folder / LOG)
+    record["steps_done"] = done
+    write_record(folder, record)
+
+
+def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -> Path:
+    """Run (or resume) the GAN run in `folder`. `stop_after` stops at the first checkpoint after
+    that many steps in this call, leaving a resumable run as an interrupt would (for tests)."""
+    folder = Path(folder)
+    record = read_record(folder, "train-gan")
+    if record["status"] == "finished":
+        return folder
+    config = resolve_gan_config(record["config"])
+    set_precision(config["output"]["precision"])
+    trainer, state, images, labels = build(config)
+    tr = config["training"]
+    done = record.get("steps_done", 0)
+    losses = []
+    if done:
+        state = load_checkpoint(folder / CHECKPOINT, state)
+        with np.load(folder / LOG) as log:
+            losses = [tuple(row) for row in log["losses"][:done]]
+    fixed_z = draw_latents(trainer.source, jax.random.key(tr["seed"] + 1), 64)
+    record.update(environment(config["output"]["precision"]), status="running")
+    write_record(folder, record)
+    started, total, start = time.perf_counter(), tr["steps"], done
+    with tqdm(total=total, initial=done, desc=config["name"], unit="step",
+              disable=not progress) as bar:
+        try:
+            while done < total:
+                state, step_losses = train_step(trainer, state, images)
+                losses.append(tuple(float(v) for v in step_losses))
+                done += 1
+                if done % tr["sample_every"] == 0 or done == total:
+                    save_grid(folder / "samples" / f"step_{done:06d}.png",
+                              generate(state.generator, state.running, fixed_z))
+                if done % tr["checkpoint_every"] == 0 or done == total:
+                    _checkpoint(folder, state, losses, record, done)
+                if done % tr["log_every"] == 0 or done == total:
+                    recent = np.asarray(losses[-tr["log_every"]:])
+                    bar.set_postfix(d_loss=f"{recent[:, 0].mean():.3f}",
+                                    g_loss=f"{recent[:, 1].mean():.3f}")
+                bar.update(1)
+                if (stop_after is not None and done - start >= stop_after
+                        and done % tr["checkpoint_every"] == 0):
+                    break
+        except KeyboardInterrupt:
+            record["status"] = "interrupted"  # the last checkpoint stays valid
+            write_record(folder, record)
+            raise
+    record["wall_seconds"] = record.get("wall_seconds", 0.0) + time.perf_counter() - started
+    if done < total:
+        record["status"] = "interrupted"
+        write_record(folder, record)
+        return folder
+    if tr["quality"] and labels is not None:
+        classifier, accuracy = cached_classifier(images, labels,
+                                                 cache_dir=config["output"]["cache"])
+        scores = quality(state.generator, state.running, trainer.source, classifier, images,
+                         labels, key=jax.random.key(tr["seed"] + 2), batch=tr["batch"])
+        scores["classifier_test_accuracy"] = accuracy
+        (folder / RESULTS).write_text(json.dumps(scores, indent=2))
+    finish(folder, record)
+    return folder
