@@ -2,6 +2,11 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._binary import BalancedBinaryNetwork as BalancedBinaryNetwork
+from ._binary import BinaryTrajectory as BinaryTrajectory
+from ._binary import binary_rates as binary_rates
+from ._binary import count_balanced_rates as count_balanced_rates
+from ._binary import simulate_binary as simulate_binary
 from ._chaos_latent import ChaosLatent as ChaosLatent
 from ._chaos_latent import GaussianLatent as GaussianLatent
 from ._chaos_latent import chaos_latent as chaos_latent

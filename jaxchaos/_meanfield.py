@@ -297,7 +297,10 @@ def balanced_rates(couplings, drives, m0, k, thresholds=(1.0, 1.0)):
 
     (PHYSICS.md §5; H the Gaussian tail). `couplings` = [[J_EE, J_EI], [J_IE, J_II]] (the
     weights are J_kl/√K; J_kE > 0, J_kI < 0), `drives` = (E, I), m0 the external rate.
-    Newton from the K → ∞ solution; differentiable (implicit)."""
+    Newton from the K → ∞ solution; differentiable (implicit). Where Newton finds no finite
+    solution and the drive alone is below threshold (√K E_k m0 < θ_k for both populations), the
+    silent state m = 0 is returned (it solves the equations: α → 0 with u < 0); otherwise an
+    error is raised, never NaN."""
     couplings, drives = _check_balanced(couplings, drives)
     check_real("m0", m0, nonnegative=True)
     check_real("k", k, positive=True)
@@ -321,8 +324,14 @@ def _balanced(args):
 
     eps = float(jnp.finfo(couplings.dtype).eps)
     solver = optx.Newton(rtol=64 * eps, atol=64 * eps)
-    return optx.root_find(residual, solver, jax.lax.stop_gradient(limit), args=args,
-                          max_steps=100, throw=False).value
+    solution = optx.root_find(residual, solver, jax.lax.stop_gradient(limit), args=args,
+                              max_steps=100, throw=False)
+    found = (solution.result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(solution.value))
+    k, theta = args[3], args[4]
+    silent = jnp.all(jnp.sqrt(k) * drives * m0 < theta)
+    rates = jnp.where(found, solution.value, jnp.where(silent, 0.0, jnp.nan))
+    return eqx.error_if(rates, ~found & ~silent, "balanced_rates: Newton found no mean-field "
+                        "solution and the silent state does not apply; check the parameters")
 
 
 def balanced_rates_limit(couplings, drives, m0):

@@ -301,8 +301,13 @@ class Trainer(eqx.Module):
         frames = self._frames(key_frame, model, self.eval_batch, dtype)
         exponents = jax.vmap(lambda x, q: self.flossing.exponents(model.cell, x, h0, q))(
             inputs, frames)
-        log_sv = jax.vmap(lambda x: jacobian_log_singular_values(model.cell, x, h0))(
-            inputs[: self.jacobian_batch])
+        # The batched SVD below must not start while the batched QRs run: on a CPU each LAPACK
+        # kernel splits its batch over XLA's intra-op threads and blocks one of them until the
+        # parts finish, so two at once deadlock a 2-thread pool (seen on 2 cores). The barrier
+        # makes the SVD's input wait for the exponents.
+        exponents, sv_inputs = jax.lax.optimization_barrier(
+            (exponents, inputs[: self.jacobian_batch]))
+        log_sv = jax.vmap(lambda x: jacobian_log_singular_values(model.cell, x, h0))(sv_inputs)
         return {"loss": loss, "accuracy": accuracy, "grad_norm": _norm(grads),
                 "exponents": jnp.mean(exponents, axis=0),
                 "log_singular_values": jnp.mean(log_sv, axis=0)}

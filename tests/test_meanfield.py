@@ -138,3 +138,12 @@ def test_bad_input():
         balanced_rates_limit([1.0, 2.0], [1.0, 1.0], 0.1)
     with pytest.raises(ConfigError, match="coupling_std"):
         cessac_mean_field(1.0, coupling_std=-1.0)
+
+
+def test_balanced_rates_silent_state_not_nan():
+    """A weak drive (√K E m0 below threshold) has only the silent state m = 0, which the
+    Gaussian theory reaches as α → 0; it is returned as zeros, never NaN."""
+    couplings, drives, thresholds = [[1.0, -2.0], [1.0, -1.8]], [1.0, 0.8], (1.0, 0.7)
+    rates = balanced_rates(couplings, drives, 0.05, 100, thresholds)  # √K E m0 = 0.5, 0.4
+    np.testing.assert_array_equal(np.asarray(rates), 0.0)
+    assert np.all(np.asarray(balanced_rates(couplings, drives, 0.1, 200, thresholds)) > 0)
