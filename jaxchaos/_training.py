@@ -290,27 +290,32 @@ class Trainer(eqx.Module):
         """`n` steps of one kind: the state and the per-step (loss, gradient norm)."""
         return jax.lax.scan(lambda s, _: self.step(s, mode), state, None, length=n)
 
-    def measure(self, model: RNN, key) -> dict:
-        """The logged measures on the evaluation batch drawn from `key` (see module docstring)."""
+    def _eval_batch(self, model: RNN, key):
         dtype = model.readout.weights.dtype
         key_data, key_frame = jax.random.split(key)
-        inputs, targets, mask = self.task.sample(key_data, self.eval_batch, dtype)
+        return key_frame, *self.task.sample(key_data, self.eval_batch, dtype)
+
+    def measure(self, model: RNN, key) -> dict:
+        """The logged measures on the evaluation batch drawn from `key` (see module docstring),
+        except the long-term Jacobian's spectrum (`jacobian_spectrum`)."""
+        key_frame, inputs, targets, mask = self._eval_batch(model, key)
         loss, grads = eqx.filter_value_and_grad(self.task_loss)(model, inputs, targets, mask)
         accuracy = self.task.accuracy(jax.vmap(model)(inputs), targets, mask)
-        h0 = jnp.zeros(model.cell.n, dtype)
-        frames = self._frames(key_frame, model, self.eval_batch, dtype)
+        h0 = jnp.zeros(model.cell.n, inputs.dtype)
+        frames = self._frames(key_frame, model, self.eval_batch, inputs.dtype)
         exponents = jax.vmap(lambda x, q: self.flossing.exponents(model.cell, x, h0, q))(
             inputs, frames)
-        # The batched SVD below must not start while the batched QRs run: on a CPU each LAPACK
-        # kernel splits its batch over XLA's intra-op threads and blocks one of them until the
-        # parts finish, so two at once deadlock a 2-thread pool (seen on 2 cores). The barrier
-        # makes the SVD's input wait for the exponents.
-        exponents, sv_inputs = jax.lax.optimization_barrier(
-            (exponents, inputs[: self.jacobian_batch]))
-        log_sv = jax.vmap(lambda x: jacobian_log_singular_values(model.cell, x, h0))(sv_inputs)
         return {"loss": loss, "accuracy": accuracy, "grad_norm": _norm(grads),
-                "exponents": jnp.mean(exponents, axis=0),
-                "log_singular_values": jnp.mean(log_sv, axis=0)}
+                "exponents": jnp.mean(exponents, axis=0)}
+
+    def jacobian_spectrum(self, model: RNN, key):
+        """Mean log singular values of ∂h_T/∂h_0 over the first `jacobian_batch` sequences of
+        the evaluation batch drawn from `key`."""
+        _, inputs, _, _ = self._eval_batch(model, key)
+        h0 = jnp.zeros(model.cell.n, inputs.dtype)
+        log_sv = jax.vmap(lambda x: jacobian_log_singular_values(model.cell, x, h0))(
+            inputs[: self.jacobian_batch])
+        return jnp.mean(log_sv, axis=0)
 
 
 def make_trainer(config: dict) -> Trainer:
@@ -352,8 +357,23 @@ def _run_steps(trainer, states, mode, n):
 
 
 @eqx.filter_jit
+@eqx.filter_jit
+def _measures(trainer, models, keys):
+    return eqx.filter_vmap(trainer.measure)(models, keys)
+
+
+@eqx.filter_jit
+def _jacobian_spectra(trainer, models, keys):
+    return eqx.filter_vmap(trainer.jacobian_spectrum)(models, keys)
+
+
 def _measure(trainer, states, keys):
-    return eqx.filter_vmap(trainer.measure)(states.model, keys)
+    """Every logged measure, per seed. The batched SVD of the Jacobian spectra runs only after
+    the batched QRs of the exponents have finished: on a CPU each LAPACK kernel splits its batch
+    over XLA's intra-op threads and blocks one of them until the parts are done, so two kernels
+    at once deadlock a 2-thread pool (seen on 2 cores, jaxlib 0.10)."""
+    measures = jax.block_until_ready(_measures(trainer, states.model, keys))
+    return {**measures, "log_singular_values": _jacobian_spectra(trainer, states.model, keys)}
 
 
 def _split_by_mode(segments, start, stop):
