@@ -26,8 +26,8 @@ import json
 import os
 from pathlib import Path
 
-# One OpenBLAS thread: the CPU QRs of concurrently executing vmapped programs can deadlock in
-# OpenBLAS's own threading (see `jaxchaos.qr_safe_devices`); small QRs lose nothing by it.
+# One OpenBLAS thread per LAPACK call: jaxlib already spreads a batch of small QRs over XLA's
+# threads, and more threads per QR would only oversubscribe the cores.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import matplotlib  # noqa: E402

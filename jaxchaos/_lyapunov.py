@@ -30,9 +30,11 @@ from ._system import AbstractFlow, AbstractMap
 
 def qr_safe_devices() -> list:
     """The devices to shard spectrum sweeps over: all of them, except several CPU devices (fake
-    ones, `--xla_force_host_platform_device_count`), where only the first is used. LAPACK's QR
-    in concurrently executing CPU device programs deadlocks intermittently (jaxlib 0.10, 2
-    cores); one CPU device already uses every core, so nothing is lost."""
+    ones, `--xla_force_host_platform_device_count`), where only the first is used. Each CPU
+    LAPACK kernel splits its batch over XLA's shared intra-op threads and blocks one of them
+    until the parts are done, so batched QRs in concurrently executing device programs can
+    starve the pool and deadlock (jaxlib 0.10, 2 cores); one CPU device already uses every
+    core, so nothing is lost."""
     devices = jax.devices()
     return devices[:1] if devices[0].platform == "cpu" else devices
 

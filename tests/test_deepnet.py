@@ -198,13 +198,13 @@ def test_bad_inputs():
         great_circle(jax.random.key(0), 8, -1.0, 16)
 
 
-def test_deep_net_job_runs_from_a_config_and_resumes(tmp_path):
-    """`jaxchaos run` on a `job = "deep-net"` config draws every figure; after an interrupt
-    between figures, `jaxchaos resume` draws only the rest."""
+def test_deep_net_job_runs_from_a_config(tmp_path):
+    """`jaxchaos run` on a `job = "deep-net"` config draws every figure into the run folder."""
     import json
 
     from jaxchaos._cli import main
-    from jaxchaos._runfolder import read_record, write_record
+    from jaxchaos._deepnet_run import FIGURES
+    from jaxchaos._runfolder import read_record
 
     path = tmp_path / "deep.toml"
     path.write_text('job = "deep-net"\nname = "tiny"\n'
@@ -215,16 +215,38 @@ def test_deep_net_job_runs_from_a_config_and_resumes(tmp_path):
     assert main(["run", str(path), "--out", str(folder), "--no-progress"]) == 0
     record = read_record(folder)
     assert record["job"] == "deep-net" and record["status"] == "finished"
-    figures = sorted(p.stem for p in (folder / "figures").glob("*.png"))
-    assert figures == sorted(record["figures_done"]) and len(figures) == 5
+    assert sorted(p.stem for p in (folder / "figures").glob("*.png")) == sorted(FIGURES)
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["sigma_w_critical"] == pytest.approx(float(jc.critical_sigma_w(0.3)))
-    # As if interrupted after the third figure: resume redraws the last two only.
-    (folder / "figures" / "depth_scale.png").unlink()
-    record.update(status="interrupted", figures_done=record["figures_done"][:3])
-    write_record(folder, record)
-    before = (folder / "figures" / "length_map.png").stat().st_mtime_ns
-    assert main(["resume", str(folder), "--no-progress"]) == 0
-    assert (folder / "figures" / "depth_scale.png").exists()
-    assert (folder / "figures" / "length_map.png").stat().st_mtime_ns == before
+
+
+def test_deep_net_job_resumes_with_the_figures_not_drawn(tmp_path, monkeypatch):
+    """An interrupt during a figure leaves the record "interrupted" with the figures drawn so
+    far; `jaxchaos resume` draws only the others."""
+    from jaxchaos import _deepnet_run
+    from jaxchaos._jobs import execute_run, start_run
+    from jaxchaos._runfolder import read_record
+
+    calls = []
+
+    def figure(name, interrupt=False):
+        def draw(p, out, summary):
+            calls.append(name)
+            if interrupt and calls.count(name) == 1:
+                raise KeyboardInterrupt
+            summary[name] = p["width"]
+        return draw
+
+    monkeypatch.setattr(_deepnet_run, "FIGURES", {"a": figure("a"), "b": figure("b", True),
+                                                  "c": figure("c")})
+    path = tmp_path / "deep.toml"
+    path.write_text('job = "deep-net"\n[network]\nwidth = 48\n')
+    folder = start_run(path, tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        execute_run(folder, progress=False)
+    record = read_record(folder)
+    assert record["status"] == "interrupted" and record["figures_done"] == ["a"]
+    execute_run(folder, progress=False)
+    assert calls == ["a", "b", "b", "c"]
     assert read_record(folder)["status"] == "finished"
+    assert execute_run(folder, progress=False) == folder and len(calls) == 4
