@@ -46,7 +46,7 @@ from ._config import _check_type, resolve_tables
 from ._deepnet import DeepNetwork, great_circle, jacobian_gain, manifold_geometry, propagate_inputs
 from ._errors import ConfigError, check_choice, check_real
 from ._meanfield import c_map, critical_sigma_w, deep_mean_field, q_map
-from ._runfolder import environment, finish, read_record, set_precision, write_record
+from ._runfolder import finish, reopen, write_record
 from ._sweep import sweep
 
 SUMMARY = "summary.json"
@@ -273,11 +273,10 @@ def run_deep_net(folder, *, progress: bool = True) -> Path:
 
     matplotlib.use("Agg")
     folder = Path(folder)
-    record = read_record(folder, "deep-net")
-    if record["status"] == "finished":
+    opened = reopen(folder, "deep-net", resolve_deep_net_config)
+    if opened is None:
         return folder
-    config = resolve_deep_net_config(record["config"])
-    set_precision(config["output"]["precision"])
+    record, config = opened
     p = {**config["network"], **config["figures"]}  # what the figure functions read
     out = folder / "figures"
     out.mkdir(exist_ok=True)
@@ -285,7 +284,7 @@ def run_deep_net(folder, *, progress: bool = True) -> Path:
     summary = (json.loads(summary_path.read_text()) if summary_path.exists() else
                {"sigma_w_critical": float(critical_sigma_w(p["sigma_b"]))})
     done = record.setdefault("figures_done", [])
-    record.update(environment(config["output"]["precision"]), status="running")
+    record["status"] = "running"
     write_record(folder, record)
     with tqdm(total=len(FIGURES), initial=len(done), desc=config["name"], unit="figure",
               disable=not progress) as bar:

@@ -47,7 +47,7 @@ from ._gan import (
 )
 from ._gan_data import load_dataset
 from ._gan_eval import cached_classifier, draw_latents, generate, quality
-from ._runfolder import environment, finish, read_record, set_precision, write_record
+from ._runfolder import finish, reopen, write_record
 from ._solvers import ODE_SOLVERS
 
 CHECKPOINT = "checkpoint.eqx"
@@ -187,11 +187,10 @@ def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -
     """Run (or resume) the GAN run in `folder`. `stop_after` stops at the first checkpoint after
     that many steps in this call, leaving a resumable run as an interrupt would (for tests)."""
     folder = Path(folder)
-    record = read_record(folder, "train-gan")
-    if record["status"] == "finished":
+    opened = reopen(folder, "train-gan", resolve_gan_config)
+    if opened is None:
         return folder
-    config = resolve_gan_config(record["config"])
-    set_precision(config["output"]["precision"])
+    record, config = opened
     trainer, state, images, labels = build(config)
     tr = config["training"]
     done = record.get("steps_done", 0)
@@ -201,7 +200,7 @@ def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -
         with np.load(folder / LOG) as log:
             losses = [tuple(row) for row in log["losses"][:done]]
     fixed_z = draw_latents(trainer.source, jax.random.key(tr["seed"] + 1), 64)
-    record.update(environment(config["output"]["precision"]), status="running")
+    record["status"] = "running"
     write_record(folder, record)
     started, total, start = time.perf_counter(), tr["steps"], done
     with tqdm(total=total, initial=done, desc=config["name"], unit="step",

@@ -32,12 +32,10 @@ from ._lyapunov import (
 )
 from ._recorders import Autocorrelation, Moments, Trajectory
 from ._runfolder import (
-    environment,
     finish,
     load_tree,
-    read_record,
+    reopen,
     save_tree,
-    set_precision,
     write_record,
 )
 from ._simulate import Integrator, SimState, finalize_recorders, init_recorders
@@ -225,13 +223,11 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
     `stop_after` stops after that many chunks in this call, as an interrupt would (for tests).
     """
     folder = Path(folder)
-    record = read_record(folder, "sweep")
-    if record["status"] == "finished":
+    opened = reopen(folder, "sweep", resolve_config)
+    if opened is None:
         return folder
-    config = resolve_config(record["config"])
-    set_precision(config["output"]["precision"])
+    record, config = opened
     experiment = make_experiment(config)
-    record.update(environment(config["output"]["precision"]))
     record["grid"] = {"axes": list(experiment.axes), "shape": list(experiment.grid_shape)}
 
     carry = experiment.init()

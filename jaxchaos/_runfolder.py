@@ -89,6 +89,19 @@ def read_record(folder, job: str | None = None) -> dict:
     return record
 
 
+def reopen(folder, job: str, resolve):
+    """The record and the re-resolved config (`resolve(record["config"])`) of an unfinished
+    `job` run in `folder`, with the run's precision set and the environment recorded; None if
+    the run has finished."""
+    record = read_record(folder, job)
+    if record["status"] == "finished":
+        return None
+    config = resolve(record["config"])
+    set_precision(config["output"]["precision"])
+    record.update(environment(config["output"]["precision"]))
+    return record, config
+
+
 def finish(folder, record: dict):
     """Mark the run finished."""
     record["status"] = "finished"

@@ -60,12 +60,10 @@ from ._errors import ConfigError, check_choice, check_real
 from ._flossing import Flossing, jacobian_log_singular_values, random_frame
 from ._rnn import CELLS, RNN
 from ._runfolder import (
-    environment,
     finish,
     load_tree,
-    read_record,
+    reopen,
     save_tree,
-    set_precision,
     write_record,
 )
 from ._tasks import TASKS, AbstractTask, DelayedRecall
@@ -398,11 +396,10 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
 
     `stop_after` stops after that many log intervals in this call, as an interrupt would."""
     folder = Path(folder)
-    record = read_record(folder, "train-rnn")
-    if record["status"] == "finished":
+    opened = reopen(folder, "train-rnn", resolve_training_config)
+    if opened is None:
         return folder
-    config = resolve_training_config(record["config"])
-    set_precision(config["output"]["precision"])
+    record, config = opened
     trainer = make_trainer(config)
     segments = schedule(config["training"])
     total = sum(n for _, n in segments)
@@ -420,7 +417,7 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
         logs = {"step": [], "task_steps": [], "train_loss": [], "train_grad_norm": []}
         _append(logs, 0, 0, jax.device_get(_measure(trainer, states, eval_keys)), np.nan,
                 np.nan, len(keys))
-    record.update(environment(config["output"]["precision"]), status="running")
+    record["status"] = "running"
     write_record(folder, record)
     started, intervals = time.perf_counter(), 0
     with tqdm(total=total, initial=done, desc=config["name"], unit="step",
