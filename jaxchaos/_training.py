@@ -55,7 +55,7 @@ import numpy as np
 import optax
 from tqdm.auto import tqdm
 
-from ._config import _check_type, read_toml, resolve_tables
+from ._config import _check_type, resolve_tables
 from ._errors import ConfigError, check_choice, check_real
 from ._flossing import Flossing, jacobian_log_singular_values, random_frame
 from ._rnn import CELLS, RNN
@@ -171,11 +171,6 @@ def resolve_training_config(raw: dict) -> dict:
     except ConfigError as err:
         raise ConfigError(f"flossing: {err} (task.length sets T)") from None
     return config
-
-
-def load_training_config(path) -> dict:
-    """Read and resolve a training TOML file."""
-    return resolve_training_config(read_toml(path))
 
 
 def _task_from(config) -> AbstractTask:
