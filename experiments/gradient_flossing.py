@@ -1,23 +1,28 @@
-"""Gradient flossing (Engelken, NeurIPS 2023): success rate vs delay with and without flossing.
+"""Gradient flossing (Engelken, NeurIPS 2023): success rate vs delay with and without flossing,
+and vs the number k of flossed exponents.
 
 For each delay (`--delays`) and protocol ("baseline": the task loss alone; "preflossing":
 flossing first, then the task loss), `seeds` networks train at once (vmap) from the base config
 (default `configs/flossing_copy.toml`; sequence length = delay + `--tail`, rounded up to whole
-checkpointed chunks). Every training is a
-resumable run folder under `<out>/runs/`: rerunning the script continues where it stopped.
-Written to `--out` (default `results/gradient_flossing/`):
+checkpointed chunks). At one delay (`--k-delay`) preflossing can be repeated with other numbers
+of flossed exponents (`--ks`, none by default). Every training is a resumable run folder under
+`<out>/runs/`: rerunning the script continues where it stopped. Written to `--out` (default
+`results/gradient_flossing/`):
 
 - `exponents.png`: the k leading finite-time exponents (per step) during flossing and training,
   at the longest delay: flossing pushes them to zero;
 - `gradients.png`: norm of the task-loss gradient and log10 of the condition number σ_1/σ_k of
-  the long-term Jacobian ∂h_T/∂h_0 (k = flossed exponents), both protocols;
+  the long-term Jacobian ∂h_T/∂h_0 (k = flossed exponents; from the exponents, since the SVD of
+  the formed product saturates at 1/eps), both protocols;
 - `success.png`: success rate (final accuracy ≥ threshold) and median time to solve vs delay;
+- `flossed_exponents.png`: success rate vs k at `--k-delay`, and the spectrum (1/T) log σ_i of
+  ∂h_T/∂h_0 when the task training starts, after flossing k exponents (k = 0: no flossing);
 - `summary.json`: the numbers behind the plots.
 
-    .venv/bin/python experiments/gradient_flossing.py [--config PATH] [--delays 5 10 15 20 25]
-        [--out DIR] [--quick]
+    .venv/bin/python experiments/gradient_flossing.py [--config PATH] [--delays 5 10 15 20 25 30]
+        [--k-delay 25] [--ks 1 8] [--out DIR] [--quick]
 
-The default takes about 10 minutes on 2 CPU cores; `--quick` is a smoke run of a minute or two.
+The default takes about 20 minutes on 2 CPU cores; `--quick` is a smoke run of a minute or two.
 """
 
 import argparse
@@ -37,23 +42,26 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from jaxchaos._config import read_toml  # noqa: E402
-from jaxchaos._runfolder import RECORD, new_run_folder  # noqa: E402
+from jaxchaos._runfolder import RECORD, new_run_folder, read_record  # noqa: E402
 from jaxchaos._training import RESULTS, resolve_training_config, train  # noqa: E402
 
 PROTOCOLS = ("baseline", "preflossing")
-QUICK = {"network": {"n": 16}, "flossing": {"k": 4, "checkpoint_every": None},
+QUICK = {"network": {"n": 16}, "flossing": {"k": 16, "checkpoint_every": None},
          "training": {"steps": 150, "floss_steps": 60, "seeds": 4, "log_every": 30,
                       "eval_batch": 16}}
 
 
-def _config(base: dict, protocol: str, delay: int, tail: int, quick: bool) -> dict:
+def _config(base: dict, protocol: str, delay: int, tail: int, quick: bool,
+            k: int | None = None) -> dict:
     raw = copy.deepcopy(base)
     for section, values in (QUICK if quick else {}).items():
         raw.setdefault(section, {}).update(values)
-    raw = {section: ({k: v for k, v in table.items() if v is not None}
+    raw = {section: ({key: v for key, v in table.items() if v is not None}
                      if isinstance(table, dict) else table) for section, table in raw.items()}
-    raw["name"] = f"{protocol}_d{delay}"
-    flossing = raw.get("flossing", {})
+    raw["name"] = f"{protocol}_d{delay}" + ("" if k is None else f"_k{k}")
+    flossing = raw.setdefault("flossing", {})
+    if k is not None:
+        flossing["k"] = k
     multiple = flossing.get("qr_every", 1) * (flossing.get("checkpoint_every") or 1)
     raw["task"].update(delay=delay, length=-(-(delay + tail) // multiple) * multiple)
     raw["training"]["protocol"] = protocol
@@ -63,52 +71,95 @@ def _config(base: dict, protocol: str, delay: int, tail: int, quick: bool) -> di
 
 
 def _run(config: dict, folder: Path) -> dict:
+    """The results of the training run `config` in `folder` (run or resumed), with its name."""
     if not (folder / RECORD).exists():
         new_run_folder(config, folder, job="train-rnn")
+    elif resolve_training_config(read_record(folder, "train-rnn")["config"]) != config:
+        raise SystemExit(f"{folder} holds a run of another config: remove it or choose "
+                         "another --out")
     train(folder)
     with np.load(folder / RESULTS) as data:
-        return dict(data)
+        return {**data, "name": config["name"]}
+
+
+def _before_task(res: dict) -> int:
+    """Index of the last log point before the first task step."""
+    return int(np.argmax(res["task_steps"] > 0)) - 1
+
+
+def _condition_from_exponents(res: dict, config: dict):
+    """log10 σ_1/σ_k of ∂h_T/∂h_0 estimated from the finite-time exponents, (λ_1 - λ_k)(T - T_w)
+    / ln 10, per log point and seed. Unlike the SVD of the formed product it does not saturate
+    at 1/eps (7 decades in float32), where the unflossed networks' condition numbers lie."""
+    horizon = config["task"]["length"] - config["flossing"]["warmup_steps"]
+    return (res["exponents"][..., 0] - res["exponents"][..., -1]) * horizon / np.log(10)
+
+
+def _row(res: dict, config: dict) -> dict:
+    """The numbers of one training (means and medians over seeds)."""
+    start = _before_task(res)
+    solved = np.isfinite(res["time_to_solve"])
+    return {
+        "success_rate": float(res["success_rate"]),
+        "median_time_to_solve": float(np.median(res["time_to_solve"][solved]))
+        if solved.any() else None,
+        "final_accuracy_mean": float(np.mean(res["accuracy"][-1])),
+        "exponents_initial_mean": np.mean(res["exponents"][0], axis=0).tolist(),
+        "exponents_before_task_mean": np.mean(res["exponents"][start], axis=0).tolist(),
+        "exponents_final_mean": np.mean(res["exponents"][-1], axis=0).tolist(),
+        "grad_norm_initial_median": float(np.median(res["grad_norm"][0])),
+        "grad_norm_before_task_median": float(np.median(res["grad_norm"][start])),
+        "log10_condition_k_svd_before_task_median": float(np.median(
+            res["log10_condition_k"][start])),
+        "log10_condition_k_exponents_before_task_median": float(np.median(
+            _condition_from_exponents(res, config)[start])),
+    }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="configs/flossing_copy.toml")
     parser.add_argument("--delays", type=int, nargs="+", default=None)
+    parser.add_argument("--k-delay", type=int, default=None,
+                        help="delay of the sweep over k (default: the second-longest delay)")
+    parser.add_argument("--ks", type=int, nargs="*", default=None,
+                        help="numbers of flossed exponents besides the config's k (and 0)")
     parser.add_argument("--tail", type=int, default=20, help="steps after the delay")
     parser.add_argument("--out", default="results/gradient_flossing")
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
     args = parser.parse_args()
-    delays = args.delays or ([2, 6] if args.quick else [5, 10, 15, 20, 25])
+    delays = sorted(args.delays or ([2, 6] if args.quick else [5, 10, 15, 20, 25, 30]))
+    k_delay = args.k_delay if args.k_delay is not None else delays[max(len(delays) - 2, 0)]
     out = Path(args.out)
     base = read_toml(args.config)
     if base.pop("job", "train-rnn") != "train-rnn":
         raise SystemExit(f"{args.config} is not a train-rnn config")
-    results = {p: {d: _run(_config(base, p, d, args.tail, args.quick),
-                           out / "runs" / f"{p}_d{d}") for d in delays} for p in PROTOCOLS}
-    config = _config(base, "preflossing", delays[-1], args.tail, args.quick)
-    k, seeds = config["flossing"]["k"], config["training"]["seeds"]
 
-    summary = {"config": config, "delays": delays, "protocols": {}}
-    for protocol in PROTOCOLS:
-        rows = {}
-        for delay, res in results[protocol].items():
-            initial, final = res["exponents"][0], res["exponents"][-1]
-            after_floss = res["exponents"][int(np.argmax(res["task_steps"] > 0)) - 1]
-            rows[delay] = {
-                "success_rate": float(res["success_rate"]),
-                "median_time_to_solve": float(np.nanmedian(res["time_to_solve"]))
-                if np.any(np.isfinite(res["time_to_solve"])) else None,
-                "final_accuracy_mean": float(np.mean(res["accuracy"][-1])),
-                "exponents_initial_mean": np.mean(initial, axis=0).tolist(),
-                "exponents_before_task_mean": np.mean(after_floss, axis=0).tolist(),
-                "exponents_final_mean": np.mean(final, axis=0).tolist(),
-                "grad_norm_initial_median": float(np.median(res["grad_norm"][0])),
-                "grad_norm_before_task_median": float(np.median(
-                    res["grad_norm"][int(np.argmax(res["task_steps"] > 0)) - 1])),
-                "log10_condition_k_before_task_median": float(np.median(
-                    res["log10_condition_k"][int(np.argmax(res["task_steps"] > 0)) - 1])),
-            }
-        summary["protocols"][protocol] = rows
+    configs = {}
+
+    def run(protocol, delay, k=None):
+        config = _config(base, protocol, delay, args.tail, args.quick, k)
+        configs[config["name"]] = config
+        return _run(config, out / "runs" / config["name"])
+
+    def row(res):
+        return _row(res, configs[res["name"]])
+
+    results = {p: {d: run(p, d) for d in delays} for p in PROTOCOLS}
+    config = _config(base, "preflossing", delays[-1], args.tail, args.quick)
+    k, n, seeds = config["flossing"]["k"], config["network"]["n"], config["training"]["seeds"]
+    ks = sorted(set(args.ks or []) - {0, k})
+    by_k = {0: run("baseline", k_delay), k: run("preflossing", k_delay)}
+    by_k.update({kk: run("preflossing", k_delay, kk) for kk in ks})
+    by_k = dict(sorted(by_k.items()))
+
+    summary = {"config": config, "delays": delays,
+               "protocols": {p: {d: row(res) for d, res in results[p].items()}
+                             for p in PROTOCOLS},
+               "k_delay": k_delay,
+               "by_k": {kk: {**row(res), "log_singular_values_before_task_mean": np.mean(
+                   res["log_singular_values"][_before_task(res) if kk else 0], axis=0).tolist()}
+                        for kk, res in by_k.items()}}
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
 
@@ -119,7 +170,7 @@ def main():
         mean = np.mean(res["exponents"], axis=1)
         for i in range(k):
             ax.plot(res["step"], mean[:, i], color=plt.cm.viridis(i / max(k - 1, 1)), lw=1)
-        start = res["step"][int(np.argmax(res["task_steps"] > 0)) - 1]
+        start = res["step"][_before_task(res)]
         if start > 0:
             ax.axvspan(0, start, color="gold", alpha=0.2, label="flossing")
             ax.legend()
@@ -134,14 +185,15 @@ def main():
     for protocol, color in zip(PROTOCOLS, ("C0", "C3"), strict=True):
         res = longest[protocol]
         left.plot(res["step"], np.median(res["grad_norm"], axis=1), color=color, label=protocol)
-        right.plot(res["step"], np.median(res["log10_condition_k"], axis=1), color=color,
-                   label=protocol)
+        right.plot(res["step"], np.median(_condition_from_exponents(res, configs[res["name"]]),
+                                          axis=1), color=color, label=protocol)
     left.set_yscale("log")
     left.set_ylabel("task-gradient norm (median over seeds)")
-    right.set_ylabel(f"log10 σ_1/σ_{k} of ∂h_T/∂h_0 (median)")
+    right.set_ylabel(f"log10 σ_1/σ_{k} of ∂h_T/∂h_0, (λ_1-λ_{k})T/ln 10")
     for ax in (left, right):
         ax.set_xlabel("step")
         ax.legend()
+    fig.suptitle(f"delay {delays[-1]}")
     fig.tight_layout()
     fig.savefig(out / "gradients.png", dpi=120)
 
@@ -154,15 +206,34 @@ def main():
                             else rows[d]["median_time_to_solve"] for d in delays], "o-",
                    color=color, label=protocol)
     left.set_ylabel(f"success rate ({seeds} seeds)")
-    right.set_ylabel("median task steps to solve")
+    right.set_ylabel("median task steps to solve (solved seeds)")
     for ax in (left, right):
         ax.set_xlabel("delay")
         ax.legend()
     fig.tight_layout()
     fig.savefig(out / "success.png", dpi=120)
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    left.plot(list(by_k), [summary["by_k"][kk]["success_rate"] for kk in by_k], "o-")
+    left.set_xlabel("flossed exponents k (0: baseline)")
+    left.set_ylabel(f"success rate, delay {k_delay} ({seeds} seeds)")
+    horizon = _config(base, "baseline", k_delay, args.tail, args.quick)["task"]["length"]
+    for i, kk in enumerate(by_k):
+        spectrum = np.asarray(summary["by_k"][kk]["log_singular_values_before_task_mean"])
+        right.plot(np.arange(1, n + 1), spectrum / horizon, ".-",
+                   color=plt.cm.plasma(i / max(len(by_k) - 1, 1)), label=f"k = {kk}")
+    right.axhline(0, color="gray", lw=0.8, ls="--")
+    right.set_xlabel("i")
+    right.set_ylabel("(1/T) log σ_i of ∂h_T/∂h_0 before the task")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(out / "flossed_exponents.png", dpi=120)
+
     for protocol in PROTOCOLS:
         rates = [summary["protocols"][protocol][d]["success_rate"] for d in delays]
         print(f"{protocol:12s} success rate vs delay {delays}: {rates}")
+    print(f"delay {k_delay}, success rate vs flossed k {list(by_k)}: "
+          f"{[summary['by_k'][kk]['success_rate'] for kk in by_k]}")
     print(f"figures and summary.json in {out}")
 
 

@@ -7,6 +7,10 @@ schedule of steps of two kinds, each with its own optax Adam state:
 - flossing steps: Adam on the flossing loss Σ_{i≤k} (λ_i - target)², averaged over
   `flossing.batch` input sequences of the task (h_0 = 0, a fresh random frame per sequence).
 
+Each kind may clip its gradients to a global norm first (`training.clip`, `flossing.clip`). The
+flossing gradient is noisy (finite-time exponents of random input sequences) and spikes where a
+step Jacobian is nearly singular; clipping keeps Adam from being thrown off by the spikes.
+
 Protocols: "baseline" (task steps only), "preflossing" (`floss_steps` flossing steps, then the task
 steps), "interleaved" (as preflossing, plus `floss_block` flossing steps after each of the task
 steps listed in `floss_at`). Every `log_every` steps the measures are taken on a fixed evaluation
@@ -15,7 +19,8 @@ exponents (per step, over the task's horizon) and the log singular values of the
 Jacobian ∂h_T/∂h_0 (on `jacobian_batch` sequences). A run folder holds `run.json` (config,
 progress), `checkpoint.npz` (the batched training state) and `log.npz` (the measures), written
 at every log point; `train(folder)` resumes from them and gives the same result as an
-uninterrupted run.
+uninterrupted run. A NaN/inf loss or gradient stops the run with a `DivergenceError` naming the
+step and the seeds, and the record's status "diverged"; the last checkpoint is kept.
 
 Config (TOML), every key with its default in the `_SCHEMA` tables below:
 
@@ -56,7 +61,7 @@ import optax
 from tqdm.auto import tqdm
 
 from ._config import _check_type, resolve_tables
-from ._errors import ConfigError, check_choice, check_real
+from ._errors import ConfigError, DivergenceError, check_choice, check_real
 from ._flossing import Flossing, jacobian_log_singular_values, random_frame
 from ._rnn import CELLS, RNN
 from ._runfolder import (
@@ -95,6 +100,7 @@ _SCHEMA = {
         "target": (0.0, _NUMBER),
         "batch": (8, int),
         "learning_rate": (1e-3, _NUMBER),
+        "clip": (None, _NUMBER),  # global-norm clipping of flossing gradients; unset: none
     },
     "training": {
         "protocol": ("preflossing", str),
@@ -138,7 +144,7 @@ def resolve_training_config(raw: dict) -> dict:
     check_choice("output.precision", config["output"]["precision"], ("float32", "float64"))
     for key in ("n", "gain", "input_scale", "delta"):
         check_real(f"network.{key}", net[key], positive=key != "gain", nonnegative=True)
-    for key in ("batch", "learning_rate"):
+    for key in ("batch", "learning_rate", "clip"):
         check_real(f"flossing.{key}", fl[key], positive=True)
     for key in ("steps", "batch", "eval_batch", "jacobian_batch", "log_every", "seeds",
                 "learning_rate", "accuracy_threshold", "clip"):
@@ -223,19 +229,23 @@ class Trainer(eqx.Module):
     learning_rate: float = eqx.field(static=True)
     floss_learning_rate: float = eqx.field(static=True)
     clip: float | None = eqx.field(static=True)
+    floss_clip: float | None = eqx.field(static=True)
     batch: int = eqx.field(static=True)
     floss_batch: int = eqx.field(static=True)
     eval_batch: int = eqx.field(static=True)
     jacobian_batch: int = eqx.field(static=True)
 
     def optimizer(self, mode: str) -> optax.GradientTransformation:
-        """Adam for "task" steps (after global-norm clipping when `clip` is set) or "floss"
-        steps. Built from the static settings, so equal settings share compiled code."""
+        """Adam for "task" or "floss" steps, after global-norm clipping of the gradient when that
+        mode's clip is set. Built from the static settings, so equal settings share compiled
+        code."""
         if mode == "floss":
-            return optax.adam(self.floss_learning_rate)
-        if self.clip is None:
-            return optax.adam(self.learning_rate)
-        return optax.chain(optax.clip_by_global_norm(self.clip), optax.adam(self.learning_rate))
+            learning_rate, clip = self.floss_learning_rate, self.floss_clip
+        else:
+            learning_rate, clip = self.learning_rate, self.clip
+        if clip is None:
+            return optax.adam(learning_rate)
+        return optax.chain(optax.clip_by_global_norm(clip), optax.adam(learning_rate))
 
     def init(self, model: RNN, key) -> TrainState:
         params = eqx.filter(model, eqx.is_inexact_array)
@@ -314,9 +324,9 @@ class Trainer(eqx.Module):
 def make_trainer(config: dict) -> Trainer:
     """The `Trainer` a resolved config describes."""
     fl, tr = config["flossing"], config["training"]
-    clip = None if tr["clip"] is None else float(tr["clip"])
+    clip, floss_clip = (None if c is None else float(c) for c in (tr["clip"], fl["clip"]))
     return Trainer(_task_from(config), _flossing_from(config), float(tr["learning_rate"]),
-                   float(fl["learning_rate"]), clip, tr["batch"], fl["batch"],
+                   float(fl["learning_rate"]), clip, floss_clip, tr["batch"], fl["batch"],
                    tr["eval_batch"], tr["jacobian_batch"])
 
 
@@ -349,7 +359,6 @@ def _run_steps(trainer, states, mode, n):
     return eqx.filter_vmap(lambda s: trainer.steps(s, mode, n))(states)
 
 
-@eqx.filter_jit
 @eqx.filter_jit
 def _measures(trainer, models, keys):
     return eqx.filter_vmap(trainer.measure)(models, keys)
@@ -423,13 +432,22 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
             stop = min(done + log_every, total)
             task_losses, task_norms = [], []
             try:
+                at = done
                 for mode, n in _split_by_mode(segments, done, stop):
                     states, (losses, norms) = _run_steps(trainer, states, mode, n)
+                    _check_finite(mode, at, np.asarray(losses), np.asarray(norms),
+                                  config["training"]["first_seed"], done)
+                    at += n
                     if mode == "task":
                         task_losses.append(np.asarray(losses))
                         task_norms.append(np.asarray(norms))
             except KeyboardInterrupt:
                 record["status"] = "interrupted"  # the last checkpoint stays valid
+                write_record(folder, record)
+                raise
+            except DivergenceError as err:
+                record["status"] = "diverged"  # the last checkpoint stays valid
+                record["error"] = str(err)
                 write_record(folder, record)
                 raise
             done, intervals = stop, intervals + 1
@@ -451,6 +469,21 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
     np.savez(folder / RESULTS, **summarize(config, {k: np.asarray(v) for k, v in logs.items()}))
     finish(folder, record)
     return folder
+
+
+def _check_finite(mode: str, start: int, losses, norms, first_seed: int, saved: int):
+    """Raise `DivergenceError` naming the first step (overall count) and the seeds where a
+    step's loss or gradient norm (arrays (seeds, steps), from step `start` on) is NaN or inf;
+    `saved`: the step of the last checkpoint."""
+    bad = ~(np.isfinite(losses) & np.isfinite(norms))
+    if bad.any():
+        step = int(np.argmax(bad.any(axis=0)))
+        seeds = [first_seed + int(i) for i in np.flatnonzero(bad[:, step])]
+        raise DivergenceError(
+            f"{mode} step {start + step + 1}: the loss or its gradient is NaN/inf for seed(s) "
+            f"{seeds} (loss {losses[seeds[0] - first_seed, step]}, gradient norm "
+            f"{norms[seeds[0] - first_seed, step]}); the run folder keeps the checkpoint of "
+            f"step {saved}")
 
 
 def _chunk_mean(per_step: list):

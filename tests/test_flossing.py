@@ -9,12 +9,13 @@ import numpy as np
 import optax
 import pytest
 
-from jaxchaos import ConfigError, Integrator, LyapunovEngine
+from jaxchaos import ConfigError, DivergenceError, Integrator, LyapunovEngine
 from jaxchaos._flossing import DrivenCell, Flossing, jacobian_log_singular_values, random_frame
 from jaxchaos._rnn import RNN, GRUCell, LeakyCell, TanhCell
 from jaxchaos._runfolder import new_run_folder, read_record
 from jaxchaos._tasks import DelayedCopy, DelayedRecall, DelayedXOR
 from jaxchaos._training import (
+    make_trainer,
     resolve_training_config,
     schedule,
     train,
@@ -216,6 +217,37 @@ def test_training_resumes_exactly(tmp_path):
         for name in a.files:
             np.testing.assert_array_equal(a[name], b[name], err_msg=name)
         assert np.all(np.isfinite(a["grad_norm"])) and np.all(np.isnan(a["train_loss"][[0, 1, 3]]))
+
+
+def test_flossing_gradients_are_clipped():
+    """With flossing.clip = c, a flossing step's Adam sees g·min(1, c/|g|): equal to Adam on
+    gradients clipped by hand, over steps whose norms lie above and below c (Adam's moments
+    remember the first gradient's size, so without clipping the second update differs)."""
+    config = _small_config()
+    config["flossing"]["clip"] = 2.0
+    optimizer = make_trainer(config).optimizer("floss")
+    reference = optax.adam(config["flossing"]["learning_rate"])
+    params = {"w": jnp.zeros(3)}
+    state, ref_state = optimizer.init(params), reference.init(params)
+    for grad in (jnp.array([30.0, -40.0, 0.0]), jnp.array([0.3, 0.1, -0.2]),
+                 jnp.array([-6.0, 8.0, 0.0])):
+        clipped = grad * min(1.0, 2.0 / float(jnp.linalg.norm(grad)))
+        update, state = optimizer.update({"w": grad}, state, params)
+        expected, ref_state = reference.update({"w": clipped}, ref_state, params)
+        np.testing.assert_allclose(update["w"], expected["w"], rtol=1e-12)
+
+
+def test_diverging_training_is_reported_with_step_and_seeds(tmp_path):
+    """Task steps at an absurd learning rate send the loss to inf at the second task step (the
+    sixth and seventh steps overall): the run stops there, names the step and seeds, and keeps
+    the checkpoint of step 5."""
+    folder = new_run_folder(_small_config(learning_rate=1e200), tmp_path / "run",
+                            job="train-rnn")
+    with pytest.raises(DivergenceError, match=r"task step 7: .* seed\(s\) \[0, 1\]"):
+        train(folder, progress=False)
+    record = read_record(folder)
+    assert record["status"] == "diverged" and record["steps_done"] == 5
+    assert "task step 7" in record["error"]
 
 
 @pytest.mark.parametrize("make, message", [
