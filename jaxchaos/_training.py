@@ -14,9 +14,10 @@ step Jacobian is nearly singular; clipping keeps Adam from being thrown off by t
 Protocols: "baseline" (task steps only), "preflossing" (`floss_steps` flossing steps, then the task
 steps), "interleaved" (as preflossing, plus `floss_block` flossing steps after each of the task
 steps listed in `floss_at`). Every `log_every` steps the measures are taken on a fixed evaluation
-batch: task loss and accuracy, the norm of the task-loss gradient, the k leading finite-time
-exponents (per step, over the task's horizon) and the log singular values of the long-term
-Jacobian ∂h_T/∂h_0 (on `jacobian_batch` sequences). A run folder holds `run.json` (config,
+batch: task loss and accuracy, the norm of the task-loss gradient, the leading finite-time
+exponents (per step, over the task's horizon; `training.logged_exponents` of them, by default the
+k flossed) and the log singular values of the long-term Jacobian ∂h_T/∂h_0 (on `jacobian_batch`
+sequences). A run folder holds `run.json` (config,
 progress), `checkpoint.npz` (the batched training state) and `log.npz` (the measures), written
 at every log point; `train(folder)` resumes from them and gives the same result as an
 uninterrupted run. A NaN/inf loss or gradient stops the run with a `DivergenceError` naming the
@@ -113,6 +114,7 @@ _SCHEMA = {
         "batch": (32, int),
         "eval_batch": (64, int),
         "jacobian_batch": (4, int),
+        "logged_exponents": (None, int),  # leading exponents measured; unset: flossing.k
         "log_every": (50, int),
         "seeds": (16, int),
         "first_seed": (0, int),
@@ -172,6 +174,11 @@ def resolve_training_config(raw: dict) -> dict:
     flossing, task_obj = _flossing_from(config), _task_from(config)
     if flossing.k > net["n"]:
         raise ConfigError(f"flossing.k = {fl['k']} exceeds network.n = {net['n']}")
+    if tr["logged_exponents"] is None:
+        tr["logged_exponents"] = fl["k"]
+    if not 1 <= tr["logged_exponents"] <= net["n"]:
+        raise ConfigError(f"training.logged_exponents must lie in [1, network.n = {net['n']}], "
+                          f"got {tr['logged_exponents']}")
     try:
         flossing.check(net["n"], task_obj.length)
     except ConfigError as err:
@@ -186,10 +193,11 @@ def _task_from(config) -> AbstractTask:
     return TASKS[task["kind"]](task["delay"], task["length"])
 
 
-def _flossing_from(config) -> Flossing:
+def _flossing_from(config, k: int | None = None) -> Flossing:
+    """The config's flossing settings, for its k or another number of exponents."""
     fl = config["flossing"]
-    return Flossing(fl["k"], fl["qr_every"], fl["checkpoint_every"], fl["warmup_steps"],
-                    float(fl["target"]))
+    return Flossing(fl["k"] if k is None else k, fl["qr_every"], fl["checkpoint_every"],
+                    fl["warmup_steps"], float(fl["target"]))
 
 
 def schedule(training: dict) -> list[tuple[str, int]]:
@@ -226,6 +234,7 @@ class Trainer(eqx.Module):
 
     task: AbstractTask
     flossing: Flossing
+    logged: Flossing  # the flossing settings with k = training.logged_exponents
     learning_rate: float = eqx.field(static=True)
     floss_learning_rate: float = eqx.field(static=True)
     clip: float | None = eqx.field(static=True)
@@ -252,9 +261,10 @@ class Trainer(eqx.Module):
         return TrainState(model, self.optimizer("task").init(params),
                           self.optimizer("floss").init(params), key)
 
-    def _frames(self, key, model, batch, dtype):
+    @staticmethod
+    def _frames(key, model, batch, k, dtype):
         keys = jax.random.split(key, batch)
-        return jax.vmap(lambda k: random_frame(k, model.cell.n, self.flossing.k, dtype))(keys)
+        return jax.vmap(lambda key: random_frame(key, model.cell.n, k, dtype))(keys)
 
     def task_loss(self, model: RNN, inputs, targets, mask):
         return self.task.loss(jax.vmap(model)(inputs), targets, mask)
@@ -277,7 +287,7 @@ class Trainer(eqx.Module):
             opt_state = state.task_opt
         else:
             inputs = self.task.sample(key_data, self.floss_batch, dtype)[0]
-            frames = self._frames(key_frame, model, self.floss_batch, dtype)
+            frames = self._frames(key_frame, model, self.floss_batch, self.flossing.k, dtype)
             loss, grads = eqx.filter_value_and_grad(self.floss_loss)(model, inputs, frames)
             opt_state = state.floss_opt
         updates, opt_state = self.optimizer(mode).update(grads, opt_state,
@@ -305,8 +315,8 @@ class Trainer(eqx.Module):
         loss, grads = eqx.filter_value_and_grad(self.task_loss)(model, inputs, targets, mask)
         accuracy = self.task.accuracy(jax.vmap(model)(inputs), targets, mask)
         h0 = jnp.zeros(model.cell.n, inputs.dtype)
-        frames = self._frames(key_frame, model, self.eval_batch, inputs.dtype)
-        exponents = jax.vmap(lambda x, q: self.flossing.exponents(model.cell, x, h0, q))(
+        frames = self._frames(key_frame, model, self.eval_batch, self.logged.k, inputs.dtype)
+        exponents = jax.vmap(lambda x, q: self.logged.exponents(model.cell, x, h0, q))(
             inputs, frames)
         return {"loss": loss, "accuracy": accuracy, "grad_norm": _norm(grads),
                 "exponents": jnp.mean(exponents, axis=0)}
@@ -325,7 +335,8 @@ def make_trainer(config: dict) -> Trainer:
     """The `Trainer` a resolved config describes."""
     fl, tr = config["flossing"], config["training"]
     clip, floss_clip = (None if c is None else float(c) for c in (tr["clip"], fl["clip"]))
-    return Trainer(_task_from(config), _flossing_from(config), float(tr["learning_rate"]),
+    return Trainer(_task_from(config), _flossing_from(config),
+                   _flossing_from(config, tr["logged_exponents"]), float(tr["learning_rate"]),
                    float(fl["learning_rate"]), clip, floss_clip, tr["batch"], fl["batch"],
                    tr["eval_batch"], tr["jacobian_batch"])
 

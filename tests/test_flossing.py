@@ -15,6 +15,7 @@ from jaxchaos._rnn import RNN, GRUCell, LeakyCell, TanhCell
 from jaxchaos._runfolder import new_run_folder, read_record
 from jaxchaos._tasks import DelayedCopy, DelayedRecall, DelayedXOR
 from jaxchaos._training import (
+    init_models,
     make_trainer,
     resolve_training_config,
     schedule,
@@ -237,6 +238,29 @@ def test_flossing_gradients_are_clipped():
         np.testing.assert_allclose(update["w"], expected["w"], rtol=1e-12)
 
 
+def test_logged_exponents_sum_to_the_mean_log_determinant():
+    """Logging all N = 8 exponents while flossing k = 2: their sum is the mean over the
+    evaluation sequences of (1/T) Σ_t log|det J_t|, with J_t = diag(sech² a_t) W."""
+    config = _small_config(logged_exponents=8)
+    trainer = make_trainer(config)
+    model = jax.tree.map(lambda a: a[0], init_models(config))
+    key = jax.random.key(3)
+    exponents = trainer.measure(model, key)["exponents"]
+    assert exponents.shape == (8,) and trainer.flossing.k == 2
+    inputs = np.asarray(trainer._eval_batch(model, key)[1])
+    w, u, b = (np.asarray(a) for a in (model.cell.recurrent, model.cell.input_weights,
+                                       model.cell.bias))
+    log_det = []
+    for sequence in inputs:
+        h, total = np.zeros(8), 0.0
+        for x in sequence:
+            a = w @ h + u @ x + b
+            total += np.sum(np.log(1 / np.cosh(a) ** 2)) + np.linalg.slogdet(w)[1]
+            h = np.tanh(a)
+        log_det.append(total / len(sequence))
+    np.testing.assert_allclose(np.sum(exponents), np.mean(log_det), rtol=1e-11)
+
+
 def test_diverging_training_is_reported_with_step_and_seeds(tmp_path):
     """Task steps at an absurd learning rate send the loss to inf at the second task step (the
     sixth and seventh steps overall): the run stops there, names the step and seeds, and keeps
@@ -270,6 +294,7 @@ def test_diverging_training_is_reported_with_step_and_seeds(tmp_path):
     (lambda: _small_config(floss_at=[10]), "floss_at entries must lie"),
     (lambda: _small_config(learning_rate=-1.0), "training.learning_rate must be > 0"),
     (lambda: _small_config(jacobian_batch=8), "jacobian_batch"),
+    (lambda: _small_config(logged_exponents=9), "logged_exponents must lie in"),
     (lambda: resolve_training_config({"flossing": {"k": 40}}), "exceeds network.n"),
     (lambda: resolve_training_config({"task": {"length": 41}, "flossing": {"qr_every": 2}}),
      "task.length sets T"),
