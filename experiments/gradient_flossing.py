@@ -190,7 +190,7 @@ def main():
                                           axis=1), color=color, label=protocol)
     left.set_yscale("log")
     left.set_ylabel("task-gradient norm (median over seeds)")
-    right.set_ylabel(f"(λ_1-λ_{k})T/ln 10 ≤ log10 σ_1/σ_{k} of ∂h_T/∂h_0")
+    right.set_ylabel(f"(λ_1 - λ_{k})·T / ln 10 (median)")
     for ax in (left, right):
         ax.set_xlabel("step")
         ax.legend()
