@@ -17,11 +17,11 @@ steps listed in `floss_at`). Every `log_every` steps the measures are taken on a
 batch: task loss and accuracy, the norm of the task-loss gradient, the leading finite-time
 exponents (per step, over the task's horizon; `training.logged_exponents` of them, by default the
 k flossed) and the log singular values of the long-term Jacobian ∂h_T/∂h_0 (on `jacobian_batch`
-sequences). A run folder holds `run.json` (config,
-progress), `checkpoint.npz` (the batched training state) and `log.npz` (the measures), written
-at every log point; `train(folder)` resumes from them and gives the same result as an
-uninterrupted run. A NaN/inf loss or gradient stops the run with a `DivergenceError` naming the
-step and the seeds, and the record's status "diverged"; the last checkpoint is kept.
+sequences). A run folder holds `run.json` (config, progress), `checkpoint.npz` (the batched
+training state) and `log.npz` (the measures), written at every log point; `train(folder)`
+resumes from them and gives the same result as an uninterrupted run. A NaN/inf loss or gradient
+stops the run with a `DivergenceError` naming the step and the seeds, and the record's status
+"diverged"; the last checkpoint is kept.
 
 Config (TOML), every key with its default in the `_SCHEMA` tables below:
 
