@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxchaos as jc
-from jaxchaos._nonlinearities import NONLINEARITIES
+from jaxchaos._nonlinearities import NONLINEARITIES, sech2
 
 # Float64 throughout (conftest): analytic and AD derivatives agree to rounding, ~1e-15 relative;
 # 1e-12 leaves three orders of magnitude for accumulation over O(N) sums.
@@ -55,6 +55,16 @@ def test_shifted_tanh_keeps_zero_at_zero():
     assert float(phi.derivative(jnp.array(0.0))) == pytest.approx(1 - math.tanh(s) ** 2, abs=TIGHT)
     # A bounded, monotone function: φ(±∞) = ±1 - tanh(s).
     assert float(phi(jnp.array(50.0))) == pytest.approx(1 - math.tanh(s), abs=TIGHT)
+
+
+def test_tanh_slope_survives_saturation():
+    """sech²(x) where 1 - tanh²(x) rounds to 0: float32 at x = 10, 20, 40 keeps the exact value
+    4e^{-2x} (to float32 rounding), and its derivative stays finite far beyond overflow."""
+    x = jnp.array([10.0, 20.0, 40.0, -40.0], jnp.float32)
+    assert np.all(np.asarray(1 - jnp.tanh(x) ** 2) == 0)
+    np.testing.assert_allclose(sech2(x), 4 * np.exp(-2 * np.abs(np.float64(x))), rtol=1e-6)
+    assert np.isfinite(float(jax.grad(sech2)(jnp.float32(200.0))))
+    assert float(sech2(jnp.float32(0.0))) == 1.0
 
 
 def test_nonlinearity_values():
