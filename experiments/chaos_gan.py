@@ -33,15 +33,15 @@ import jax  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jaxchaos._gan import train_step  # noqa: E402
-from jaxchaos._gan_eval import (  # noqa: E402
+from jaxchaos._generative._evaluation import (  # noqa: E402
     cached_classifier,
     draw_latents,
     generate,
     quality,
     sampling_speed,
 )
-from jaxchaos._gan_run import build, resolve_gan_config, sample_grid  # noqa: E402
+from jaxchaos._generative._gan import train_step  # noqa: E402
+from jaxchaos._runs._gan_job import build, resolve_gan_config, sample_grid  # noqa: E402
 
 GAIN = 2.0
 N = 512  # at N = 256 the seed-0 network falls onto a limit cycle (λ_max ≈ 0): not chaotic

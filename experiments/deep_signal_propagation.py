@@ -1,8 +1,9 @@
 """Signal propagation through deep random tanh nets: finite-width simulation against mean-field
-theory (Poole et al. 2016; Schoenholz et al. 2017). The figures and what they show are listed in
-`jaxchaos/_deepnet_run.py`; this script runs `configs/deep_signal_propagation.toml` (the same as
-`jaxchaos run configs/deep_signal_propagation.toml`) into `--out`, continuing an interrupted run
-found there, and prints the summary. `--quick` shrinks widths and grids for a smoke run.
+theory (Poole et al. 2016; Schoenholz et al. 2017). The figures and what they show are listed
+in `jaxchaos/_runs/_deepnet_job.py`; this script runs `configs/deep_signal_propagation.toml` (the
+same as `jaxchaos run configs/deep_signal_propagation.toml`) into `--out`, continuing an
+interrupted run found there, and prints the summary. `--quick` shrinks widths and grids for a
+smoke run.
 
     .venv/bin/python experiments/deep_signal_propagation.py [--config FILE] [--out DIR] [--quick]
 """
@@ -11,9 +12,9 @@ import argparse
 import json
 from pathlib import Path
 
-from jaxchaos._config import read_toml
-from jaxchaos._jobs import execute_run, resolve_job
-from jaxchaos._runfolder import RECORD, new_run_folder, read_record
+from jaxchaos._runs._jobs import execute_run, resolve_job
+from jaxchaos._runs._runfolder import RECORD, new_run_folder, read_record
+from jaxchaos._runs._sweep_config import read_toml
 
 QUICK = {"network": {"width": 200, "depth": 12},
          "figures": {"grid_sigma_w": 8, "grid_sigma_b": 4, "circle_points": 64,

@@ -1,5 +1,5 @@
 """Two-time mean-field theory of discrete-time random networks vs the continuous DMFT and vs
-simulation (`jaxchaos._discrete_dmft`).
+simulation (`jaxchaos._theory._discrete_dmft`).
 
 Figures (in --out, default results/discrete_dmft/):
 - `continuum_limit.png`: λ/δ of the leaky Euler map x ← (1-δ)x + δgWφ(x) vs δ for g = 2, 3,
@@ -27,8 +27,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
-from jaxchaos._discrete_dmft import cessac_dmft, euler_map_dmft  # noqa: E402
-from jaxchaos._dmft import scs_dmft  # noqa: E402
+from jaxchaos._theory._discrete_dmft import cessac_dmft, euler_map_dmft  # noqa: E402
+from jaxchaos._theory._dmft import scs_dmft  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 

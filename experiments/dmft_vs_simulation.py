@@ -31,13 +31,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
-from jaxchaos._binary import (  # noqa: E402
+from jaxchaos._models._binary import (  # noqa: E402
     BalancedBinaryNetwork,
     binary_rates,
     count_balanced_rates,
 )
-from jaxchaos._dmft import scs_dmft  # noqa: E402
-from jaxchaos._meanfield import balanced_rates, balanced_rates_limit, q_map  # noqa: E402
+from jaxchaos._theory._dmft import scs_dmft  # noqa: E402
+from jaxchaos._theory._meanfield import balanced_rates, balanced_rates_limit, q_map  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 

@@ -42,8 +42,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jaxchaos._config import build_system, load_config, resolve_config  # noqa: E402
-from jaxchaos._hopfield import (  # noqa: E402
+from jaxchaos._models._hopfield import (  # noqa: E402
     linear_regression,
     nearest_pattern,
     overlaps,
@@ -51,8 +50,9 @@ from jaxchaos._hopfield import (  # noqa: E402
     sampling_statistics,
     subspace_bases,
 )
-from jaxchaos._run import RESULTS, execute  # noqa: E402
-from jaxchaos._runfolder import new_run_folder, read_record  # noqa: E402
+from jaxchaos._runs._runfolder import new_run_folder, read_record  # noqa: E402
+from jaxchaos._runs._sweep_config import build_system, load_config, resolve_config  # noqa: E402
+from jaxchaos._runs._sweep_job import RESULTS, execute  # noqa: E402
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 SHOWN = (0.0, 1.0, 2.0, 4.0)  # gains of panels c, d

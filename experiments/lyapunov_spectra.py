@@ -31,9 +31,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import jaxchaos  # noqa: E402
-from jaxchaos._config import default_config, resolve_config  # noqa: E402
-from jaxchaos._run import RESULTS, execute  # noqa: E402
-from jaxchaos._runfolder import new_run_folder, read_record  # noqa: E402
+from jaxchaos._runs._runfolder import new_run_folder, read_record  # noqa: E402
+from jaxchaos._runs._sweep_config import default_config, resolve_config  # noqa: E402
+from jaxchaos._runs._sweep_job import RESULTS, execute  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 

@@ -17,9 +17,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jaxchaos._config import default_config, resolve_config  # noqa: E402
-from jaxchaos._run import RESULTS, execute  # noqa: E402
-from jaxchaos._runfolder import new_run_folder, read_record  # noqa: E402
+from jaxchaos._runs._runfolder import new_run_folder, read_record  # noqa: E402
+from jaxchaos._runs._sweep_config import default_config, resolve_config  # noqa: E402
+from jaxchaos._runs._sweep_job import RESULTS, execute  # noqa: E402
 
 
 def main():

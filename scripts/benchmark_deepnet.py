@@ -29,7 +29,7 @@ import numpy as np
 from _timing import best_times, matmul_call
 
 import jaxchaos
-from jaxchaos._deepnet import DeepNetwork, propagate_inputs
+from jaxchaos._models._deepnet import DeepNetwork, propagate_inputs
 
 
 def sweep_call(width, depth, sigmas_w, sigmas_b, h0):

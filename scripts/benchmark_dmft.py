@@ -21,7 +21,7 @@ import numpy as np
 from _timing import best_times
 from scipy import integrate, linalg, optimize
 
-from jaxchaos._dmft import scs_dmft
+from jaxchaos._theory._dmft import scs_dmft
 
 CELLS, SPAN, NODES, POINTS = 1024, 20.0, 64, 240
 

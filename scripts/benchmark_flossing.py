@@ -34,9 +34,9 @@ import jax.numpy as jnp
 import optax
 from _timing import best_times
 
-from jaxchaos._flossing import Flossing, random_frame
-from jaxchaos._rnn import RNN
-from jaxchaos._tasks import DelayedCopy
+from jaxchaos._learning._flossing import Flossing, random_frame
+from jaxchaos._learning._rnn import RNN
+from jaxchaos._learning._tasks import DelayedCopy
 
 GAIN = 2.0
 PAUSE = 0.2

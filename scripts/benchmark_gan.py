@@ -18,8 +18,8 @@ import jax
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import best_times  # noqa: E402
 
-from jaxchaos._gan import GANTrainer, sample, train_step  # noqa: E402
-from jaxchaos._gan_run import build, resolve_gan_config  # noqa: E402
+from jaxchaos._generative._gan import GANTrainer, sample, train_step  # noqa: E402
+from jaxchaos._runs._gan_job import build, resolve_gan_config  # noqa: E402
 
 STEPS = 20
 

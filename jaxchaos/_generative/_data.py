@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import ConfigError, check_choice, check_real
+from .._core._errors import ConfigError, check_choice, check_real
 
 DATA_SOURCES = ("digits", "folder", "npz")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -22,9 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._errors import ConfigError, check_real
+from .._core._errors import ConfigError, check_real
+from .._lyapunov._spectrum import lyapunov_spectrum
 from ._gan import sample
-from ._lyapunov import lyapunov_spectrum
 
 CLASSIFIER_VERSION = "mlp-128-64-v1"
 FEATURES = 64

@@ -1,5 +1,5 @@
 """A DCGAN-style GAN (Radford et al. 2015) in equinox, trained with optax Adam on the standard
-(non-saturating) GAN loss, with a pluggable latent source (`_chaos_latent`).
+(non-saturating) GAN loss, with a pluggable latent source (`_latent`).
 
 Images are (batch, channels, S, S) in [-1, 1], S = b·2^u with 4 ≤ b ≤ 7, u ≥ 1 (8, 16, 28, 32,
 64, ...). Generator: a transposed convolution from the 1×1 latent to b×b, then u transposed
@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ._errors import ConfigError, check_real
+from .._core._errors import ConfigError, check_real
 
 BN_MOMENTUM = 0.1
 LEAK = 0.2

@@ -49,9 +49,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import ConfigError, check_real, check_steps
-from ._models import SCSNetwork
-from ._simulate import Integrator, SimState
+from .._core._errors import ConfigError, check_real, check_steps
+from .._core._simulate import Integrator, SimState
+from .._models._rate import SCSNetwork
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 QUIET = 1e-8  # ⟨φ²⟩ below which the network counts as silent (no chaos to read out)

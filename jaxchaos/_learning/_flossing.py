@@ -8,11 +8,11 @@ step, are
 
     λ_i = (1/(T - T_w)) Σ_{intervals after the first T_w steps} log|R_ii|,
 
-which is the engine of `_lyapunov.py` written to be differentiated: reverse-mode AD goes through
-the trajectory, the tangent steps and the QRs (`jnp.linalg.qr` has a derivative for a full-rank
-N×k frame, k ≤ N; log|R_ii| has derivative dR_ii/R_ii whatever the sign of R_ii). The scan is
-split into chunks of `checkpoint_every` QR intervals under `jax.checkpoint`: the backward pass
-stores the carry at chunk boundaries and recomputes each chunk, so memory grows as
+which is the engine of `_lyapunov/_spectrum.py` written to be differentiated: reverse-mode AD
+goes through the trajectory, the tangent steps and the QRs (`jnp.linalg.qr` has a derivative for
+a full-rank N×k frame, k ≤ N; log|R_ii| has derivative dR_ii/R_ii whatever the sign of R_ii).
+The scan is split into chunks of `checkpoint_every` QR intervals under `jax.checkpoint`: the
+backward pass stores the carry at chunk boundaries and recomputes each chunk, so memory grows as
 T/chunk + chunk instead of T.
 
 Flossing minimizes `Σ_{i≤k} (λ_i - target)²` (target 0 in the paper), alone or added to a task
@@ -23,9 +23,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._errors import ConfigError, check_real
+from .._core._errors import ConfigError, check_real
+from .._core._system import AbstractMap
 from ._rnn import AbstractCell
-from ._system import AbstractMap
 
 
 def random_frame(key, n: int, k: int, dtype=None):

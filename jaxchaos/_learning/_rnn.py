@@ -22,8 +22,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._errors import ConfigError, check_choice, check_real
-from ._nonlinearities import sech2
+from .._core._errors import ConfigError, check_choice, check_real
+from .._core._nonlinearities import sech2
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 

@@ -19,7 +19,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._errors import ConfigError
+from .._core._errors import ConfigError
 
 
 def _check_int(name, value, least):

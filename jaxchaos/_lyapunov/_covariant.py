@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
-from ._errors import check_real, check_steps
-from ._lyapunov import _raise_if_diverged, _warmed_up_frame, _warn_if_spread
-from ._simulate import SimState
+from .._core._errors import check_real, check_steps
+from .._core._simulate import SimState
+from ._spectrum import _raise_if_diverged, _warmed_up_frame, _warn_if_spread
 
 
 class CovariantLyapunovVectors(eqx.Module):

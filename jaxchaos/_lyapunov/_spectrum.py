@@ -22,10 +22,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import ConfigError, DivergenceError, check_real, check_steps
-from ._simulate import Integrator, SimState
-from ._solvers import make_solver
-from ._system import AbstractFlow, AbstractMap
+from .._core._errors import ConfigError, DivergenceError, check_real, check_steps
+from .._core._simulate import Integrator, SimState
+from .._core._solvers import make_solver
+from .._core._system import AbstractFlow, AbstractMap
 
 
 def qr_safe_devices() -> list:

@@ -57,8 +57,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import erfc, gammaln
 
-from ._errors import ConfigError, check_real, check_shape, check_steps
-from ._meanfield import _check_balanced, balanced_rates, balanced_rates_limit
+from .._core._errors import ConfigError, check_real, check_shape, check_steps
+from .._theory._meanfield import _check_balanced, balanced_rates, balanced_rates_limit
 
 # The values used in the `balanced_rates` tests: J_E = 2, J_I = 1.8, E = 1, I = 0.8 (vVS 1998's
 # normalisation J_EE = J_IE = 1), for which the K → ∞ rates are m_E = m_I = m0.

@@ -16,8 +16,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._errors import ConfigError, check_real
-from ._nonlinearities import Nonlinearity
+from .._core._errors import ConfigError, check_real
+from .._core._nonlinearities import Nonlinearity
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 

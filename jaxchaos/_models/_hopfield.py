@@ -39,11 +39,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import betainc, gammaincc
 
-from ._connectivity import Connectivity
-from ._errors import ConfigError, check_choice, check_real
-from ._models import _HIGHEST, _check_weights, _local_field, _noise_or_none, _recurrent
-from ._nonlinearities import Nonlinearity
-from ._system import AbstractFlow
+from .._core._connectivity import Connectivity
+from .._core._errors import ConfigError, check_choice, check_real
+from .._core._nonlinearities import Nonlinearity
+from .._core._system import AbstractFlow
+from ._rate import _HIGHEST, _check_weights, _local_field, _noise_or_none, _recurrent
 
 RULES = ("pseudo_inverse", "outer_product")
 ODD_NONLINEARITIES = ("tanh", "erf")

@@ -9,11 +9,11 @@ import math
 import jax
 import jax.numpy as jnp
 
-from ._connectivity import Connectivity
-from ._errors import ConfigError, check_real
-from ._inputs import AbstractInput, ConstantInput
-from ._nonlinearities import Nonlinearity
-from ._system import AbstractFlow, AbstractMap
+from .._core._connectivity import Connectivity
+from .._core._errors import ConfigError, check_real
+from .._core._inputs import AbstractInput, ConstantInput
+from .._core._nonlinearities import Nonlinearity
+from .._core._system import AbstractFlow, AbstractMap
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from ._errors import ConfigError, DivergenceError
+from .._core._errors import ConfigError, DivergenceError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,8 +27,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     # Imported here so that `--help` and config errors do not wait for JAX.
-    from ._config import default_config
     from ._jobs import execute_run, start_run
+    from ._sweep_config import default_config
 
     if args.command == "show-config":
         print(json.dumps(default_config(), indent=2))

@@ -42,18 +42,23 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._config import _check_type, resolve_tables
-from ._deepnet import DeepNetwork, great_circle, jacobian_gain, manifold_geometry, propagate_inputs
-from ._errors import ConfigError, check_choice, check_real
-from ._meanfield import c_map, critical_sigma_w, deep_mean_field, q_map
+from .._core._errors import ConfigError, check_choice, check_real
+from .._core._sweep import sweep
+from .._models._deepnet import (
+    DeepNetwork,
+    great_circle,
+    jacobian_gain,
+    manifold_geometry,
+    propagate_inputs,
+)
+from .._theory._meanfield import c_map, critical_sigma_w, deep_mean_field, q_map
+from ._config import NUMBER, check_type, resolve_tables
 from ._runfolder import finish, reopen, write_record
-from ._sweep import sweep
 
 SUMMARY = "summary.json"
 DEPTH_SCALE_PAIRS = 64  # input pairs averaged per σ_w in the depth-scale fit
-_NUMBER = (int, float)
 _SCHEMA = {
-    "network": {"width": (1000, int), "depth": (30, int), "sigma_b": (0.3, _NUMBER),
+    "network": {"width": (1000, int), "depth": (30, int), "sigma_b": (0.3, NUMBER),
                 "seed": (0, int)},
     "figures": {
         "sigma_w_panels": ([1.0, 2.0, 4.0], list),   # ordered ... chaotic
@@ -80,7 +85,7 @@ def resolve_deep_net_config(raw: dict) -> dict:
         if not figures[key]:
             raise ConfigError(f"figures.{key} must not be empty")
         for value in figures[key]:
-            _check_type(f"figures.{key} entries", value, _NUMBER)
+            check_type(f"figures.{key} entries", value, NUMBER)
             check_real(f"figures.{key} entries", value, positive=True)
     for key in ("grid_sigma_w", "grid_sigma_b"):
         if figures[key] < 2:

@@ -34,10 +34,11 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._chaos_latent import GaussianLatent, chaos_latent
-from ._config import resolve_tables
-from ._errors import ConfigError, check_choice, check_real
-from ._gan import (
+from .._core._errors import ConfigError, check_choice, check_real
+from .._core._solvers import ODE_SOLVERS
+from .._generative._data import load_dataset
+from .._generative._evaluation import cached_classifier, draw_latents, generate, quality
+from .._generative._gan import (
     Discriminator,
     GANTrainer,
     Generator,
@@ -45,28 +46,26 @@ from ._gan import (
     save_checkpoint,
     train_step,
 )
-from ._gan_data import load_dataset
-from ._gan_eval import cached_classifier, draw_latents, generate, quality
+from .._generative._latent import GaussianLatent, chaos_latent
+from ._config import NUMBER, resolve_tables
 from ._runfolder import finish, reopen, write_record
-from ._solvers import ODE_SOLVERS
 
 CHECKPOINT = "checkpoint.eqx"
 LOG = "log.npz"
 RESULTS = "results.json"
 LATENT_SOURCES = ("chaos", "gaussian")
 
-_NUMBER = (int, float)
 _SCHEMA = {
     "latent": {
         "source": ("chaos", str),
         "dim": (32, int),
         "n": (512, int),
-        "gain": (2.0, _NUMBER),
+        "gain": (2.0, NUMBER),
         "degree": (4, int),
-        "dt": (0.1, _NUMBER),
+        "dt": (0.1, NUMBER),
         "solver": ("rk4", str),
-        "interval": (1.0, _NUMBER),  # time between two latents of one trajectory (one step)
-        "warmup": (50.0, _NUMBER),
+        "interval": (1.0, NUMBER),  # time between two latents of one trajectory (one step)
+        "warmup": (50.0, NUMBER),
         "standardize": (True, bool),
         "seed": (0, int),
     },
@@ -81,9 +80,9 @@ _SCHEMA = {
     "training": {
         "steps": (3000, int),
         "batch": (64, int),
-        "learning_rate": (2e-4, _NUMBER),
-        "beta1": (0.5, _NUMBER),
-        "beta2": (0.999, _NUMBER),
+        "learning_rate": (2e-4, NUMBER),
+        "beta1": (0.5, NUMBER),
+        "beta2": (0.999, NUMBER),
         "log_every": (100, int),
         "sample_every": (500, int),
         "checkpoint_every": (500, int),

@@ -4,10 +4,10 @@ A TOML config's top-level `job` key (default "sweep") picks how it is resolved a
 
 | job           | config tables                                   | executed by              |
 |---------------|-------------------------------------------------|--------------------------|
-| `"sweep"`     | model, sweep, simulation, lyapunov, output      | `_run.execute`           |
-| `"train-rnn"` | network, task, flossing, training, output       | `_training.train`        |
-| `"train-gan"` | latent, data, model, training, output           | `_gan_run.train_gan`     |
-| `"deep-net"`  | network, figures, output                        | `_deepnet_run.run_deep_net` |
+| `"sweep"`     | model, sweep, simulation, lyapunov, output      | `_sweep_job.execute`           |
+| `"train-rnn"` | network, task, flossing, training, output       | `_training_job.train`      |
+| `"train-gan"` | latent, data, model, training, output           | `_gan_job.train_gan`     |
+| `"deep-net"`  | network, figures, output                        | `_deepnet_job.run_deep_net` |
 
 `start_run` resolves a config (every error before anything is compiled) and creates its run
 folder; `execute_run` runs or resumes whatever job a run folder holds. The job modules are
@@ -17,13 +17,13 @@ imported only when needed, so that a config error never waits for JAX or scikit-
 import importlib
 from pathlib import Path
 
-from ._errors import ConfigError, check_choice
+from .._core._errors import ConfigError, check_choice
 
 JOBS = {
-    "sweep": ("._config:resolve_config", "._run:execute"),
-    "train-rnn": ("._training:resolve_training_config", "._training:train"),
-    "train-gan": ("._gan_run:resolve_gan_config", "._gan_run:train_gan"),
-    "deep-net": ("._deepnet_run:resolve_deep_net_config", "._deepnet_run:run_deep_net"),
+    "sweep": ("._sweep_config:resolve_config", "._sweep_job:execute"),
+    "train-rnn": ("._training_job:resolve_training_config", "._training_job:train"),
+    "train-gan": ("._gan_job:resolve_gan_config", "._gan_job:train_gan"),
+    "deep-net": ("._deepnet_job:resolve_deep_net_config", "._deepnet_job:run_deep_net"),
 }
 
 
@@ -46,8 +46,9 @@ def resolve_job(raw: dict) -> tuple[str, dict]:
 
 def start_run(config_path=None, out=None) -> Path:
     """Resolve a TOML config (None: the embedded default sweep) and create its run folder."""
-    from ._config import default_config, read_toml
+    from ._config import read_toml
     from ._runfolder import new_run_folder
+    from ._sweep_config import default_config
 
     if config_path is None:
         job, config = "sweep", default_config()

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ._config import FLOW_KINDS  # noqa: E402
+from ._sweep_config import FLOW_KINDS  # noqa: E402
 
 
 def _mean_sem(values):

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import ConfigError
+from .._core._errors import ConfigError
 
 RECORD = "run.json"
 _PACKAGES = ("jaxchaos", "jax", "jaxlib", "equinox", "diffrax", "optax", "numpy")

@@ -27,21 +27,20 @@ embedded default. Unknown keys, wrong types and out-of-range values raise `Confi
 the key.
 """
 
-import copy
 import tomllib
 from importlib import resources
-from pathlib import Path
 
 import jax
 import numpy as np
 
-from ._connectivity import CONNECTIVITY_KINDS, Connectivity
-from ._errors import ConfigError, check_choice, check_real, check_steps
-from ._hopfield import RULES, AlternatingGain, HopfieldNetwork
-from ._inputs import ConstantInput, SinusoidalInput
-from ._models import CessacNetwork, EulerMap, SCSNetwork
-from ._nonlinearities import NONLINEARITIES, Nonlinearity
-from ._solvers import ODE_SOLVERS, SDE_SOLVERS
+from .._core._connectivity import CONNECTIVITY_KINDS, Connectivity
+from .._core._errors import ConfigError, check_choice, check_real, check_steps
+from .._core._inputs import ConstantInput, SinusoidalInput
+from .._core._nonlinearities import NONLINEARITIES, Nonlinearity
+from .._core._solvers import ODE_SOLVERS, SDE_SOLVERS
+from .._models._hopfield import RULES, AlternatingGain, HopfieldNetwork
+from .._models._rate import CessacNetwork, EulerMap, SCSNetwork
+from ._config import NUMBER, check_name, check_type, fill_table, read_toml
 
 MODEL_KINDS = ("scs", "scs_euler_map", "cessac", "hopfield")
 FLOW_KINDS = ("scs", "hopfield")  # the others are maps (time counts steps)
@@ -50,63 +49,62 @@ GAIN_CYCLES = 1000  # low/high cycles drawn for an alternating gain (then it rep
 INPUT_KINDS = ("none", "constant", "sinusoid")
 PRECISIONS = ("float64", "float32")
 
-_NUMBER = (int, float)
 # key: (default, allowed type(s), models that use it (None: all))
 _MODEL = {
     "kind": ("scs", str, None),
     "n": (400, int, None),
-    "noise": (0.0, _NUMBER, None),
+    "noise": (0.0, NUMBER, None),
     "connectivity": ("dense", str, None),
     "k": (None, int, None),
     "zero_diagonal": (True, bool, None),
-    "excitatory_fraction": (None, _NUMBER, None),
+    "excitatory_fraction": (None, NUMBER, None),
     "block_std": ([[1.0, 1.0], [1.0, 1.0]], list, None),
     "block_mean": ([[0.0, 0.0], [0.0, 0.0]], list, None),
     # SCS flow and its Euler map
-    "gain": (1.5, _NUMBER, ("scs", "scs_euler_map", "hopfield")),
+    "gain": (1.5, NUMBER, ("scs", "scs_euler_map", "hopfield")),
     "nonlinearity": ("tanh", str, ("scs", "scs_euler_map", "hopfield")),
-    "shift": (0.0, _NUMBER, ("scs", "scs_euler_map", "hopfield")),
+    "shift": (0.0, NUMBER, ("scs", "scs_euler_map", "hopfield")),
     "input": ("none", str, ("scs", "scs_euler_map")),
-    "input_value": (0.0, _NUMBER, ("scs", "scs_euler_map")),
-    "input_amplitude": (0.0, _NUMBER, ("scs", "scs_euler_map")),
-    "input_frequency": (0.0, _NUMBER, ("scs", "scs_euler_map")),
+    "input_value": (0.0, NUMBER, ("scs", "scs_euler_map")),
+    "input_amplitude": (0.0, NUMBER, ("scs", "scs_euler_map")),
+    "input_frequency": (0.0, NUMBER, ("scs", "scs_euler_map")),
     "input_correlation": ("common", str, ("scs", "scs_euler_map")),
-    "delta": (0.1, _NUMBER, ("scs_euler_map",)),
+    "delta": (0.1, NUMBER, ("scs_euler_map",)),
     # Cessac map
-    "slope": (3.0, _NUMBER, ("cessac",)),
-    "coupling_std": (1.0, _NUMBER, ("cessac",)),
-    "coupling_mean": (0.0, _NUMBER, ("cessac",)),
-    "leak": (0.0, _NUMBER, ("cessac",)),
-    "threshold_mean": (0.0, _NUMBER, ("cessac",)),
-    "threshold_std": (0.0, _NUMBER, ("cessac",)),
+    "slope": (3.0, NUMBER, ("cessac",)),
+    "coupling_std": (1.0, NUMBER, ("cessac",)),
+    "coupling_mean": (0.0, NUMBER, ("cessac",)),
+    "leak": (0.0, NUMBER, ("cessac",)),
+    "threshold_mean": (0.0, NUMBER, ("cessac",)),
+    "threshold_std": (0.0, NUMBER, ("cessac",)),
     # Hopfield plus random network (`gain`: the fixed gain, or the low gain when alternating)
     "patterns": (8, int, ("hopfield",)),  # number P of random ±1 patterns, 1 <= P < n
     "rule": ("pseudo_inverse", str, ("hopfield",)),  # or "outer_product"
-    "strength": (2.0, _NUMBER, ("hopfield",)),  # s in W_s = (s/N) Ξᵀ K Ξ
+    "strength": (2.0, NUMBER, ("hopfield",)),  # s in W_s = (s/N) Ξᵀ K Ξ
     "gain_schedule": ("constant", str, ("hopfield",)),  # or "alternating"
-    "gain_high": (5.0, _NUMBER, ("hopfield",)),  # alternating: the high gain
+    "gain_high": (5.0, NUMBER, ("hopfield",)),  # alternating: the high gain
     "low_dwell": ([20.0, 40.0], list, ("hopfield",)),  # alternating: dwell ~ U(min, max)
     "high_dwell": ([10.0, 20.0], list, ("hopfield",)),
 }
 _SIMULATION = {
-    "t_end": (300.0, _NUMBER),
-    "dt": (0.1, _NUMBER),
+    "t_end": (300.0, NUMBER),
+    "dt": (0.1, NUMBER),
     "solver": ("tsit5", str),
     "adaptive": (False, bool),
-    "rtol": (1e-6, _NUMBER),
-    "atol": (1e-8, _NUMBER),
-    "record_every": (0.5, _NUMBER),
-    "t_warmup": (100.0, _NUMBER),
+    "rtol": (1e-6, NUMBER),
+    "atol": (1e-8, NUMBER),
+    "record_every": (0.5, NUMBER),
+    "t_warmup": (100.0, NUMBER),
     "trace_neurons": (8, int),
-    "autocorrelation_window": (20.0, _NUMBER),
+    "autocorrelation_window": (20.0, NUMBER),
     "chunks": (10, int),
 }
 # Present only in spectrum runs; these then ignore the recording keys of [simulation].
 _LYAPUNOV = {
     "k": (None, int),  # number of exponents (default: all N)
-    "t_ons": (1.0, _NUMBER),  # time between QR re-orthonormalizations
-    "t_frame_warmup": (50.0, _NUMBER),
-    "t_sim": (500.0, _NUMBER),  # accumulation time
+    "t_ons": (1.0, NUMBER),  # time between QR re-orthonormalizations
+    "t_frame_warmup": (50.0, NUMBER),
+    "t_sim": (500.0, NUMBER),  # accumulation time
     "n_blocks": (10, int),  # blocks for the history and the standard errors
 }
 _OUTPUT = {
@@ -116,78 +114,19 @@ _OUTPUT = {
 }
 # Model keys that may be swept (numeric, no effect on array shapes).
 SWEEPABLE = tuple(
-    key for key, (default, kind, _) in _MODEL.items() if kind is _NUMBER
+    key for key, (default, kind, _) in _MODEL.items() if kind is NUMBER
 ) + ("seed",)
 
 
 def default_config() -> dict:
     """The embedded default run: a gain sweep of the SCS network (`jaxchaos/default.toml`)."""
-    text = resources.files("jaxchaos").joinpath("default.toml").read_text()
+    text = resources.files("jaxchaos._runs").joinpath("default.toml").read_text()
     return resolve_config(tomllib.loads(text))
-
-
-def read_toml(path) -> dict:
-    """The raw table of a TOML file; `ConfigError` if it is missing or not valid TOML."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path} is not valid TOML: {err}") from None
 
 
 def load_config(path) -> dict:
     """Read and resolve a TOML config file."""
     return resolve_config(read_toml(path))
-
-
-def _check_type(where: str, value, kind):
-    # bool is an int in Python: keep true/false out of numeric fields and vice versa.
-    if kind is bool and not isinstance(value, bool):
-        raise ConfigError(f"{where} must be true or false, got {value!r}")
-    if kind is not bool and isinstance(value, bool):
-        raise ConfigError(f"{where} must not be a boolean, got {value!r}")
-    if not isinstance(value, kind):
-        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-        raise ConfigError(f"{where} must be of type {names}, got {value!r}")
-
-
-def _fill(section: str, raw: dict, schema: dict) -> dict:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"[{section}] must be a table")
-    unknown = sorted(set(raw) - set(schema))
-    if unknown:
-        raise ConfigError(f"unknown key(s) in [{section}]: {unknown}; allowed: {sorted(schema)}")
-    out = {}
-    for key, spec in schema.items():
-        default, kind = spec[0], spec[1]
-        value = raw.get(key, copy.deepcopy(default))
-        if value is not None:
-            _check_type(f"{section}.{key}", value, kind)
-        out[key] = value
-    return out
-
-
-def check_name(name) -> str:
-    """A run name: a plain folder-name prefix (no path separators, not hidden)."""
-    _check_type("name", name, str)
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise ConfigError(f"name must be a plain folder-name prefix, got {name!r}")
-    return name
-
-
-def resolve_tables(raw: dict, schema: dict, default_name: str) -> dict:
-    """`name` plus one filled table per section of `schema` ({section: {key: (default, type)}});
-    unknown top-level keys, unknown keys in a table and wrong types raise `ConfigError`."""
-    allowed = {"name", *schema}
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        raise ConfigError(f"unknown top-level key(s) {unknown}; allowed: {sorted(allowed)}")
-    config = {"name": check_name(raw.get("name", default_name))}
-    for section, table in schema.items():
-        config[section] = _fill(section, raw.get(section, {}), table)
-    return config
 
 
 def _axis_values(name: str, spec) -> list:
@@ -196,14 +135,14 @@ def _axis_values(name: str, spec) -> list:
         if unknown or len(spec) != 3:
             raise ConfigError(f"sweep.{name} as a table needs exactly start, stop, num")
         for key in ("start", "stop"):
-            _check_type(f"sweep.{name}.{key}", spec[key], _NUMBER)
-        _check_type(f"sweep.{name}.num", spec["num"], int)
+            check_type(f"sweep.{name}.{key}", spec[key], NUMBER)
+        check_type(f"sweep.{name}.num", spec["num"], int)
         check_real(f"sweep.{name}.num", spec["num"], positive=True)
         return [float(v) for v in np.linspace(spec["start"], spec["stop"], spec["num"])]
     if not isinstance(spec, list) or not spec:
         raise ConfigError(f"sweep.{name} must be a non-empty list or a {{start, stop, num}} table")
     for value in spec:
-        _check_type(f"sweep.{name} entries", value, _NUMBER)
+        check_type(f"sweep.{name} entries", value, NUMBER)
     return list(spec)
 
 
@@ -214,11 +153,11 @@ def resolve_config(raw: dict) -> dict:
     if unknown:
         raise ConfigError(f"unknown top-level key(s) {unknown}; allowed: {sorted(allowed)}")
     name = check_name(raw.get("name", "run"))
-    model = _fill("model", raw.get("model", {}), _MODEL)
-    simulation = _fill("simulation", raw.get("simulation", {}), _SIMULATION)
+    model = fill_table("model", raw.get("model", {}), _MODEL)
+    simulation = fill_table("simulation", raw.get("simulation", {}), _SIMULATION)
     if model["kind"] not in FLOW_KINDS and "dt" not in raw.get("simulation", {}):
         simulation["dt"] = 1.0  # maps count steps
-    output = _fill("output", raw.get("output", {}), _OUTPUT)
+    output = fill_table("output", raw.get("output", {}), _OUTPUT)
     sweep_raw = raw.get("sweep", {"seed": [0]})
     if not isinstance(sweep_raw, dict):
         raise ConfigError("[sweep] must be a table")
@@ -231,7 +170,7 @@ def resolve_config(raw: dict) -> dict:
     config = {"name": name, "model": model, "sweep": sweep, "simulation": simulation,
               "output": output}
     if "lyapunov" in raw:
-        config["lyapunov"] = _fill("lyapunov", raw["lyapunov"], _LYAPUNOV)
+        config["lyapunov"] = fill_table("lyapunov", raw["lyapunov"], _LYAPUNOV)
     _check_values(config)
     return config
 
@@ -308,7 +247,7 @@ def _check_hopfield(config: dict):
             raise ConfigError(f"model.{key} applies only to model.gain_schedule = 'alternating'")
     for key in ("low_dwell", "high_dwell"):
         dwell = model[key]
-        if len(dwell) != 2 or any(isinstance(v, bool) or not isinstance(v, _NUMBER)
+        if len(dwell) != 2 or any(isinstance(v, bool) or not isinstance(v, NUMBER)
                                   for v in dwell):
             raise ConfigError(f"model.{key} must be [min, max], got {dwell!r}")
         check_real(f"model.{key}", dwell, positive=True)

@@ -21,16 +21,17 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._config import FLOW_KINDS, build_system, initial_state, noise_key, resolve_config
-from ._errors import DivergenceError
-from ._lyapunov import (
+from .._core._errors import DivergenceError
+from .._core._recorders import Autocorrelation, Moments, Trajectory
+from .._core._simulate import Integrator, SimState, finalize_recorders, init_recorders
+from .._core._sweep import Sweep
+from .._lyapunov._spectrum import (
     LyapunovEngine,
     kaplan_yorke_dimension,
     ks_entropy,
     qr_safe_devices,
     summarize_blocks,
 )
-from ._recorders import Autocorrelation, Moments, Trajectory
 from ._runfolder import (
     finish,
     load_tree,
@@ -38,8 +39,7 @@ from ._runfolder import (
     save_tree,
     write_record,
 )
-from ._simulate import Integrator, SimState, finalize_recorders, init_recorders
-from ._sweep import Sweep
+from ._sweep_config import FLOW_KINDS, build_system, initial_state, noise_key, resolve_config
 
 CHECKPOINT = "checkpoint.npz"
 RESULTS = "results.npz"

@@ -1,4 +1,5 @@
-"""Training RNNs on long-horizon tasks with and without gradient flossing, batched over seeds.
+"""The `train-rnn` job: RNNs trained with and without gradient flossing, batched over seeds
+(the trainer is `jaxchaos._learning._training`).
 
 A run trains `seeds` networks at once (`vmap`), each with its own initialization and data, by a
 schedule of steps of two kinds, each with its own optax Adam state:
@@ -58,35 +59,28 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from tqdm.auto import tqdm
 
-from ._config import _check_type, resolve_tables
-from ._errors import ConfigError, DivergenceError, check_choice, check_real
-from ._flossing import Flossing, jacobian_log_singular_values, random_frame
-from ._rnn import CELLS, RNN
-from ._runfolder import (
-    finish,
-    load_tree,
-    reopen,
-    save_tree,
-    write_record,
-)
-from ._tasks import TASKS, AbstractTask, DelayedRecall
+from .._core._errors import ConfigError, DivergenceError, check_choice, check_real
+from .._learning._flossing import Flossing
+from .._learning._rnn import CELLS, RNN
+from .._learning._tasks import TASKS, AbstractTask, DelayedRecall
+from .._learning._training import Trainer, init_states, measure_all, run_steps
+from ._config import NUMBER, check_type, resolve_tables
+from ._runfolder import finish, load_tree, reopen, save_tree, write_record
 
 CHECKPOINT = "checkpoint.npz"
 LOG = "log.npz"
 RESULTS = "results.npz"
 PROTOCOLS = ("baseline", "preflossing", "interleaved")
 
-_NUMBER = (int, float)
 _SCHEMA = {
     "network": {
         "cell": ("tanh", str),
         "n": (32, int),
-        "gain": (2.5, _NUMBER),
-        "input_scale": (1.0, _NUMBER),
-        "delta": (None, _NUMBER),  # leaky cell only (default 0.1)
+        "gain": (2.5, NUMBER),
+        "input_scale": (1.0, NUMBER),
+        "delta": (None, NUMBER),  # leaky cell only (default 0.1)
     },
     "task": {
         "kind": ("copy", str),
@@ -98,10 +92,10 @@ _SCHEMA = {
         "qr_every": (1, int),
         "checkpoint_every": (None, int),  # QR intervals per checkpointed chunk; unset: none
         "warmup_steps": (0, int),
-        "target": (0.0, _NUMBER),
+        "target": (0.0, NUMBER),
         "batch": (8, int),
-        "learning_rate": (1e-3, _NUMBER),
-        "clip": (None, _NUMBER),  # global-norm clipping of flossing gradients; unset: none
+        "learning_rate": (1e-3, NUMBER),
+        "clip": (None, NUMBER),  # global-norm clipping of flossing gradients; unset: none
     },
     "training": {
         "protocol": ("preflossing", str),
@@ -109,8 +103,8 @@ _SCHEMA = {
         "floss_steps": (300, int),  # flossing steps before training (not for baseline)
         "floss_at": ([], list),  # interleaved: task steps after which a flossing block runs
         "floss_block": (100, int),
-        "learning_rate": (1e-3, _NUMBER),
-        "clip": (None, _NUMBER),  # global-norm clipping of task gradients; unset: none
+        "learning_rate": (1e-3, NUMBER),
+        "clip": (None, NUMBER),  # global-norm clipping of task gradients; unset: none
         "batch": (32, int),
         "eval_batch": (64, int),
         "jacobian_batch": (4, int),
@@ -118,7 +112,7 @@ _SCHEMA = {
         "log_every": (50, int),
         "seeds": (16, int),
         "first_seed": (0, int),
-        "accuracy_threshold": (0.95, _NUMBER),
+        "accuracy_threshold": (0.95, NUMBER),
     },
     "output": {
         "root": ("runs", str),
@@ -158,7 +152,7 @@ def resolve_training_config(raw: dict) -> dict:
     if tr["accuracy_threshold"] > 1:
         raise ConfigError("training.accuracy_threshold must be <= 1")
     for step in tr["floss_at"]:
-        _check_type("training.floss_at entries", step, int)
+        check_type("training.floss_at entries", step, int)
         if not 0 < step < tr["steps"]:
             raise ConfigError(f"training.floss_at entries must lie in (0, steps), got {step}")
     if tr["protocol"] == "baseline":
@@ -213,124 +207,6 @@ def schedule(training: dict) -> list[tuple[str, int]]:
     return segments
 
 
-def _norm(tree):
-    """Euclidean norm of all array leaves of a pytree (a gradient)."""
-    leaves = jax.tree.leaves(eqx.filter(tree, eqx.is_inexact_array))
-    return jnp.sqrt(sum(jnp.sum(leaf**2) for leaf in leaves))
-
-
-class TrainState(eqx.Module):
-    """One network's training state: the model, the Adam states of both losses, its data key."""
-
-    model: RNN
-    task_opt: optax.OptState
-    floss_opt: optax.OptState
-    key: jax.Array
-
-
-class Trainer(eqx.Module):
-    """The step and measurement functions of a training run (see the module docstring); all
-    methods act on one network and are vmapped over seeds by `train`."""
-
-    task: AbstractTask
-    flossing: Flossing
-    logged: Flossing  # the flossing settings with k = training.logged_exponents
-    learning_rate: float = eqx.field(static=True)
-    floss_learning_rate: float = eqx.field(static=True)
-    clip: float | None = eqx.field(static=True)
-    floss_clip: float | None = eqx.field(static=True)
-    batch: int = eqx.field(static=True)
-    floss_batch: int = eqx.field(static=True)
-    eval_batch: int = eqx.field(static=True)
-    jacobian_batch: int = eqx.field(static=True)
-
-    def optimizer(self, mode: str) -> optax.GradientTransformation:
-        """Adam for "task" or "floss" steps, after global-norm clipping of the gradient when that
-        mode's clip is set. Built from the static settings, so equal settings share compiled
-        code."""
-        if mode == "floss":
-            learning_rate, clip = self.floss_learning_rate, self.floss_clip
-        else:
-            learning_rate, clip = self.learning_rate, self.clip
-        if clip is None:
-            return optax.adam(learning_rate)
-        return optax.chain(optax.clip_by_global_norm(clip), optax.adam(learning_rate))
-
-    def init(self, model: RNN, key) -> TrainState:
-        params = eqx.filter(model, eqx.is_inexact_array)
-        return TrainState(model, self.optimizer("task").init(params),
-                          self.optimizer("floss").init(params), key)
-
-    @staticmethod
-    def _frames(key, model, batch, k, dtype):
-        keys = jax.random.split(key, batch)
-        return jax.vmap(lambda key: random_frame(key, model.cell.n, k, dtype))(keys)
-
-    def task_loss(self, model: RNN, inputs, targets, mask):
-        return self.task.loss(jax.vmap(model)(inputs), targets, mask)
-
-    def floss_loss(self, model: RNN, inputs, frames):
-        """The flossing loss averaged over a batch of input sequences (h_0 = 0)."""
-        h0 = jnp.zeros(model.cell.n, inputs.dtype)
-        losses = jax.vmap(lambda x, q: self.flossing.loss(model.cell, x, h0, q))(inputs, frames)
-        return jnp.mean(losses)
-
-    def step(self, state: TrainState, mode: str):
-        """One Adam step on the task ("task") or the flossing ("floss") loss: `(state, (loss,
-        gradient norm))`."""
-        model = state.model
-        dtype = model.readout.weights.dtype
-        key, key_data, key_frame = jax.random.split(state.key, 3)
-        if mode == "task":
-            inputs, targets, mask = self.task.sample(key_data, self.batch, dtype)
-            loss, grads = eqx.filter_value_and_grad(self.task_loss)(model, inputs, targets, mask)
-            opt_state = state.task_opt
-        else:
-            inputs = self.task.sample(key_data, self.floss_batch, dtype)[0]
-            frames = self._frames(key_frame, model, self.floss_batch, self.flossing.k, dtype)
-            loss, grads = eqx.filter_value_and_grad(self.floss_loss)(model, inputs, frames)
-            opt_state = state.floss_opt
-        updates, opt_state = self.optimizer(mode).update(grads, opt_state,
-                                                         eqx.filter(model, eqx.is_inexact_array))
-        model = eqx.apply_updates(model, updates)
-        if mode == "task":
-            state = TrainState(model, opt_state, state.floss_opt, key)
-        else:
-            state = TrainState(model, state.task_opt, opt_state, key)
-        return state, (loss, _norm(grads))
-
-    def steps(self, state: TrainState, mode: str, n: int):
-        """`n` steps of one kind: the state and the per-step (loss, gradient norm)."""
-        return jax.lax.scan(lambda s, _: self.step(s, mode), state, None, length=n)
-
-    def _eval_batch(self, model: RNN, key):
-        dtype = model.readout.weights.dtype
-        key_data, key_frame = jax.random.split(key)
-        return key_frame, *self.task.sample(key_data, self.eval_batch, dtype)
-
-    def measure(self, model: RNN, key) -> dict:
-        """The logged measures on the evaluation batch drawn from `key` (see module docstring),
-        except the long-term Jacobian's spectrum (`jacobian_spectrum`)."""
-        key_frame, inputs, targets, mask = self._eval_batch(model, key)
-        loss, grads = eqx.filter_value_and_grad(self.task_loss)(model, inputs, targets, mask)
-        accuracy = self.task.accuracy(jax.vmap(model)(inputs), targets, mask)
-        h0 = jnp.zeros(model.cell.n, inputs.dtype)
-        frames = self._frames(key_frame, model, self.eval_batch, self.logged.k, inputs.dtype)
-        exponents = jax.vmap(lambda x, q: self.logged.exponents(model.cell, x, h0, q))(
-            inputs, frames)
-        return {"loss": loss, "accuracy": accuracy, "grad_norm": _norm(grads),
-                "exponents": jnp.mean(exponents, axis=0)}
-
-    def jacobian_spectrum(self, model: RNN, key):
-        """Mean log singular values of ∂h_T/∂h_0 over the first `jacobian_batch` sequences of
-        the evaluation batch drawn from `key`."""
-        _, inputs, _, _ = self._eval_batch(model, key)
-        h0 = jnp.zeros(model.cell.n, inputs.dtype)
-        log_sv = jax.vmap(lambda x: jacobian_log_singular_values(model.cell, x, h0))(
-            inputs[: self.jacobian_batch])
-        return jnp.mean(log_sv, axis=0)
-
-
 def make_trainer(config: dict) -> Trainer:
     """The `Trainer` a resolved config describes."""
     fl, tr = config["flossing"], config["training"]
@@ -358,35 +234,6 @@ def init_models(config: dict):
                         task.n_out, net["gain"], **options)
 
     return eqx.filter_vmap(one)(_seed_keys(config))
-
-
-@eqx.filter_jit
-def _init_states(trainer, models, keys):
-    return eqx.filter_vmap(trainer.init)(models, keys)
-
-
-@eqx.filter_jit
-def _run_steps(trainer, states, mode, n):
-    return eqx.filter_vmap(lambda s: trainer.steps(s, mode, n))(states)
-
-
-@eqx.filter_jit
-def _measures(trainer, models, keys):
-    return eqx.filter_vmap(trainer.measure)(models, keys)
-
-
-@eqx.filter_jit
-def _jacobian_spectra(trainer, models, keys):
-    return eqx.filter_vmap(trainer.jacobian_spectrum)(models, keys)
-
-
-def _measure(trainer, states, keys):
-    """Every logged measure, per seed. The batched SVD of the Jacobian spectra runs only after
-    the batched QRs of the exponents have finished: on a CPU each LAPACK kernel splits its batch
-    over XLA's intra-op threads and blocks one of them until the parts are done, so two kernels
-    at once deadlock a 2-thread pool (seen on 2 cores, jaxlib 0.10)."""
-    measures = jax.block_until_ready(_measures(trainer, states.model, keys))
-    return {**measures, "log_singular_values": _jacobian_spectra(trainer, states.model, keys)}
 
 
 def _split_by_mode(segments, start, stop):
@@ -422,7 +269,7 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
     keys = _seed_keys(config)
     data_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
     eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 2))(keys)
-    states = _init_states(trainer, init_models(config), data_keys)
+    states = init_states(trainer, init_models(config), data_keys)
     done = record.get("steps_done", 0)
     if done:
         states = load_tree(folder / CHECKPOINT, states)
@@ -430,7 +277,7 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
             logs = {k: list(v) for k, v in data.items()}
     else:
         logs = {"step": [], "task_steps": [], "train_loss": [], "train_grad_norm": []}
-        _append(logs, 0, 0, jax.device_get(_measure(trainer, states, eval_keys)), np.nan,
+        _append(logs, 0, 0, jax.device_get(measure_all(trainer, states, eval_keys)), np.nan,
                 np.nan, len(keys))
     record["status"] = "running"
     write_record(folder, record)
@@ -445,7 +292,7 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
             try:
                 at = done
                 for mode, n in _split_by_mode(segments, done, stop):
-                    states, (losses, norms) = _run_steps(trainer, states, mode, n)
+                    states, (losses, norms) = run_steps(trainer, states, mode, n)
                     _check_finite(mode, at, np.asarray(losses), np.asarray(norms),
                                   config["training"]["first_seed"], done)
                     at += n
@@ -463,7 +310,7 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
                 raise
             done, intervals = stop, intervals + 1
             task_done = sum(n for mode, n in _split_by_mode(segments, 0, done) if mode == "task")
-            _append(logs, done, task_done, jax.device_get(_measure(trainer, states, eval_keys)),
+            _append(logs, done, task_done, jax.device_get(measure_all(trainer, states, eval_keys)),
                     _chunk_mean(task_losses), _chunk_mean(task_norms), len(keys))
             save_tree(folder / CHECKPOINT, states)
             _save_logs(folder, logs)

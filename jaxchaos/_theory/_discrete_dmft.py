@@ -66,8 +66,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._core._errors import ConfigError, check_real
 from ._dmft import _chebyshev_nodes, _count_below, _interpolate, _odd_nonlinearity
-from ._errors import ConfigError, check_real
 from ._gaussian import _expect, _expect_pair
 
 _SHOOT_BISECTIONS = 64

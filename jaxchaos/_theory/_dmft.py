@@ -31,9 +31,9 @@ import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 
-from ._errors import ConfigError, check_real
+from .._core._errors import ConfigError, check_real
+from .._core._nonlinearities import Nonlinearity
 from ._gaussian import _expect, _expect_pair
-from ._nonlinearities import Nonlinearity
 
 ODD_NONLINEARITIES = ("tanh", "erf")
 

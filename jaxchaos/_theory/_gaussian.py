@@ -30,8 +30,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import ConfigError, check_real
-from ._nonlinearities import Nonlinearity
+from .._core._errors import ConfigError, check_real
+from .._core._nonlinearities import Nonlinearity
 
 HALF_WIDTH = 8.5
 DEFAULT_POINTS = 1200

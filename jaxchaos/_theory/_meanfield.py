@@ -18,9 +18,9 @@ import jax.numpy as jnp
 import optimistix as optx
 from jax.scipy.special import erfc
 
-from ._errors import ConfigError, check_real
+from .._core._errors import ConfigError, check_real
+from .._core._nonlinearities import Nonlinearity
 from ._gaussian import DEFAULT_POINTS, _expect, _expect_pair
-from ._nonlinearities import Nonlinearity
 
 _BOUNDED = {"tanh": 1.0, "erf": 1.0, "rectified_tanh": 1.0}
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import jaxchaos as jc
-import jaxchaos._simulate as simulate_module
-from jaxchaos._simulate import StepBrownianPath
+import jaxchaos._core._simulate as simulate_module
+from jaxchaos._core._simulate import StepBrownianPath
 
 # Float64: two implementations of the same arithmetic differ only by rounding (~1e-16 per step),
 # amplified at most e^{λT} ≲ 10 by chaos over the short runs here; 1e-12 leaves a wide margin.

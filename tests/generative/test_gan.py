@@ -12,8 +12,14 @@ import pytest
 import scipy.linalg
 
 from jaxchaos import ConfigError, lyapunov_spectrum, simulate
-from jaxchaos._chaos_latent import GaussianLatent, chaos_latent, expander_readout
-from jaxchaos._gan import (
+from jaxchaos._generative._data import load_dataset, load_digits
+from jaxchaos._generative._evaluation import (
+    cached_classifier,
+    change_rate,
+    correlation_time,
+    frechet_distance,
+)
+from jaxchaos._generative._gan import (
     Discriminator,
     GANTrainer,
     Generator,
@@ -25,15 +31,9 @@ from jaxchaos._gan import (
     save_checkpoint,
     train_step,
 )
-from jaxchaos._gan_data import load_dataset, load_digits
-from jaxchaos._gan_eval import (
-    cached_classifier,
-    change_rate,
-    correlation_time,
-    frechet_distance,
-)
-from jaxchaos._gan_run import resolve_gan_config, train_gan
-from jaxchaos._runfolder import new_run_folder
+from jaxchaos._generative._latent import GaussianLatent, chaos_latent, expander_readout
+from jaxchaos._runs._gan_job import resolve_gan_config, train_gan
+from jaxchaos._runs._runfolder import new_run_folder
 
 # N = 200 at g = 2 from this seed is chaotic in float64 (λ_max ≈ 0.084 over t ∈ [500, 2000]); from
 # seed 0 it settles on a limit cycle (chaos_latent would warn).

@@ -10,17 +10,22 @@ import optax
 import pytest
 
 from jaxchaos import ConfigError, DivergenceError, Integrator, LyapunovEngine
-from jaxchaos._flossing import DrivenCell, Flossing, jacobian_log_singular_values, random_frame
-from jaxchaos._rnn import RNN, GRUCell, LeakyCell, TanhCell
-from jaxchaos._runfolder import new_run_folder, read_record
-from jaxchaos._tasks import DelayedCopy, DelayedRecall, DelayedXOR
-from jaxchaos._training import (
+from jaxchaos._learning._flossing import (
+    DrivenCell,
+    Flossing,
+    jacobian_log_singular_values,
+    random_frame,
+)
+from jaxchaos._learning._rnn import RNN, GRUCell, LeakyCell, TanhCell
+from jaxchaos._learning._tasks import DelayedCopy, DelayedRecall, DelayedXOR
+from jaxchaos._learning._training import (
     init_models,
     make_trainer,
     resolve_training_config,
     schedule,
     train,
 )
+from jaxchaos._runs._runfolder import new_run_folder, read_record
 
 CELLS = [(TanhCell, {}), (LeakyCell, {"delta": 0.3}), (GRUCell, {})]
 

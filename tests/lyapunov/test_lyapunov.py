@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import jaxchaos as jc
-from jaxchaos._lyapunov import summarize_blocks
+from jaxchaos._lyapunov._spectrum import summarize_blocks
 
 # ---------------------------------------------------------------------------------------------
 # User-written systems (the AbstractFlow / AbstractMap interface) and numpy references.

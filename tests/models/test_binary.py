@@ -23,7 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxchaos._binary import (
+from jaxchaos._core._errors import ConfigError
+from jaxchaos._models._binary import (
     DEFAULT_COUPLINGS,
     DEFAULT_DRIVES,
     BalancedBinaryNetwork,
@@ -31,7 +32,6 @@ from jaxchaos._binary import (
     count_balanced_rates,
     simulate_binary,
 )
-from jaxchaos._errors import ConfigError
 
 # |simulation - count mean field| for the mean of 4 seeds at N = 4000, K = 200: the finite-N
 # offset 0.0013 plus ~4 standard errors of a 4-seed mean (0.0007 for m_E, 0.0004 for m_I).

@@ -11,7 +11,7 @@ import pytest
 from scipy.special import ellipe
 
 import jaxchaos as jc
-from jaxchaos._deepnet import (
+from jaxchaos._models._deepnet import (
     DeepNetwork,
     great_circle,
     jacobian_gain,
@@ -202,9 +202,9 @@ def test_deep_net_job_runs_from_a_config(tmp_path):
     """`jaxchaos run` on a `job = "deep-net"` config draws every figure into the run folder."""
     import json
 
-    from jaxchaos._cli import main
-    from jaxchaos._deepnet_run import FIGURES
-    from jaxchaos._runfolder import read_record
+    from jaxchaos._runs._cli import main
+    from jaxchaos._runs._deepnet_job import FIGURES
+    from jaxchaos._runs._runfolder import read_record
 
     path = tmp_path / "deep.toml"
     path.write_text('job = "deep-net"\nname = "tiny"\n'
@@ -223,9 +223,9 @@ def test_deep_net_job_runs_from_a_config(tmp_path):
 def test_deep_net_job_resumes_with_the_figures_not_drawn(tmp_path, monkeypatch):
     """An interrupt during a figure leaves the record "interrupted" with the figures drawn so
     far; `jaxchaos resume` draws only the others."""
-    from jaxchaos import _deepnet_run
-    from jaxchaos._jobs import execute_run, start_run
-    from jaxchaos._runfolder import read_record
+    from jaxchaos._runs import _deepnet_job
+    from jaxchaos._runs._jobs import execute_run, start_run
+    from jaxchaos._runs._runfolder import read_record
 
     calls = []
 
@@ -237,7 +237,7 @@ def test_deep_net_job_resumes_with_the_figures_not_drawn(tmp_path, monkeypatch):
             summary[name] = p["width"]
         return draw
 
-    monkeypatch.setattr(_deepnet_run, "FIGURES", {"a": figure("a"), "b": figure("b", True),
+    monkeypatch.setattr(_deepnet_job, "FIGURES", {"a": figure("a"), "b": figure("b", True),
                                                   "c": figure("c")})
     path = tmp_path / "deep.toml"
     path.write_text('job = "deep-net"\n[network]\nwidth = 48\n')

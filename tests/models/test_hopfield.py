@@ -11,8 +11,7 @@ import pytest
 import scipy.stats
 
 import jaxchaos as jc
-from jaxchaos._config import build_system, resolve_config
-from jaxchaos._hopfield import (
+from jaxchaos._models._hopfield import (
     AlternatingGain,
     ConstantGain,
     FunctionGain,
@@ -26,8 +25,9 @@ from jaxchaos._hopfield import (
     subspace_bases,
     visits,
 )
-from jaxchaos._run import execute
-from jaxchaos._runfolder import new_run_folder
+from jaxchaos._runs._runfolder import new_run_folder
+from jaxchaos._runs._sweep_config import build_system, resolve_config
+from jaxchaos._runs._sweep_job import execute
 
 # Float64 (conftest): analytic identities hold to rounding, ~1e-15 relative; 1e-12 leaves room
 # for O(N) sums.
@@ -104,7 +104,7 @@ def test_pattern_overlaps_fall_as_the_gain_rises():
         x0 = jax.random.normal(jax.random.fold_in(key, 1), (n,))
         integrator = jc.Integrator(dt=0.1, steps_per_record=10, solver="rk4")
         recorders = {"x": jc.Trajectory()}
-        from jaxchaos._simulate import init_recorders
+        from jaxchaos._core._simulate import init_recorders
 
         _, _, out = integrator.run(net, integrator.init(net, x0), recorders,
                                    init_recorders(recorders, x0), 200)

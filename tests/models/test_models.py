@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import jaxchaos as jc
-from jaxchaos._nonlinearities import NONLINEARITIES, sech2
+from jaxchaos._core._nonlinearities import NONLINEARITIES, sech2
 
 # Float64 throughout (conftest): analytic and AD derivatives agree to rounding, ~1e-15 relative;
 # 1e-12 leaves three orders of magnitude for accumulation over O(N) sums.

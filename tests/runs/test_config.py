@@ -5,10 +5,16 @@ from pathlib import Path
 import pytest
 
 import jaxchaos
-from jaxchaos._config import build_system, default_config, load_config, read_toml, resolve_config
-from jaxchaos._jobs import JOBS, resolve_job
+from jaxchaos._runs._jobs import JOBS, resolve_job
+from jaxchaos._runs._sweep_config import (
+    build_system,
+    default_config,
+    load_config,
+    read_toml,
+    resolve_config,
+)
 
-CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
+CONFIGS = sorted((Path(__file__).parents[2] / "configs").glob("*.toml"))
 
 
 def test_default_config_is_a_gain_sweep():

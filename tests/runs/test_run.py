@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import jaxchaos
-from jaxchaos._cli import main
-from jaxchaos._config import resolve_config
-from jaxchaos._run import execute, summarize
-from jaxchaos._runfolder import new_run_folder, read_record
+from jaxchaos._runs._cli import main
+from jaxchaos._runs._runfolder import new_run_folder, read_record
+from jaxchaos._runs._sweep_config import resolve_config
+from jaxchaos._runs._sweep_job import execute, summarize
 
 
 def _tiny(**simulation):

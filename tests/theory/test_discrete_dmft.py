@@ -13,12 +13,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxchaos._connectivity import Connectivity
-from jaxchaos._discrete_dmft import cessac_dmft, discrete_dmft, euler_map_dmft
-from jaxchaos._dmft import scs_dmft
-from jaxchaos._errors import ConfigError
-from jaxchaos._gaussian import pair_expectation
-from jaxchaos._meanfield import cessac_mean_field
+from jaxchaos._core._connectivity import Connectivity
+from jaxchaos._core._errors import ConfigError
+from jaxchaos._theory._discrete_dmft import cessac_dmft, discrete_dmft, euler_map_dmft
+from jaxchaos._theory._dmft import scs_dmft
+from jaxchaos._theory._gaussian import pair_expectation
+from jaxchaos._theory._meanfield import cessac_mean_field
 
 EULER_LAGS = 1600  # 80 time units at δ = 0.05 (Δ(K)/Δ(0) ~ e^{-0.23·80}); more at larger δ
 DELTAS = (0.2, 0.1, 0.05)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize
 
-from jaxchaos._dmft import scs_delta0, scs_dmft, scs_lyapunov, scs_near_onset, scs_potential
-from jaxchaos._errors import ConfigError
+from jaxchaos._core._errors import ConfigError
+from jaxchaos._theory._dmft import scs_delta0, scs_dmft, scs_lyapunov, scs_near_onset, scs_potential
 
 FD_STEP = 1e-4
 TANH_GAINS = (0.5, 1.0, 1.01, 1.02, 1.5, 2.0 - FD_STEP, 2.0, 2.0 + FD_STEP, 3.0)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from jaxchaos._errors import ConfigError
-from jaxchaos._gaussian import expectation, pair_expectation
-from jaxchaos._nonlinearities import Nonlinearity
+from jaxchaos._core._errors import ConfigError
+from jaxchaos._core._nonlinearities import Nonlinearity
+from jaxchaos._theory._gaussian import expectation, pair_expectation
 
 TANH, ERF, RELU = Nonlinearity("tanh"), Nonlinearity("erf"), Nonlinearity("relu")
 A = 0.5 * math.sqrt(math.pi)  # erf nonlinearity: φ(x) = erf(A x)

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxchaos._errors import ConfigError
-from jaxchaos._meanfield import (
+from jaxchaos._core._errors import ConfigError
+from jaxchaos._theory._meanfield import (
     balanced_rates,
     balanced_rates_limit,
     c_map,
