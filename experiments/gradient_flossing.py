@@ -42,9 +42,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from jaxchaos._learning._training import RESULTS, resolve_training_config, train  # noqa: E402
 from jaxchaos._runs._runfolder import RECORD, new_run_folder, read_record  # noqa: E402
 from jaxchaos._runs._sweep_config import read_toml  # noqa: E402
+from jaxchaos._runs._training_job import RESULTS, resolve_training_config, train  # noqa: E402
 
 PROTOCOLS = ("baseline", "preflossing")
 QUICK = {"network": {"n": 16}, "flossing": {"k": 16, "checkpoint_every": None},

@@ -18,14 +18,14 @@ from jaxchaos._learning._flossing import (
 )
 from jaxchaos._learning._rnn import RNN, GRUCell, LeakyCell, TanhCell
 from jaxchaos._learning._tasks import DelayedCopy, DelayedRecall, DelayedXOR
-from jaxchaos._learning._training import (
+from jaxchaos._runs._runfolder import new_run_folder, read_record
+from jaxchaos._runs._training_job import (
     init_models,
     make_trainer,
     resolve_training_config,
     schedule,
     train,
 )
-from jaxchaos._runs._runfolder import new_run_folder, read_record
 
 CELLS = [(TanhCell, {}), (LeakyCell, {"delta": 0.3}), (GRUCell, {})]
 
