@@ -126,48 +126,70 @@ def test_checkpointed_scan_gives_the_same_gradient(getkey):
 
 
 def test_flossing_drives_leading_exponents_to_zero():
-    """Eight weakly chaotic tanh RNNs (N = 32, g = 2, no input; median λ_1 ≈ 0.07 per step),
-    each flossed with Adam (3e-3) for 300 steps on its k = 2 leading finite-time exponents
-    (T = 40, random h_0 each step): every network's Σλ_i² falls (measured: to 0.03–0.68 of its
-    start, median 0.2–0.25 under equivalent roundings of tanh'), and λ_1 moves toward 0.
+    """Eight weakly chaotic tanh RNNs (N = 64, g = 1.8, no input), each flossed with Adam
+    (1.5e-3, 200 steps) on its k = 2 leading finite-time exponents (T = 40 with 10 warm-up steps,
+    QR every 5, 8 fresh random h_0 per step), judged on independent estimates:
 
-    Judged over networks, not one: a single run's outcome depends on rounding, because the
-    gradient runs through a chaotic trajectory. At g = 3 (λ_1 ≈ 0.23) that dependence dominates
-    and 300 steps at this rate barely lower the loss (median ratio 0.8–0.95)."""
-    n, k, horizon, batch = 32, 2, 40, 8
-    flossing = Flossing(k, warmup_steps=10)
-    optimizer = optax.adam(3e-3)
+    - the long-time λ_1 (4 initial states, 500 steps after 100; standard error ≤ 0.012) falls
+      from 0.051–0.098 per step to near 0: |λ_1 after| / λ_1 before measured ≤ 0.41 in each of 40
+      networks (network seeds 0 and 2, training keys 1–4, tanh' computed as sech², 1/cosh² and
+      1 - tanh²), median 0.02–0.11 per run of eight (a sign-flipped gradient, at rate 1e-3 for 300
+      steps: median 1.0, up to 9);
+    - the flossing loss itself, mean Σλ_i² over 32 held-out h_0 at the training horizon, falls
+      to 0.07–0.41 of its start (median 0.14) in the same 40 networks.
 
-    def exponents(cell, key):
+    Why these settings: the gradient runs through a chaotic trajectory, so the loss is smooth only
+    on a tiny scale (at the former settings central differences along a unit-variance direction
+    match the exact gradient to 1e-9 at a step of 3e-7 but are 4 % off at 1e-5) and training is a
+    noisy descent whose single-network outcome depends on rounding. Weak chaos, a small rate and
+    statistics over networks make the outcome reliable. The former settings (N = 32, g = 2, Adam
+    3e-3 for 300 steps, judged on 30-step exponents from 8 random h_0) mixed chaotic and periodic
+    networks (long-time λ_1 from -0.08 to 0.13) and judged transients; their Σλ² ratios follow
+    the rounding of tanh': median 0.35, 0.60 and 0.50 (max 0.95, 1.42 and 3.9) with 1/cosh²,
+    sech² and 1 - tanh², the first two equal to 1e-15. Σλ² of the long-time exponents is no
+    statistic here: with λ_1 at 0, the long-time λ_2 can settle well below 0 (ratio 2.1 in one
+    of the 40)."""
+    n, k, horizon, batch, networks = 64, 2, 40, 8, 8
+    flossing = Flossing(k, qr_every=5, warmup_steps=10)
+    long_time = Flossing(k, qr_every=5, warmup_steps=100)
+    optimizer = optax.adam(1.5e-3)
+
+    def exponents(settings, cell, key, batch, horizon):
         key_h, key_q = jax.random.split(key)
         h0 = jax.random.normal(key_h, (batch, n))
         frames = jax.vmap(lambda q: random_frame(q, n, k))(jax.random.split(key_q, batch))
         inputs = jnp.zeros((horizon, 1))
-        return jax.vmap(lambda h, q: flossing.exponents(cell, inputs, h, q))(h0, frames)
+        return jax.vmap(lambda h, q: settings.exponents(cell, inputs, h, q))(h0, frames)
 
-    def loss(cell, key):
-        return jnp.mean(jnp.sum(exponents(cell, key) ** 2, axis=-1))
+    def loss(cell, key, batch=batch):
+        return jnp.mean(jnp.sum(exponents(flossing, cell, key, batch, horizon) ** 2, axis=-1))
 
+    @jax.jit
+    @jax.vmap
     def flossed(cell):
         def step(carry, key):
             cell, opt_state = carry
             updates, opt_state = optimizer.update(jax.grad(loss)(cell, key), opt_state)
             return (optax.apply_updates(cell, updates), opt_state), None
 
-        keys = jax.random.split(jax.random.key(1), 300)
+        keys = jax.random.split(jax.random.key(1), 200)
         return jax.lax.scan(step, (cell, optimizer.init(cell)), keys)[0][0]
 
-    def evaluate(cell):
-        return jnp.mean(exponents(cell, jax.random.key(99)), axis=0)
+    @jax.jit
+    @jax.vmap
+    def measure(cell):
+        leading = jnp.mean(exponents(long_time, cell, jax.random.key(99), 4, 600)[:, 0])
+        return leading, loss(cell, jax.random.key(98), 32)
 
-    cells = jax.vmap(lambda key: TanhCell.init(key, n, 1, 2.0, input_scale=0.0))(
-        jax.random.split(jax.random.key(0), 8))
-    before = np.asarray(jax.jit(jax.vmap(evaluate))(cells))
-    after = np.asarray(jax.jit(jax.vmap(lambda c: evaluate(flossed(c))))(cells))
-    ratio = np.sum(after**2, axis=1) / np.sum(before**2, axis=1)
-    assert np.median(before[:, 0]) > 0.05  # chaotic
-    assert np.all(ratio < 0.9) and np.median(ratio) < 0.4
-    assert np.median(np.abs(after[:, 0])) < 0.6 * np.median(before[:, 0])
+    cells = jax.vmap(lambda key: TanhCell.init(key, n, 1, 1.8, input_scale=0.0))(
+        jax.random.split(jax.random.key(0), networks))
+    both = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), cells, flossed(cells))
+    leading, held_out_loss = (np.asarray(x).reshape(2, networks) for x in measure(both))
+    assert np.all(leading[0] > 0.04)  # every network chaotic
+    shrink = np.abs(leading[1]) / leading[0]
+    assert np.all(shrink < 0.6) and np.median(shrink) < 0.25
+    loss_ratio = held_out_loss[1] / held_out_loss[0]
+    assert np.all(loss_ratio < 0.6) and np.median(loss_ratio) < 0.3
 
 
 def test_tasks(getkey):
