@@ -130,7 +130,7 @@ def plot_entropy_dimension(out, full):
         gains = res["axis_gain"]
         left.plot(gains, np.nanmean(res["ks_entropy"], axis=0) / n, marker="o", ms=3,
                   label=f"N = {n}")
-        right.plot(gains, np.nanmean(res["dimension_density"], axis=0), marker="o", ms=3,
+        right.plot(gains, np.nanmean(np.where(res["dimension_density"] >= 0, res["dimension_density"], np.nan), axis=0), marker="o", ms=3,
                    label=f"N = {n}")
     left.set(xlabel="gain g", ylabel="H / N (1/τ)", title="KS entropy rate per neuron")
     right.set(xlabel="gain g", ylabel="D / N", title="Kaplan–Yorke dimension density")

@@ -44,7 +44,7 @@ def main():
         with np.load(folder / RESULTS) as data:
             gains = data["axis_gain"]
             for panel, key in ((left, "variance"), (right, "decay_time")):
-                panel.plot(gains, np.nanmean(data[key], axis=0), marker="o", label=f"N = {n}")
+                panel.plot(gains, np.nanmean(np.where(data[key] >= 0, data[key], np.nan) if key == "decay_time" else data[key], axis=0), marker="o", label=f"N = {n}")
     left.set_ylabel("variance of x")
     right.set_ylabel("autocorrelation time (1/e)")
     for panel in (left, right):
