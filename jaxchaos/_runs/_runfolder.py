@@ -357,12 +357,15 @@ class Run:
                               f"{recorded}: the folder was edited; the run cannot be resumed")
         self.progress, self._checkpoint = meta["progress"], checkpoint
 
-    def restore(self, like, arrays: tuple = ()):
-        """The committed state in the structure of `like`, and the committed named `arrays`."""
+    def restore(self, like):
+        """The committed state in the structure of `like` (`like` itself before the first
+        commit), and the committed named arrays."""
         if self._checkpoint is None:
             return like, {}
         tree = _tree_from_arrays(self._checkpoint, like)
-        return tree, {k: self._checkpoint[f"array_{k}"] for k in arrays}
+        prefix = "array_"
+        return tree, {k[len(prefix):]: v for k, v in self._checkpoint.items()
+                      if k.startswith(prefix)}
 
     def stream(self, name: str, shape: tuple, dtype, axis: int) -> Stream:
         """The streamed output `name` (created by a run that starts from the beginning)."""
