@@ -302,5 +302,6 @@ def run_deep_net(folder, *, progress: bool = True) -> Path:
                 run.commit(index + 1, (), {"summary": text}, figures_done=names[:index + 1])
                 write_text(folder / SUMMARY, text)
                 bar.update(1)
+        write_text(folder / SUMMARY, json.dumps(summary, indent=2))
         run.finish()
     return folder

@@ -213,6 +213,7 @@ def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -
         if done < total:
             run.save(status="interrupted", wall_seconds=wall)
             return folder
+        write_npz(folder / LOG, {"losses": np.asarray(losses).reshape(-1, 2)})
         if tr["quality"] and labels is not None:
             classifier, accuracy = cached_classifier(images, labels,
                                                      cache_dir=config["output"]["cache"])

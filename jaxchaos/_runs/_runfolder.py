@@ -10,9 +10,10 @@ A folder holds:
   interrupted one.
 - `checkpoint.npz`, the commit point: the job's whole state after `progress` units of work
   (chunks, log intervals, steps, figures) together with `progress` and the config hash, written
-  to a temporary file and renamed into place (one atomic commit per unit). Resume trusts only a
-  checkpoint whose hash is the record's and whose progress is the record's or one more (a crash
-  between the checkpoint and the record); anything else is refused.
+  to a temporary file and renamed into place (one atomic commit per unit). Resume continues from
+  the checkpoint's progress, and trusts only a checkpoint whose hash is the record's and whose
+  progress is the record's or ahead of it (one commit ahead after a crash between the checkpoint
+  and the record); anything else is refused.
 - `stream_<name>.npy`: outputs that grow with the run (sample traces, Lyapunov block sums), one
   preallocated array per output on disk, each unit writing its slice before the commit (a unit
   redone after a crash rewrites the same slice), so nothing is concatenated in memory.
@@ -352,7 +353,7 @@ class Run:
         if meta["config_hash"] != record["config_hash"]:
             raise ConfigError(f"{path} belongs to another config: the run cannot be resumed")
         recorded = record.get("progress", 0)
-        if meta["progress"] not in (recorded, recorded + 1):
+        if meta["progress"] < recorded:  # ahead by one commit after a crash; never behind
             raise ConfigError(f"{path} holds progress {meta['progress']} but {RECORD} says "
                               f"{recorded}: the folder was edited; the run cannot be resumed")
         self.progress, self._checkpoint = meta["progress"], checkpoint

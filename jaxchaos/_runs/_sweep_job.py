@@ -17,6 +17,8 @@ statistic that is undefined rather than wrong (`decay_time` of static activity, 
 dimension when the partial sums of the computed exponents stay >= 0) holds `UNDEFINED` (-1).
 """
 
+import functools
+import json
 import time
 from pathlib import Path
 
@@ -285,7 +287,14 @@ def check_finite_results(arrays: dict):
 
 
 def make_experiment(config: dict) -> _Experiment:
-    """The experiment a resolved config describes: spectra if it has `[lyapunov]`."""
+    """The experiment a resolved config describes: spectra if it has `[lyapunov]`. The last
+    two are kept, so that resuming a run in the same process does not compile it again."""
+    return _experiment(json.dumps(config, sort_keys=True), jax.config.jax_enable_x64)
+
+
+@functools.lru_cache(maxsize=2)
+def _experiment(config_json: str, x64: bool) -> _Experiment:
+    config = json.loads(config_json)
     return SpectrumExperiment(config) if "lyapunov" in config else SimulationExperiment(config)
 
 
