@@ -144,21 +144,6 @@ class SimulationExperiment(_Experiment):
         traces = self.config["simulation"]["trace_neurons"]
         return {"traces": (self.grid_shape + (self.n_records, traces), _dtype(self.config))}
 
-    def sizes(self) -> dict:
-        """Estimated bytes on disk (the traces twice: streamed and in the results) and peak
-        device memory (per grid point: the weights, the autocorrelation history, solver stages
-        and one chunk of traces), with the keys that set them (`check_fits`)."""
-        sim, n = self.config["simulation"], self.config["model"]["n"]
-        item, points = _dtype(self.config).itemsize, int(np.prod(self.grid_shape))
-        window = round(sim["autocorrelation_window"] / sim["record_every"]) + 1
-        traces = points * self.n_records * sim["trace_neurons"] * item
-        per_point = n * n + n * (window + 16) + self.records_per_chunk * sim["trace_neurons"]
-        return {"disk_bytes": 2 * traces, "device_bytes": points * per_point * item,
-                "disk_keys": "simulation.trace_neurons, simulation.t_end / record_every or the "
-                             "sweep's size",
-                "device_keys": "model.n, the sweep's size, simulation.autocorrelation_window or "
-                               "raise simulation.chunks"}
-
     def _init_point(self, point):
         _, x0, state = self._start(point)
         return state, init_recorders(self.recorders, x0)
@@ -220,18 +205,6 @@ class SpectrumExperiment(_Experiment):
         n_blocks = self.config["lyapunov"]["n_blocks"]
         return {"block_sums": (self.grid_shape + (n_blocks, self.engine.k), _dtype(self.config))}
 
-    def sizes(self) -> dict:
-        """Estimated bytes on disk (block sums, history, exponents) and peak device memory (per
-        grid point: the weights, a Jacobian, the k-column frame and its QR), with the keys that
-        set them (`check_fits`)."""
-        n, k = self.config["model"]["n"], self.engine.k
-        n_blocks = self.config["lyapunov"]["n_blocks"]
-        item, points = _dtype(self.config).itemsize, int(np.prod(self.grid_shape))
-        return {"disk_bytes": 4 * points * n_blocks * k * item,
-                "device_bytes": points * (2 * n * n + 4 * n * k + n_blocks * k) * item,
-                "disk_keys": "lyapunov.n_blocks, lyapunov.k or the sweep's size",
-                "device_keys": "model.n, lyapunov.k or the sweep's size"}
-
     def _init_point(self, point):
         system, _, state = self._start(point)
         frame_key = jax.random.fold_in(jax.random.key(point["seed"]), 3)
@@ -273,6 +246,35 @@ class SpectrumExperiment(_Experiment):
         }
 
 
+def sizes(config: dict) -> dict:
+    """Estimated bytes a run writes to disk and its peak device memory, from the config alone
+    (before any system is built), with the keys that set them (for `check_fits`).
+
+    Simulations: on disk the traces twice (streamed, then in the results); on the device per
+    grid point the weights (n²), the autocorrelation history and solver stages (n per lag and
+    stage) and one chunk of traces. Spectra: the block sums, history and exponents on disk; the
+    weights, a Jacobian and the k-column frame with its QR on the device."""
+    model, sim = config["model"], config["simulation"]
+    n, item = model["n"], _dtype(config).itemsize
+    points = int(np.prod([len(values) for values in config["sweep"].values()]))
+    if "lyapunov" in config:
+        lya = config["lyapunov"]
+        k = lya["k"] or n
+        return {"disk_bytes": 4 * points * lya["n_blocks"] * k * item,
+                "device_bytes": points * (2 * n * n + 4 * n * k + lya["n_blocks"] * k) * item,
+                "disk_keys": "lyapunov.n_blocks, lyapunov.k or the sweep's size",
+                "device_keys": "model.n, lyapunov.k or the sweep's size"}
+    records = round(sim["t_end"] / sim["record_every"])
+    window = round(sim["autocorrelation_window"] / sim["record_every"]) + 1
+    traces = points * records * sim["trace_neurons"] * item
+    per_point = n * n + n * (window + 16) + records // sim["chunks"] * sim["trace_neurons"]
+    return {"disk_bytes": 2 * traces, "device_bytes": points * per_point * item,
+            "disk_keys": "simulation.trace_neurons, simulation.t_end / record_every or the "
+                         "sweep's size",
+            "device_keys": "model.n, the sweep's size, simulation.autocorrelation_window or "
+                           "raise simulation.chunks"}
+
+
 def _dtype(config: dict) -> np.dtype:
     return np.dtype(config["output"]["precision"])
 
@@ -310,8 +312,8 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
         if run.finished:
             return folder
         config = run.config
+        check_fits(folder, **sizes(config))
         experiment = make_experiment(config)
-        check_fits(folder, **experiment.sizes())
         run.record["grid"] = {"axes": list(experiment.axes), "shape": list(experiment.grid_shape)}
         carry, _ = run.restore(experiment.init())
         streams = {name: run.stream(name, shape, dtype, len(experiment.grid_shape))
