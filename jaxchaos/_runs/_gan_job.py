@@ -34,9 +34,9 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._core._errors import ConfigError, DivergenceError, check_choice, check_real
+from .._core._errors import ConfigError, DivergenceError, check_choice, check_real, check_steps
 from .._core._solvers import ODE_SOLVERS
-from .._generative._data import load_dataset
+from .._generative._data import DATA_SOURCES, load_dataset
 from .._generative._evaluation import cached_classifier, draw_latents, generate, quality
 from .._generative._gan import Discriminator, GANTrainer, Generator, train_step
 from .._generative._latent import GaussianLatent, chaos_latent
@@ -103,9 +103,12 @@ def resolve_gan_config(raw: dict) -> dict:
         raise ConfigError(f"latent.gain must be > 1 (chaos), got {lat['gain']}")
     if lat["degree"] > lat["n"]:
         raise ConfigError(f"latent.degree = {lat['degree']} exceeds latent.n = {lat['n']}")
+    check_real("latent.gain", lat["gain"], nonnegative=True)
+    check_steps("latent.interval", lat["interval"], lat["dt"], "latent.dt")
+    check_steps("latent.warmup", lat["warmup"], lat["dt"], "latent.dt")
     check_real("data.image_size", data["image_size"], positive=True)
-    if data["source"] != "digits" and not data["path"]:
-        raise ConfigError(f"data.source = {data['source']!r} needs data.path")
+    check_choice("data.source", data["source"], DATA_SOURCES)
+    _check_data_path(data)
     check_real("model.width", config["model"]["width"], positive=True)
     for key in ("steps", "batch", "learning_rate", "log_every", "sample_every",
                 "checkpoint_every"):
@@ -113,6 +116,21 @@ def resolve_gan_config(raw: dict) -> dict:
     for key in ("beta1", "beta2"):
         check_real(f"training.{key}", tr[key], nonnegative=True, below=1.0)
     return config
+
+
+def _check_data_path(data: dict):
+    """`data.path` exists and is what `data.source` reads (a folder of images or an `.npz`)."""
+    if data["source"] == "digits":
+        if data["path"] is not None:
+            raise ConfigError("data.path does not apply to data.source = 'digits'")
+        return
+    path = data["path"]
+    if not path:
+        raise ConfigError(f"data.source = {data['source']!r} needs data.path")
+    if data["source"] == "folder" and not Path(path).is_dir():
+        raise ConfigError(f"data.path = {path!r} is not a folder (data.source = 'folder')")
+    if data["source"] == "npz" and not Path(path).is_file():
+        raise ConfigError(f"data.path = {path!r} is not a file (data.source = 'npz')")
 
 
 def make_source(latent: dict):

@@ -301,16 +301,6 @@ class Stream:
 GIB = 2**30
 
 
-def device_memory_bytes() -> int:
-    """Memory of the first device: its allocator limit on GPUs, the host's RAM on CPUs."""
-    import jax
-
-    stats = jax.devices()[0].memory_stats() or {}
-    if "bytes_limit" in stats:
-        return int(stats["bytes_limit"])
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def check_fits(folder: Path, *, disk_bytes: float, device_bytes: float, disk_keys: str,
                device_keys: str):
     """Refuse a run whose files (`disk_bytes`) exceed the folder's free disk space or whose
@@ -320,6 +310,8 @@ def check_fits(folder: Path, *, disk_bytes: float, device_bytes: float, disk_key
     if disk_bytes > free:
         raise ConfigError(f"the run would write {disk_bytes / GIB:.3g} GiB but {folder} has "
                           f"{free / GIB:.3g} GiB free: lower {disk_keys}")
+    from .._core._simulate import device_memory_bytes
+
     limit = device_memory_bytes()
     if device_bytes > limit:
         raise ConfigError(f"the run needs about {device_bytes / GIB:.3g} GiB of device memory, "

@@ -112,10 +112,17 @@ _OUTPUT = {
     "precision": ("float64", str),
     "figures": (True, bool),
 }
-# Model keys that may be swept (numeric, no effect on array shapes).
+# The connectivity is drawn once per seed from the [model] table (`connectivity_from`), so its
+# keys cannot be sweep axes.
+CONNECTIVITY_KEYS = ("connectivity", "k", "zero_diagonal", "excitatory_fraction", "block_std",
+                     "block_mean")
+# Model keys that may be swept (numeric, no effect on array shapes, read from the sweep point by
+# `build_system`; tests/runs/test_config.py checks each one changes the system).
 SWEEPABLE = tuple(
-    key for key, (default, kind, _) in _MODEL.items() if kind is NUMBER
+    key for key, (default, kind, _) in _MODEL.items()
+    if kind is NUMBER and key not in CONNECTIVITY_KEYS
 ) + ("seed",)
+MAX_STEPS = 2**31 - 1  # steps a run may take (the step counter is a 32-bit integer)
 
 
 def default_config() -> dict:
@@ -163,6 +170,9 @@ def resolve_config(raw: dict) -> dict:
         raise ConfigError("[sweep] must be a table")
     sweep = {}
     for axis, spec in sweep_raw.items():
+        if axis in CONNECTIVITY_KEYS:
+            raise ConfigError(f"sweep.{axis}: the connectivity is drawn once per seed from "
+                              "[model] and cannot be swept; run one config per value")
         if axis not in SWEEPABLE:
             raise ConfigError(f"sweep.{axis} cannot be swept; sweepable keys: {sorted(SWEEPABLE)}")
         sweep[axis] = _axis_values(axis, spec)
@@ -212,6 +222,12 @@ def _check_values(config: dict):
     for key in ("t_end", "record_every", "autocorrelation_window", "rtol", "atol"):
         check_real(f"simulation.{key}", sim[key], positive=True)
     check_real("simulation.dt", sim["dt"], positive=True)
+    lya = config.get("lyapunov")
+    span = sim["t_warmup"] + lya["t_frame_warmup"] + lya["t_sim"] if lya else sim["t_end"]
+    if span / sim["dt"] > MAX_STEPS:
+        raise ConfigError(f"simulation.dt = {sim['dt']} gives {span / sim['dt']:.3g} steps over "
+                          f"the run's {span} time units; at most {MAX_STEPS}: raise "
+                          "simulation.dt")
     check_real("simulation.t_warmup", sim["t_warmup"], nonnegative=True)
     check_real("simulation.chunks", sim["chunks"], positive=True)
     check_real("simulation.trace_neurons", sim["trace_neurons"], nonnegative=True)
@@ -274,6 +290,10 @@ def _check_recording(sim: dict):
         raise ConfigError("simulation.t_warmup must be shorter than simulation.t_end")
     check_steps("simulation.autocorrelation_window", sim["autocorrelation_window"],
                 sim["record_every"], "simulation.record_every")
+    recorded = sim["t_end"] - sim["t_warmup"]
+    if sim["autocorrelation_window"] > recorded:
+        raise ConfigError(f"simulation.autocorrelation_window = {sim['autocorrelation_window']} "
+                          f"exceeds the recorded span t_end - t_warmup = {recorded}")
 
 
 def _check_lyapunov(lya: dict, sim: dict, model: dict):

@@ -143,6 +143,7 @@ def resolve_training_config(raw: dict) -> dict:
     for key in ("steps", "batch", "eval_batch", "jacobian_batch", "log_every", "seeds",
                 "learning_rate", "accuracy_threshold", "clip"):
         check_real(f"training.{key}", tr[key], positive=True)
+    check_real("training.floss_block", tr["floss_block"], positive=True)
     for key in ("floss_steps", "first_seed"):
         check_real(f"training.{key}", tr[key], nonnegative=True)
     if tr["jacobian_batch"] > tr["eval_batch"]:
