@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from .._core._errors import DivergenceError
 from .._core._recorders import Autocorrelation, Moments, Trajectory
-from .._core._simulate import Integrator, SimState, finalize_recorders, init_recorders
+from .._core._simulate import Integrator, finalize_recorders, init_recorders
 from .._core._sweep import Sweep
 from .._lyapunov._spectrum import (
     LyapunovEngine,
