@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 import jaxchaos  # noqa: E402
 from jaxchaos._runs._runfolder import new_run_folder, read_record  # noqa: E402
 from jaxchaos._runs._sweep_config import default_config, resolve_config  # noqa: E402
-from jaxchaos._runs._sweep_job import RESULTS, execute  # noqa: E402
+from jaxchaos._runs._sweep_job import RESULTS, UNDEFINED, execute  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
@@ -124,13 +124,18 @@ def plot_spectra(out, full):
     fig.savefig(out / "spectra_extensive.png", dpi=120)
 
 
+def _defined(values):
+    """A result with its UNDEFINED (-1) entries as NaN."""
+    return np.where(values == UNDEFINED, np.nan, values)
+
+
 def plot_entropy_dimension(out, full):
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     for n, res in full.items():
         gains = res["axis_gain"]
         left.plot(gains, np.nanmean(res["ks_entropy"], axis=0) / n, marker="o", ms=3,
                   label=f"N = {n}")
-        right.plot(gains, np.nanmean(res["dimension_density"], axis=0), marker="o", ms=3,
+        right.plot(gains, np.nanmean(_defined(res["dimension_density"]), axis=0), marker="o", ms=3,
                    label=f"N = {n}")
     left.set(xlabel="gain g", ylabel="H / N (1/τ)", title="KS entropy rate per neuron")
     right.set(xlabel="gain g", ylabel="D / N", title="Kaplan–Yorke dimension density")

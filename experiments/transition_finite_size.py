@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 
 from jaxchaos._runs._runfolder import new_run_folder, read_record  # noqa: E402
 from jaxchaos._runs._sweep_config import default_config, resolve_config  # noqa: E402
-from jaxchaos._runs._sweep_job import RESULTS, execute  # noqa: E402
+from jaxchaos._runs._sweep_job import RESULTS, UNDEFINED, execute  # noqa: E402
 
 
 def main():
@@ -44,7 +44,8 @@ def main():
         with np.load(folder / RESULTS) as data:
             gains = data["axis_gain"]
             for panel, key in ((left, "variance"), (right, "decay_time")):
-                panel.plot(gains, np.nanmean(data[key], axis=0), marker="o", label=f"N = {n}")
+                values = np.where(data[key] == UNDEFINED, np.nan, data[key])
+                panel.plot(gains, np.nanmean(values, axis=0), marker="o", label=f"N = {n}")
     left.set_ylabel("variance of x")
     right.set_ylabel("autocorrelation time (1/e)")
     for panel in (left, right):

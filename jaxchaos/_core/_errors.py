@@ -1,8 +1,8 @@
 """Errors jaxchaos raises, and the eager argument checks that raise them before compilation."""
 
 import math
+import sys
 
-import jax
 import numpy as np
 
 
@@ -25,9 +25,9 @@ def check_real(name: str, value, *, positive=False, nonnegative=False, integer=F
         return value
     try:
         arr = np.asarray(value, dtype=float)
-    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
-        return value  # traced: checked eagerly by the public entry point
-    except (TypeError, ValueError):
+    except (TypeError, ValueError) as err:
+        if _is_tracer_error(err):
+            return value  # traced: checked eagerly by the public entry point
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
     if not np.all(np.isfinite(arr)):
         raise ConfigError(f"{name} must be finite, got {value!r}")
@@ -40,6 +40,14 @@ def check_real(name: str, value, *, positive=False, nonnegative=False, integer=F
     if below is not None and not np.all(arr < below):
         raise ConfigError(f"{name} must be < {below}, got {value!r}")
     return value
+
+
+def _is_tracer_error(err: Exception) -> bool:
+    """Whether `err` comes from converting a traced JAX value (only possible once JAX is
+    imported: config checks run without it)."""
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(
+        err, (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError))
 
 
 def check_choice(name: str, value: str, choices) -> str:

@@ -65,6 +65,9 @@ class Moments(AbstractRecorder):
 
     start: float = 0.0
 
+    def __check_init__(self):
+        check_real("Moments start", self.start)
+
     def init(self, x0):
         zeros = jnp.zeros_like(x0)
         return jnp.zeros((), x0.dtype), zeros, zeros
@@ -97,6 +100,7 @@ class Autocorrelation(AbstractRecorder):
 
     def __check_init__(self):
         check_real("max_lag", self.max_lag, positive=True, integer=True)
+        check_real("Autocorrelation start", self.start)
 
     def init(self, x0):
         lags = self.max_lag + 1

@@ -13,6 +13,8 @@ step n is `t0 + n·dt` (never accumulated), and the Brownian increment over a st
 function of the key and the step's end points, so a run split into chunks equals the unsplit run.
 """
 
+import os
+
 import diffrax
 import equinox as eqx
 import jax
@@ -20,7 +22,7 @@ import jax.numpy as jnp
 import lineax
 
 from ._errors import ConfigError, DivergenceError, check_real, check_steps
-from ._recorders import AbstractRecorder, Trajectory
+from ._recorders import AbstractRecorder, Autocorrelation, Moments, Trajectory
 from ._solvers import NEEDS_LEVY_AREA, make_solver
 from ._system import AbstractFlow, AbstractMap, scalar_parameters
 
@@ -282,6 +284,29 @@ def _run_compiled(integrator, system, state, recorders, carries, n_records):
     return integrator.run(system, state, recorders, carries, n_records)
 
 
+def device_memory_bytes() -> int:
+    """Memory of the first device: its allocator limit on GPUs, the host's RAM on CPUs."""
+    stats = jax.devices()[0].memory_stats() or {}
+    if "bytes_limit" in stats:
+        return int(stats["bytes_limit"])
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _check_output_fits(recorders: dict, carries: dict, x0, n_records: int):
+    """`ConfigError` before compiling if the recorders' per-record outputs over `n_records`
+    records exceed the device's memory."""
+    per_record = 0
+    for name, recorder in recorders.items():
+        out = jax.eval_shape(lambda c, r=recorder: r.update(c, jnp.zeros((), x0.dtype), x0)[1],
+                             carries[name])
+        per_record += sum(a.size * a.dtype.itemsize for a in jax.tree_util.tree_leaves(out))
+    total, limit = n_records * per_record, device_memory_bytes()
+    if total > limit:
+        raise ConfigError(f"the recorded outputs would take {total / 2**30:.3g} GiB, the device "
+                          f"has {limit / 2**30:.3g} GiB: raise record_every, shorten t1 or "
+                          "record fewer neurons (Trajectory(neurons))")
+
+
 def simulate(system, x0=None, *, t1, dt=None, record_every=None, recorders=None, key=None,
              solver="tsit5", adaptive=False, rtol=1e-6, atol=1e-8, t0=0.0) -> Simulation:
     """Simulate `system` from `x0` (random from `key` if None) over `[t0, t1]`.
@@ -322,8 +347,17 @@ def simulate(system, x0=None, *, t1, dt=None, record_every=None, recorders=None,
                             t_end=float(t1))
     integrator.check_system(system)
     recorders = {"trajectory": Trajectory()} if recorders is None else dict(recorders)
+    for name, recorder in recorders.items():
+        if isinstance(recorder, Moments | Autocorrelation) and recorder.start > t1:
+            raise ConfigError(f"recorders[{name!r}].start = {recorder.start} lies after t1 = "
+                              f"{t1}: nothing would be recorded")
+        if isinstance(recorder, Autocorrelation) and (
+                recorder.max_lag * record_every > t1 - max(recorder.start, t0) + 1e-9 * dt):
+            raise ConfigError(f"recorders[{name!r}].max_lag = {recorder.max_lag} records is "
+                              f"longer than the recorded span {t1 - max(recorder.start, t0)}")
     x0 = jnp.asarray(x0)
     carries = init_recorders(recorders, x0)
+    _check_output_fits(recorders, carries, x0, n_records)
     state = integrator.init(system, x0, key_noise)
     state, carries, outputs = _run_compiled(integrator, system, state, recorders, carries,
                                             n_records)

@@ -121,6 +121,12 @@ class Discriminator(eqx.Module):
         self.layers = (*convs, last)
         self.norms = tuple(BatchNorm(c, dtype) for c in sizes[2:])
 
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, S, S): the images this discriminator takes (S = b·2^u, b the last kernel)."""
+        size = self.layers[-1].kernel_size[0] * 2 ** (len(self.layers) - 1)
+        return self.layers[0].in_channels, size, size
+
     def __call__(self, images):
         x = images
         for i, layer in enumerate(self.layers[:-1]):
@@ -195,6 +201,10 @@ class GANTrainer(eqx.Module):
     def step(self, state: GANState, data):
         """One D update and one G update; `data` (M, C, S, S). Returns `(state, (L_D, L_G))`,
         the losses before the updates."""
+        expected = state.discriminator.image_shape
+        if data.ndim != 4 or tuple(data.shape[1:]) != expected or not data.shape[0]:
+            raise ConfigError(f"data must be images (M, C, S, S) with (C, S, S) = {expected} "
+                              f"for this GAN, got shape {tuple(data.shape)}")
         key, key_batch = jax.random.split(state.key)
         real = data[jax.random.randint(key_batch, (self.batch,), 0, data.shape[0])]
         latent, z = self.source.next(state.latent)

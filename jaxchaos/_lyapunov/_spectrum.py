@@ -368,7 +368,10 @@ def kaplan_yorke_dimension(exponents) -> float:
     """Kaplan–Yorke dimension D = j + Σ_{i≤j} λ_i / |λ_{j+1}|, j the largest index with
     Σ_{i≤j} λ_i ≥ 0 (exponents sorted descending). 0 if λ_1 < 0; raises if the partial sums never
     turn negative (compute more exponents)."""
-    lam = np.sort(np.asarray(exponents, dtype=float))[::-1]
+    check_real("exponents", exponents)
+    lam = np.sort(np.asarray(exponents, dtype=float).ravel())[::-1]
+    if not lam.size:
+        raise ConfigError("the Kaplan–Yorke dimension needs at least one exponent, got none")
     partial = np.cumsum(lam)
     if partial[0] < 0:
         return 0.0

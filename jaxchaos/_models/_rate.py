@@ -107,7 +107,7 @@ class EulerMap(AbstractMap):
 
     def __init__(self, flow: AbstractFlow, dt: float):
         self.flow = flow
-        self.dt = check_real("dt", dt, positive=True)
+        self.dt = check_real("EulerMap step delta (δ)", dt, positive=True)
 
     @property
     def n(self) -> int:

@@ -5,6 +5,7 @@ RNN training with gradient flossing, GAN training, or deep-net signal propagatio
 
 import argparse
 import json
+import os
 import sys
 
 from .._core._errors import ConfigError, DivergenceError
@@ -31,7 +32,10 @@ def main(argv=None) -> int:
     from ._sweep_config import default_config
 
     if args.command == "show-config":
-        print(json.dumps(default_config(), indent=2))
+        try:
+            print(json.dumps(default_config(), indent=2), flush=True)
+        except BrokenPipeError:  # `jaxchaos show-config | head`: the reader left early
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     folder = None
     try:

@@ -53,7 +53,7 @@ from .._models._deepnet import (
 )
 from .._theory._meanfield import c_map, critical_sigma_w, deep_mean_field, q_map
 from ._config import NUMBER, check_type, resolve_tables
-from ._runfolder import finish, reopen, write_record
+from ._runfolder import open_run, write_text
 
 SUMMARY = "summary.json"
 DEPTH_SCALE_PAIRS = 64  # input pairs averaged per σ_w in the depth-scale fit
@@ -273,39 +273,35 @@ FIGURES = {
 
 
 def run_deep_net(folder, *, progress: bool = True) -> Path:
-    """Draw the figures of a deep-net run folder that are not drawn yet; returns the folder."""
+    """Draw the figures of a deep-net run folder that are not drawn yet; returns the folder.
+
+    After each figure the summary so far is committed (`Run.commit`, progress = figures done);
+    `summary.json` is a copy of the committed summary."""
     import matplotlib
 
     matplotlib.use("Agg")
     folder = Path(folder)
-    opened = reopen(folder, "deep-net", resolve_deep_net_config)
-    if opened is None:
-        return folder
-    record, config = opened
-    p = {**config["network"], **config["figures"]}  # what the figure functions read
-    out = folder / "figures"
-    out.mkdir(exist_ok=True)
-    summary_path = folder / SUMMARY
-    summary = (json.loads(summary_path.read_text()) if summary_path.exists() else
-               {"sigma_w_critical": float(critical_sigma_w(p["sigma_b"]))})
-    done = record.setdefault("figures_done", [])
-    record["status"] = "running"
-    write_record(folder, record)
-    with tqdm(total=len(FIGURES), initial=len(done), desc=config["name"], unit="figure",
-              disable=not progress) as bar:
-        for name, figure in FIGURES.items():
-            if name in done:
-                continue
-            bar.set_postfix(figure=name)
-            try:
-                figure(p, out, summary)
-            except KeyboardInterrupt:
-                record["status"] = "interrupted"
-                write_record(folder, record)
-                raise
-            summary_path.write_text(json.dumps(summary, indent=2))
-            done.append(name)
-            write_record(folder, record)
-            bar.update(1)
-    finish(folder, record)
+    with open_run(folder, "deep-net", resolve_deep_net_config) as run:
+        if run.finished:
+            return folder
+        config = run.config
+        p = {**config["network"], **config["figures"]}  # what the figure functions read
+        out = folder / "figures"
+        out.mkdir(exist_ok=True)
+        _, saved = run.restore(())
+        summary = (json.loads(str(saved["summary"])) if "summary" in saved else
+                   {"sigma_w_critical": float(critical_sigma_w(p["sigma_b"]))})
+        names = list(FIGURES)
+        run.save(status="running")
+        with tqdm(total=len(FIGURES), initial=run.progress, desc=config["name"], unit="figure",
+                  disable=not progress) as bar:
+            for index in range(run.progress, len(names)):
+                bar.set_postfix(figure=names[index])
+                FIGURES[names[index]](p, out, summary)
+                text = json.dumps(summary, indent=2)
+                run.commit(index + 1, (), {"summary": text}, figures_done=names[:index + 1])
+                write_text(folder / SUMMARY, text)
+                bar.update(1)
+        write_text(folder / SUMMARY, json.dumps(summary, indent=2))
+        run.finish()
     return folder

@@ -18,7 +18,8 @@ steps = 3000
 ```
 
 Every key with its default is in `_SCHEMA`. The run folder holds `run.json` (config, progress),
-`checkpoint.eqx` (the whole `GANState`, `save_checkpoint`), `log.npz` (losses per step),
+`checkpoint.npz` (the whole `GANState` and the losses, `_runfolder.Run.commit`), `log.npz`
+(losses per step),
 `samples/step_XXXXXX.png` (a fixed latent batch through the generator every `sample_every`) and,
 at the end, `results.json` (the `quality` measures). Checkpoints are written every
 `checkpoint_every` steps; `jaxchaos resume` continues from the last one and reproduces the
@@ -26,7 +27,6 @@ uninterrupted run exactly (every random draw comes from the state's key or the l
 """
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -34,23 +34,15 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._core._errors import ConfigError, check_choice, check_real
+from .._core._errors import ConfigError, DivergenceError, check_choice, check_real, check_steps
 from .._core._solvers import ODE_SOLVERS
-from .._generative._data import load_dataset
+from .._generative._data import DATA_SOURCES, load_dataset
 from .._generative._evaluation import cached_classifier, draw_latents, generate, quality
-from .._generative._gan import (
-    Discriminator,
-    GANTrainer,
-    Generator,
-    load_checkpoint,
-    save_checkpoint,
-    train_step,
-)
+from .._generative._gan import Discriminator, GANTrainer, Generator, train_step
 from .._generative._latent import GaussianLatent, chaos_latent
 from ._config import NUMBER, resolve_tables
-from ._runfolder import finish, reopen, write_record
+from ._runfolder import open_run, write_npz, write_text
 
-CHECKPOINT = "checkpoint.eqx"
 LOG = "log.npz"
 RESULTS = "results.json"
 LATENT_SOURCES = ("chaos", "gaussian")
@@ -111,9 +103,12 @@ def resolve_gan_config(raw: dict) -> dict:
         raise ConfigError(f"latent.gain must be > 1 (chaos), got {lat['gain']}")
     if lat["degree"] > lat["n"]:
         raise ConfigError(f"latent.degree = {lat['degree']} exceeds latent.n = {lat['n']}")
+    check_real("latent.gain", lat["gain"], nonnegative=True)
+    check_steps("latent.interval", lat["interval"], lat["dt"], "latent.dt")
+    check_steps("latent.warmup", lat["warmup"], lat["dt"], "latent.dt")
     check_real("data.image_size", data["image_size"], positive=True)
-    if data["source"] != "digits" and not data["path"]:
-        raise ConfigError(f"data.source = {data['source']!r} needs data.path")
+    check_choice("data.source", data["source"], DATA_SOURCES)
+    _check_data_path(data)
     check_real("model.width", config["model"]["width"], positive=True)
     for key in ("steps", "batch", "learning_rate", "log_every", "sample_every",
                 "checkpoint_every"):
@@ -121,6 +116,21 @@ def resolve_gan_config(raw: dict) -> dict:
     for key in ("beta1", "beta2"):
         check_real(f"training.{key}", tr[key], nonnegative=True, below=1.0)
     return config
+
+
+def _check_data_path(data: dict):
+    """`data.path` exists and is what `data.source` reads (a folder of images or an `.npz`)."""
+    if data["source"] == "digits":
+        if data["path"] is not None:
+            raise ConfigError("data.path does not apply to data.source = 'digits'")
+        return
+    path = data["path"]
+    if not path:
+        raise ConfigError(f"data.source = {data['source']!r} needs data.path")
+    if data["source"] == "folder" and not Path(path).is_dir():
+        raise ConfigError(f"data.path = {path!r} is not a folder (data.source = 'folder')")
+    if data["source"] == "npz" and not Path(path).is_file():
+        raise ConfigError(f"data.path = {path!r} is not a file (data.source = 'npz')")
 
 
 def make_source(latent: dict):
@@ -173,47 +183,42 @@ def save_grid(path, images):
                             vmax=1)
 
 
-def _checkpoint(folder, state, losses, record, done):
-    save_checkpoint(folder / "checkpoint.tmp.eqx", state)
-    os.replace(folder / "checkpoint.tmp.eqx", folder / CHECKPOINT)
-    np.savez(folder / "log.tmp.npz", losses=np.asarray(losses).reshape(-1, 2))
-    os.replace(folder / "log.tmp.npz", folder / LOG)
-    record["steps_done"] = done
-    write_record(folder, record)
-
-
 def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -> Path:
-    """Run (or resume) the GAN run in `folder`. `stop_after` stops at the first checkpoint after
-    that many steps in this call, leaving a resumable run as an interrupt would (for tests)."""
+    """Run (or resume) the GAN run in `folder`. Every `checkpoint_every` steps the state and the
+    losses are committed together (`Run.commit`); `log.npz` is a copy of the committed losses.
+    `stop_after` stops at the first commit after that many steps in this call, leaving a
+    resumable run as an interrupt would (for tests)."""
     folder = Path(folder)
-    opened = reopen(folder, "train-gan", resolve_gan_config)
-    if opened is None:
-        return folder
-    record, config = opened
-    trainer, state, images, labels = build(config)
-    tr = config["training"]
-    done = record.get("steps_done", 0)
-    losses = []
-    if done:
-        state = load_checkpoint(folder / CHECKPOINT, state)
-        with np.load(folder / LOG) as log:
-            losses = [tuple(row) for row in log["losses"][:done]]
-    fixed_z = draw_latents(trainer.source, jax.random.key(tr["seed"] + 1), 64)
-    record["status"] = "running"
-    write_record(folder, record)
-    started, total, start = time.perf_counter(), tr["steps"], done
-    with tqdm(total=total, initial=done, desc=config["name"], unit="step",
-              disable=not progress) as bar:
-        try:
+    with open_run(folder, "train-gan", resolve_gan_config) as run:
+        if run.finished:
+            return folder
+        config = run.config
+        trainer, state, images, labels = build(config)
+        tr = config["training"]
+        state, saved = run.restore(state)
+        losses = [tuple(row) for row in saved.get("losses", np.zeros((0, 2)))]
+        done = len(losses)
+        fixed_z = draw_latents(trainer.source, jax.random.key(tr["seed"] + 1), 64)
+        run.save(status="running")
+        started, total, start = time.perf_counter(), tr["steps"], done
+        with tqdm(total=total, initial=done, desc=config["name"], unit="step",
+                  disable=not progress) as bar:
             while done < total:
                 state, step_losses = train_step(trainer, state, images)
-                losses.append(tuple(float(v) for v in step_losses))
+                step_losses = tuple(float(v) for v in step_losses)
+                if not all(np.isfinite(step_losses)):
+                    raise DivergenceError(
+                        f"GAN step {done + 1}: the losses (L_D, L_G) = {step_losses} are not "
+                        f"finite; the run folder keeps the checkpoint of step {run.progress}")
+                losses.append(step_losses)
                 done += 1
                 if done % tr["sample_every"] == 0 or done == total:
                     save_grid(folder / "samples" / f"step_{done:06d}.png",
                               generate(state.generator, state.running, fixed_z))
                 if done % tr["checkpoint_every"] == 0 or done == total:
-                    _checkpoint(folder, state, losses, record, done)
+                    log = np.asarray(losses).reshape(-1, 2)
+                    run.commit(done, state, {"losses": log}, steps_done=done)
+                    write_npz(folder / LOG, {"losses": log})
                 if done % tr["log_every"] == 0 or done == total:
                     recent = np.asarray(losses[-tr["log_every"]:])
                     bar.set_postfix(d_loss=f"{recent[:, 0].mean():.3f}",
@@ -222,21 +227,17 @@ def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -
                 if (stop_after is not None and done - start >= stop_after
                         and done % tr["checkpoint_every"] == 0):
                     break
-        except KeyboardInterrupt:
-            record["status"] = "interrupted"  # the last checkpoint stays valid
-            write_record(folder, record)
-            raise
-    record["wall_seconds"] = record.get("wall_seconds", 0.0) + time.perf_counter() - started
-    if done < total:
-        record["status"] = "interrupted"
-        write_record(folder, record)
-        return folder
-    if tr["quality"] and labels is not None:
-        classifier, accuracy = cached_classifier(images, labels,
-                                                 cache_dir=config["output"]["cache"])
-        scores = quality(state.generator, state.running, trainer.source, classifier, images,
-                         labels, key=jax.random.key(tr["seed"] + 2), batch=tr["batch"])
-        scores["classifier_test_accuracy"] = accuracy
-        (folder / RESULTS).write_text(json.dumps(scores, indent=2))
-    finish(folder, record)
+        wall = run.record.get("wall_seconds", 0.0) + time.perf_counter() - started
+        if done < total:
+            run.save(status="interrupted", wall_seconds=wall)
+            return folder
+        write_npz(folder / LOG, {"losses": np.asarray(losses).reshape(-1, 2)})
+        if tr["quality"] and labels is not None:
+            classifier, accuracy = cached_classifier(images, labels,
+                                                     cache_dir=config["output"]["cache"])
+            scores = quality(state.generator, state.running, trainer.source, classifier, images,
+                             labels, key=jax.random.key(tr["seed"] + 2), batch=tr["batch"])
+            scores["classifier_test_accuracy"] = accuracy
+            write_text(folder / RESULTS, json.dumps(scores, indent=2))
+        run.finish(wall_seconds=wall)
     return folder

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ._sweep_config import FLOW_KINDS  # noqa: E402
+from ._sweep_job import MAY_BE_UNDEFINED, UNDEFINED  # noqa: E402
 
 
 def _mean_sem(values):
@@ -39,7 +40,10 @@ class _Grid:
         self._take = tuple(slice(None) if i < 2 else 0 for i in range(len(self._order)))
 
     def __call__(self, name):
+        """A result in plotting order; `UNDEFINED` entries as NaN (left out of means)."""
         array = self.data[name]
+        if name in MAY_BE_UNDEFINED:
+            array = np.where(array == UNDEFINED, np.nan, array)
         order = self._order + list(range(len(self._order), array.ndim))
         out = np.transpose(array, order)[self._take]
         return out if self.param else out[:, None]

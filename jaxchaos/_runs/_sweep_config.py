@@ -30,17 +30,13 @@ the key.
 import tomllib
 from importlib import resources
 
-import jax
 import numpy as np
 
-from .._core._connectivity import CONNECTIVITY_KINDS, Connectivity
 from .._core._errors import ConfigError, check_choice, check_real, check_steps
-from .._core._inputs import ConstantInput, SinusoidalInput
-from .._core._nonlinearities import NONLINEARITIES, Nonlinearity
-from .._core._solvers import ODE_SOLVERS, SDE_SOLVERS
-from .._models._hopfield import RULES, AlternatingGain, HopfieldNetwork
-from .._models._rate import CessacNetwork, EulerMap, SCSNetwork
 from ._config import NUMBER, check_name, check_type, fill_table, read_toml
+
+# The library (and with it JAX) is imported only by the checks against its tables, which run
+# last (`_check_library_names`), and by `build_system`: most config errors come without the wait.
 
 MODEL_KINDS = ("scs", "scs_euler_map", "cessac", "hopfield")
 FLOW_KINDS = ("scs", "hopfield")  # the others are maps (time counts steps)
@@ -112,10 +108,17 @@ _OUTPUT = {
     "precision": ("float64", str),
     "figures": (True, bool),
 }
-# Model keys that may be swept (numeric, no effect on array shapes).
+# The connectivity is drawn once per seed from the [model] table (`connectivity_from`), so its
+# keys cannot be sweep axes.
+CONNECTIVITY_KEYS = ("connectivity", "k", "zero_diagonal", "excitatory_fraction", "block_std",
+                     "block_mean")
+# Model keys that may be swept (numeric, no effect on array shapes, read from the sweep point by
+# `build_system`; tests/runs/test_config.py checks each one changes the system).
 SWEEPABLE = tuple(
-    key for key, (default, kind, _) in _MODEL.items() if kind is NUMBER
+    key for key, (default, kind, _) in _MODEL.items()
+    if kind is NUMBER and key not in CONNECTIVITY_KEYS
 ) + ("seed",)
+MAX_STEPS = 2**31 - 1  # steps a run may take (the step counter is a 32-bit integer)
 
 
 def default_config() -> dict:
@@ -163,6 +166,9 @@ def resolve_config(raw: dict) -> dict:
         raise ConfigError("[sweep] must be a table")
     sweep = {}
     for axis, spec in sweep_raw.items():
+        if axis in CONNECTIVITY_KEYS:
+            raise ConfigError(f"sweep.{axis}: the connectivity is drawn once per seed from "
+                              "[model] and cannot be swept; run one config per value")
         if axis not in SWEEPABLE:
             raise ConfigError(f"sweep.{axis} cannot be swept; sweepable keys: {sorted(SWEEPABLE)}")
         sweep[axis] = _axis_values(axis, spec)
@@ -184,8 +190,6 @@ def _check_values(config: dict):
         if used_by is not None and kind not in used_by and key in sweep:
             raise ConfigError(f"sweep.{key} does not apply to model.kind = {kind!r}")
     check_real("model.n", model["n"], positive=True)
-    check_choice("model.nonlinearity", model["nonlinearity"], NONLINEARITIES)
-    check_choice("model.connectivity", model["connectivity"], CONNECTIVITY_KINDS)
     check_choice("model.input", model["input"], INPUT_KINDS)
     check_choice("model.input_correlation", model["input_correlation"], ("common", "independent"))
     nonnegative = ("gain", "noise", "slope", "coupling_std", "threshold_std", "input_amplitude",
@@ -199,10 +203,6 @@ def _check_values(config: dict):
         check_real("model.delta", value, positive=True)
     for value in sweep["seed"]:
         check_real("sweep.seed", value, nonnegative=True, integer=True)
-    try:
-        connectivity_from(model).check_size(model["n"])
-    except ConfigError as err:
-        raise ConfigError(f"model: {err}") from None
 
     if kind == "hopfield":
         _check_hopfield(config)
@@ -212,6 +212,12 @@ def _check_values(config: dict):
     for key in ("t_end", "record_every", "autocorrelation_window", "rtol", "atol"):
         check_real(f"simulation.{key}", sim[key], positive=True)
     check_real("simulation.dt", sim["dt"], positive=True)
+    lya = config.get("lyapunov")
+    span = sim["t_warmup"] + lya["t_frame_warmup"] + lya["t_sim"] if lya else sim["t_end"]
+    if span / sim["dt"] > MAX_STEPS:
+        raise ConfigError(f"simulation.dt = {sim['dt']} gives {span / sim['dt']:.3g} steps over "
+                          f"the run's {span} time units; at most {MAX_STEPS}: raise "
+                          "simulation.dt")
     check_real("simulation.t_warmup", sim["t_warmup"], nonnegative=True)
     check_real("simulation.chunks", sim["chunks"], positive=True)
     check_real("simulation.trace_neurons", sim["trace_neurons"], nonnegative=True)
@@ -221,12 +227,33 @@ def _check_values(config: dict):
         _check_lyapunov(config["lyapunov"], sim, model)
     else:
         _check_recording(sim)
+    check_choice("output.precision", out["precision"], PRECISIONS)
+    _check_library_names(config)
+
+
+def _check_library_names(config: dict):
+    """The checks against the library's tables (nonlinearities, connectivities, solvers,
+    Hopfield rules) and the connectivity's own size check; these import JAX."""
+    from .._core._nonlinearities import NONLINEARITIES
+    from .._core._solvers import ODE_SOLVERS, SDE_SOLVERS
+    from .._models._hopfield import RULES
+
+    model, sim, sweep = config["model"], config["simulation"], config["sweep"]
+    check_choice("model.nonlinearity", model["nonlinearity"], NONLINEARITIES)
+    from .._core._connectivity import CONNECTIVITY_KINDS
+
+    check_choice("model.connectivity", model["connectivity"], CONNECTIVITY_KINDS)
+    try:
+        connectivity_from(model).check_size(model["n"])
+    except ConfigError as err:
+        raise ConfigError(f"model: {err}") from None
+    if model["kind"] == "hopfield":
+        check_choice("model.rule", model["rule"], RULES)
     stochastic = model["noise"] != 0 or "noise" in sweep
-    if not is_map:
+    if model["kind"] in FLOW_KINDS:
         table = SDE_SOLVERS if stochastic else ODE_SOLVERS
         check_choice("simulation.solver (SDE)" if stochastic else "simulation.solver",
                      sim["solver"], table)
-    check_choice("output.precision", out["precision"], PRECISIONS)
 
 
 def _check_hopfield(config: dict):
@@ -235,7 +262,6 @@ def _check_hopfield(config: dict):
     if not 1 <= model["patterns"] < model["n"]:
         raise ConfigError(f"model.patterns = {model['patterns']} must satisfy 1 <= P < model.n "
                           f"= {model['n']}")
-    check_choice("model.rule", model["rule"], RULES)
     check_choice("model.gain_schedule", model["gain_schedule"], GAIN_SCHEDULES)
     for key in ("strength", "gain_high"):
         for value in sweep.get(key, [model[key]]):
@@ -274,6 +300,10 @@ def _check_recording(sim: dict):
         raise ConfigError("simulation.t_warmup must be shorter than simulation.t_end")
     check_steps("simulation.autocorrelation_window", sim["autocorrelation_window"],
                 sim["record_every"], "simulation.record_every")
+    recorded = sim["t_end"] - sim["t_warmup"]
+    if sim["autocorrelation_window"] > recorded:
+        raise ConfigError(f"simulation.autocorrelation_window = {sim['autocorrelation_window']} "
+                          f"exceeds the recorded span t_end - t_warmup = {recorded}")
 
 
 def _check_lyapunov(lya: dict, sim: dict, model: dict):
@@ -298,8 +328,10 @@ def _check_lyapunov(lya: dict, sim: dict, model: dict):
                           f"lyapunov.n_blocks = {lya['n_blocks']}")
 
 
-def connectivity_from(model: dict) -> Connectivity:
+def connectivity_from(model: dict):
     """The `Connectivity` a model table describes."""
+    from .._core._connectivity import Connectivity
+
     return Connectivity(
         kind=model["connectivity"],
         k=model["k"],
@@ -314,6 +346,13 @@ def build_system(model: dict, point: dict):
     """The system of `model` at a sweep point (`point` overrides model keys; its `seed` draws the
     connectivity, thresholds, input phases, patterns and gain dwells). Traceable in the swept
     values."""
+    import jax
+
+    from .._core._inputs import ConstantInput, SinusoidalInput
+    from .._core._nonlinearities import Nonlinearity
+    from .._models._hopfield import AlternatingGain, HopfieldNetwork
+    from .._models._rate import CessacNetwork, EulerMap, SCSNetwork
+
     params = {**model, **{k: v for k, v in point.items() if k != "seed"}}
     key = jax.random.key(point["seed"])
     key_w, key_input = jax.random.split(jax.random.fold_in(key, 0))
@@ -356,9 +395,13 @@ def build_system(model: dict, point: dict):
 
 def initial_state(system, point: dict):
     """x0 ~ N(0, 1) from the point's seed (independent of the connectivity's key)."""
+    import jax
+
     return system.initial_state(jax.random.fold_in(jax.random.key(point["seed"]), 1))
 
 
 def noise_key(point: dict):
     """The key of a run's noise, from its seed."""
+    import jax
+
     return jax.random.fold_in(jax.random.key(point["seed"]), 2)

@@ -1,18 +1,24 @@
 """Runs: a resolved config executed as a sweep, in chunks, into a run folder that survives
-interruption.
+interruption (the protocol is `_runfolder`'s).
 
 Run folder layout:
 - `run.json`: the resolved config, the grid, seeds, versions, devices, precision, progress;
-- `chunks/chunk_XXXX.npz`: what each chunk produced (sample traces, or the Lyapunov block
-  sums), written as the run goes;
-- `checkpoint.npz`: the simulation and recorder state after the last finished chunk;
+- `stream_traces.npy` / `stream_block_sums.npy`: what the chunks produced (sample traces, or the
+  Lyapunov block sums), each chunk writing its slice as the run goes (removed at the end);
+- `checkpoint.npz`: the simulation and recorder state after the last committed chunk;
 - `results.npz`: the final arrays (see `summarize`), and `figures/*.png`.
 
 A resumed run restarts from the checkpoint; because a state carries everything a run needs (step
 count, solver state, noise key) the resumed run equals the uninterrupted one exactly.
+
+Nothing non-finite is written: after every chunk the state and the running statistics are checked
+(a runaway whose squares overflow stops the run as diverged, naming the grid points), and a
+statistic that is undefined rather than wrong (`decay_time` of static activity, the Kaplan–Yorke
+dimension when the partial sums of the computed exponents stay >= 0) holds `UNDEFINED` (-1).
 """
 
-import os
+import functools
+import json
 import time
 from pathlib import Path
 
@@ -23,7 +29,7 @@ from tqdm.auto import tqdm
 
 from .._core._errors import DivergenceError
 from .._core._recorders import Autocorrelation, Moments, Trajectory
-from .._core._simulate import Integrator, SimState, finalize_recorders, init_recorders
+from .._core._simulate import Integrator, finalize_recorders, init_recorders
 from .._core._sweep import Sweep
 from .._lyapunov._spectrum import (
     LyapunovEngine,
@@ -32,17 +38,12 @@ from .._lyapunov._spectrum import (
     qr_safe_devices,
     summarize_blocks,
 )
-from ._runfolder import (
-    finish,
-    load_tree,
-    reopen,
-    save_tree,
-    write_record,
-)
+from ._runfolder import check_fits, open_run, write_npz
 from ._sweep_config import FLOW_KINDS, build_system, initial_state, noise_key, resolve_config
 
-CHECKPOINT = "checkpoint.npz"
 RESULTS = "results.npz"
+UNDEFINED = -1.0  # the value of a statistic that is not defined at a grid point (never NaN)
+MAY_BE_UNDEFINED = ("decay_time", "kaplan_yorke_dimension", "dimension_density")
 QUIET = 1e-8  # temporal variance below which activity counts as static (no decay time)
 
 
@@ -78,21 +79,43 @@ class _Experiment:
         key = noise_key(point) if system.noise is not None else None
         return system, x0, self.integrator.init(system, x0, key)
 
-    def check_finite(self, state: SimState):
-        """Raise `DivergenceError` naming the grid points and times where the state blew up."""
+    def describe_points(self, bad) -> str:
+        """The grid points where the boolean grid array `bad` holds (at most five)."""
+        where = [str({name: self.axes[name][i] for name, i in zip(self.axes, index, strict=True)})
+                 for index in zip(*np.nonzero(bad), strict=True)]
+        return "; ".join(where[:5]) + ("; ..." if len(where) > 5 else "")
+
+    def check_finite(self, carry, outputs: dict, chunk: int):
+        """Raise `DivergenceError` naming the grid points and times where the state blew up, or
+        where it stayed finite but a running statistic or an output did not (a runaway whose
+        squares overflow)."""
+        state = carry[0]
         diverged = np.asarray(state.diverged_step)
-        if np.all(diverged < 0):
-            return
-        where = []
-        for index in zip(*np.nonzero(diverged >= 0), strict=True):
-            point = {name: self.axes[name][i] for name, i in zip(self.axes, index, strict=True)}
-            step = int(diverged[index])
-            where.append(f"{point} at step {step} (t = {self.integrator.time(step):.6g})")
-        raise DivergenceError(
-            f"simulation diverged (NaN/inf) at {len(where)} of {diverged.size} grid points: "
-            + "; ".join(where[:5]) + ("; ..." if len(where) > 5 else "")
-            + ". Lower the gain or dt, or use a bounded nonlinearity."
-        )
+        if np.any(diverged >= 0):
+            where = []
+            for index in zip(*np.nonzero(diverged >= 0), strict=True):
+                point = {name: self.axes[name][i]
+                         for name, i in zip(self.axes, index, strict=True)}
+                step = int(diverged[index])
+                where.append(f"{point} at step {step} (t = {self.integrator.time(step):.6g})")
+            raise DivergenceError(
+                f"simulation diverged (NaN/inf) at {len(where)} of {diverged.size} grid points: "
+                + "; ".join(where[:5]) + ("; ..." if len(where) > 5 else "")
+                + ". Lower the gain or dt, or use a bounded nonlinearity."
+            )
+        bad = np.zeros(self.grid_shape, bool)
+        for leaf in jax.tree_util.tree_leaves((carry[1:], outputs)):
+            if jnp.issubdtype(leaf.dtype, jnp.inexact):
+                finite = np.isfinite(np.asarray(leaf))
+                bad |= ~finite.reshape(self.grid_shape + (-1,)).all(axis=-1)
+        if bad.any():
+            size = np.max(np.abs(np.asarray(state.x)).reshape(self.grid_shape + (-1,)), axis=-1)
+            raise DivergenceError(
+                f"runaway activity in chunk {chunk + 1}: the state is finite (max |x| = "
+                f"{np.max(size[bad]):.3g}) but its statistics overflow at {int(bad.sum())} of "
+                f"{bad.size} grid points: {self.describe_points(bad)}. Lower the gain or use a "
+                "bounded nonlinearity."
+            )
 
 
 class SimulationExperiment(_Experiment):
@@ -115,6 +138,11 @@ class SimulationExperiment(_Experiment):
             "autocorrelation": Autocorrelation(window, start=float(sim["t_warmup"])),
         }
         super().__init__(config)
+
+    def stream_shapes(self) -> dict:
+        """The streamed outputs: name -> (whole shape, dtype)."""
+        traces = self.config["simulation"]["trace_neurons"]
+        return {"traces": (self.grid_shape + (self.n_records, traces), _dtype(self.config))}
 
     def _init_point(self, point):
         _, x0, state = self._start(point)
@@ -172,6 +200,11 @@ class SpectrumExperiment(_Experiment):
         )
         super().__init__(config, devices=qr_safe_devices())
 
+    def stream_shapes(self) -> dict:
+        """The streamed outputs: name -> (whole shape, dtype)."""
+        n_blocks = self.config["lyapunov"]["n_blocks"]
+        return {"block_sums": (self.grid_shape + (n_blocks, self.engine.k), _dtype(self.config))}
+
     def _init_point(self, point):
         system, _, state = self._start(point)
         frame_key = jax.random.fold_in(jax.random.key(point["seed"]), 3)
@@ -194,7 +227,7 @@ class SpectrumExperiment(_Experiment):
         exponents, stderr, blocks, times, history = (
             np.asarray(a) for a in summarize_blocks(outputs["block_sums"], self.engine.block_time)
         )
-        dimension = np.full(self.grid_shape, np.nan)  # NaN: partial sums stay >= 0 (need more k)
+        dimension = np.full(self.grid_shape, UNDEFINED)  # partial sums stay >= 0 (need more k)
         for index in np.ndindex(self.grid_shape):
             if np.cumsum(exponents[index])[-1] < 0:
                 dimension[index] = kaplan_yorke_dimension(exponents[index])
@@ -207,69 +240,107 @@ class SpectrumExperiment(_Experiment):
             "lambda_max": exponents[..., 0],
             "ks_entropy": np.asarray(ks_entropy(exponents)),
             "kaplan_yorke_dimension": dimension,
-            "dimension_density": dimension / self.config["model"]["n"],
+            "dimension_density": np.where(dimension >= 0, dimension / self.config["model"]["n"],
+                                          UNDEFINED),
             "max_spread": np.asarray(carry[2]),
         }
 
 
+def sizes(config: dict) -> dict:
+    """Estimated bytes a run writes to disk and its peak device memory, from the config alone
+    (before any system is built), with the keys that set them (for `check_fits`).
+
+    Simulations: on disk the traces twice (streamed, then in the results); on the device per
+    grid point the weights (n²), the autocorrelation history and solver stages (n per lag and
+    stage) and one chunk of traces. Spectra: the block sums, history and exponents on disk; the
+    weights, a Jacobian and the k-column frame with its QR on the device."""
+    model, sim = config["model"], config["simulation"]
+    n, item = model["n"], _dtype(config).itemsize
+    points = int(np.prod([len(values) for values in config["sweep"].values()]))
+    if "lyapunov" in config:
+        lya = config["lyapunov"]
+        k = lya["k"] or n
+        return {"disk_bytes": 4 * points * lya["n_blocks"] * k * item,
+                "device_bytes": points * (2 * n * n + 4 * n * k + lya["n_blocks"] * k) * item,
+                "disk_keys": "lyapunov.n_blocks, lyapunov.k or the sweep's size",
+                "device_keys": "model.n, lyapunov.k or the sweep's size"}
+    records = round(sim["t_end"] / sim["record_every"])
+    window = round(sim["autocorrelation_window"] / sim["record_every"]) + 1
+    traces = points * records * sim["trace_neurons"] * item
+    per_point = n * n + n * (window + 16) + records // sim["chunks"] * sim["trace_neurons"]
+    return {"disk_bytes": 2 * traces, "device_bytes": points * per_point * item,
+            "disk_keys": "simulation.trace_neurons, simulation.t_end / record_every or the "
+                         "sweep's size",
+            "device_keys": "model.n, the sweep's size, simulation.autocorrelation_window or "
+                           "raise simulation.chunks"}
+
+
+def _dtype(config: dict) -> np.dtype:
+    return np.dtype(config["output"]["precision"])
+
+
+def check_finite_results(arrays: dict):
+    """Raise `DivergenceError` naming the first result that is not finite (a last guard: the
+    per-chunk checks stop a runaway earlier)."""
+    for name, array in arrays.items():
+        array = np.asarray(array)
+        if np.issubdtype(array.dtype, np.inexact) and not np.all(np.isfinite(array)):
+            raise DivergenceError(f"the result {name!r} is not finite: nothing was written")
+
+
 def make_experiment(config: dict) -> _Experiment:
-    """The experiment a resolved config describes: spectra if it has `[lyapunov]`."""
+    """The experiment a resolved config describes: spectra if it has `[lyapunov]`. The last
+    two are kept, so that resuming a run in the same process does not compile it again."""
+    return _experiment(json.dumps(config, sort_keys=True), jax.config.jax_enable_x64)
+
+
+@functools.lru_cache(maxsize=2)
+def _experiment(config_json: str, x64: bool) -> _Experiment:
+    config = json.loads(config_json)
     return SpectrumExperiment(config) if "lyapunov" in config else SimulationExperiment(config)
 
 
 def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> Path:
     """Run (or resume) the run in `folder` to completion; returns the folder.
 
-    `stop_after` stops after that many chunks in this call, as an interrupt would (for tests).
+    Per chunk: the traces (or block sums) go to their streams, then the carry is committed
+    (`Run.commit`); a resume restarts after the last commit. `stop_after` stops after that many
+    chunks in this call, as an interrupt would (for tests).
     """
     folder = Path(folder)
-    opened = reopen(folder, "sweep", resolve_config)
-    if opened is None:
-        return folder
-    record, config = opened
-    experiment = make_experiment(config)
-    record["grid"] = {"axes": list(experiment.axes), "shape": list(experiment.grid_shape)}
-
-    carry = experiment.init()
-    done = record.get("chunks_done", 0)
-    if done:
-        carry = load_tree(folder / CHECKPOINT, carry)
-    total = config["simulation"]["chunks"]
-    (folder / "chunks").mkdir(exist_ok=True)
-    record["status"] = "running"
-    write_record(folder, record)
-    started = time.perf_counter()
-    with tqdm(total=total, initial=done, desc=config["name"], unit="chunk",
-              disable=not progress) as bar:
-        for chunk in range(done, total):
-            if stop_after is not None and chunk - done >= stop_after:
-                break
-            try:
+    with open_run(folder, "sweep", resolve_config) as run:
+        if run.finished:
+            return folder
+        config = run.config
+        check_fits(folder, **sizes(config))
+        experiment = make_experiment(config)
+        run.record["grid"] = {"axes": list(experiment.axes), "shape": list(experiment.grid_shape)}
+        carry, _ = run.restore(experiment.init())
+        streams = {name: run.stream(name, shape, dtype, len(experiment.grid_shape))
+                   for name, (shape, dtype) in experiment.stream_shapes().items()}
+        total, done = config["simulation"]["chunks"], run.progress
+        run.save(status="running")
+        started = time.perf_counter()
+        with tqdm(total=total, initial=done, desc=config["name"], unit="chunk",
+                  disable=not progress) as bar:
+            for chunk in range(done, total):
+                if stop_after is not None and chunk - done >= stop_after:
+                    break
                 carry, outputs = experiment.advance(carry)
-                experiment.check_finite(carry[0])
-            except DivergenceError as err:
-                record.update(status="diverged", error=str(err))
-                write_record(folder, record)
-                raise
-            except KeyboardInterrupt:
-                record["status"] = "interrupted"  # the last checkpoint stays valid
-                write_record(folder, record)
-                raise
-            np.savez(folder / "chunks" / f"chunk_{chunk:04d}.npz",
-                     **{k: np.asarray(v) for k, v in outputs.items()})
-            save_tree(folder / CHECKPOINT, carry)
-            record["chunks_done"] = chunk + 1
-            record["model_time"] = experiment.time(chunk + 1)
-            write_record(folder, record)
-            bar.update(1)
-            bar.set_postfix(t=f"{record['model_time']:.6g}")
-    record["wall_seconds"] = record.get("wall_seconds", 0.0) + time.perf_counter() - started
-    if record.get("chunks_done", 0) < total:
-        record["status"] = "interrupted"
-        write_record(folder, record)
-        return folder
-    _write_results(folder, experiment, carry)
-    finish(folder, record)
+                experiment.check_finite(carry, outputs, chunk)
+                for name, stream in streams.items():
+                    values = np.asarray(outputs[name])
+                    stream.write(chunk * values.shape[stream.axis], values)
+                run.commit(chunk + 1, carry, chunks_done=chunk + 1,
+                           model_time=experiment.time(chunk + 1))
+                bar.update(1)
+                bar.set_postfix(t=f"{run.record['model_time']:.6g}")
+        wall = run.record.get("wall_seconds", 0.0) + time.perf_counter() - started
+        if run.progress < total:
+            run.save(status="interrupted", wall_seconds=wall)
+            return folder
+        _write_results(folder, experiment, carry, {k: s.array for k, s in streams.items()})
+        run.finish(wall_seconds=wall)
     return folder
 
 
@@ -280,15 +351,16 @@ def summarize(moments: dict, autocorrelation: dict, record_every: float) -> dict
     - `temporal_variance`: mean_i var_i, the part that fluctuates in time (0 at a fixed point);
     - `autocovariance`: C(l) = (1/N) Σ_i ⟨x_i(t) x_i(t-l)⟩ - mean_i m_i², l = 0..window;
     - `decay_time`: the first lag at which C(l)/C(0) falls below 1/e (linear interpolation), in
-      model time units; NaN where there are no temporal fluctuations (temporal variance below
-      `QUIET`: a fixed point or decayed activity) or C stays above 1/e within the window.
+      model time units; `UNDEFINED` (-1) where there are no temporal fluctuations (temporal
+      variance below `QUIET`: a fixed point or decayed activity) or C stays above 1/e within
+      the window.
     """
     mean, var = moments["mean"], moments["var"]
     second = np.mean(var + mean**2, axis=-1)
     variance = second - np.mean(mean, axis=-1) ** 2
     temporal = np.mean(var, axis=-1)
     autocovariance = autocorrelation["corr"] - np.mean(mean**2, axis=-1)[..., None]
-    decay = np.full(variance.shape, np.nan)
+    decay = np.full(variance.shape, UNDEFINED)
     for index in np.ndindex(variance.shape):
         if temporal[index] < QUIET:
             continue
@@ -302,18 +374,13 @@ def summarize(moments: dict, autocorrelation: dict, record_every: float) -> dict
             "autocovariance": autocovariance, "decay_time": decay}
 
 
-def _write_results(folder: Path, experiment: _Experiment, carry):
-    chunks = []
-    for path in sorted((folder / "chunks").glob("chunk_*.npz")):
-        with np.load(path) as data:
-            chunks.append(dict(data))
-    time_axis = len(experiment.grid_shape)
-    outputs = {k: np.concatenate([c[k] for c in chunks], axis=time_axis) for k in chunks[0]}
+def _write_results(folder: Path, experiment: _Experiment, carry, outputs: dict):
+    """`results.npz` from the final carry and the streamed outputs (copied through in blocks);
+    refuses to write a non-finite statistic."""
     arrays = {f"axis_{name}": np.asarray(values) for name, values in experiment.axes.items()}
     arrays.update(experiment.results(carry, outputs))
-    tmp = folder / "results.tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, folder / RESULTS)
+    check_finite_results(arrays)
+    write_npz(folder / RESULTS, arrays)
     if experiment.config["output"]["figures"]:
         from ._plots import plot_run  # matplotlib only when figures are asked for
 

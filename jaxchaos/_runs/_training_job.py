@@ -51,7 +51,6 @@ precision = "float32"
 """
 
 import math
-import os
 import time
 from pathlib import Path
 
@@ -67,9 +66,8 @@ from .._learning._rnn import CELLS, RNN
 from .._learning._tasks import TASKS, AbstractTask, DelayedRecall
 from .._learning._training import Trainer, init_states, measure_all, run_steps
 from ._config import NUMBER, check_type, resolve_tables
-from ._runfolder import finish, load_tree, reopen, save_tree, write_record
+from ._runfolder import open_run, write_npz
 
-CHECKPOINT = "checkpoint.npz"
 LOG = "log.npz"
 RESULTS = "results.npz"
 PROTOCOLS = ("baseline", "preflossing", "interleaved")
@@ -145,6 +143,7 @@ def resolve_training_config(raw: dict) -> dict:
     for key in ("steps", "batch", "eval_batch", "jacobian_batch", "log_every", "seeds",
                 "learning_rate", "accuracy_threshold", "clip"):
         check_real(f"training.{key}", tr[key], positive=True)
+    check_real("training.floss_block", tr["floss_block"], positive=True)
     for key in ("floss_steps", "first_seed"):
         check_real(f"training.{key}", tr[key], nonnegative=True)
     if tr["jacobian_batch"] > tr["eval_batch"]:
@@ -247,49 +246,46 @@ def _split_by_mode(segments, start, stop):
     return runs
 
 
-def _save_logs(folder: Path, logs: dict):
-    tmp = folder / "log.tmp.npz"
-    np.savez(tmp, **{k: np.asarray(v) for k, v in logs.items()})
-    os.replace(tmp, folder / LOG)
+def _log_arrays(logs: dict) -> dict:
+    return {k: np.asarray(v) for k, v in logs.items()}
 
 
 def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Path:
     """Run (or resume) the training run in `folder` to the end of its schedule.
 
-    `stop_after` stops after that many log intervals in this call, as an interrupt would."""
+    Per log interval the states and the logs are committed together (`Run.commit`); `log.npz`
+    is a copy of the committed logs. `stop_after` stops after that many log intervals in this
+    call, as an interrupt would."""
     folder = Path(folder)
-    opened = reopen(folder, "train-rnn", resolve_training_config)
-    if opened is None:
-        return folder
-    record, config = opened
-    trainer = make_trainer(config)
-    segments = schedule(config["training"])
-    total = sum(n for _, n in segments)
-    log_every = config["training"]["log_every"]
-    keys = _seed_keys(config)
-    data_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
-    eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 2))(keys)
-    states = init_states(trainer, init_models(config), data_keys)
-    done = record.get("steps_done", 0)
-    if done:
-        states = load_tree(folder / CHECKPOINT, states)
-        with np.load(folder / LOG) as data:
-            logs = {k: list(v) for k, v in data.items()}
-    else:
-        logs = {"step": [], "task_steps": [], "train_loss": [], "train_grad_norm": []}
-        _append(logs, 0, 0, jax.device_get(measure_all(trainer, states, eval_keys)), np.nan,
-                np.nan, len(keys))
-    record["status"] = "running"
-    write_record(folder, record)
-    started, intervals = time.perf_counter(), 0
-    with tqdm(total=total, initial=done, desc=config["name"], unit="step",
-              disable=not progress) as bar:
-        while done < total:
-            if stop_after is not None and intervals >= stop_after:
-                break
-            stop = min(done + log_every, total)
-            task_losses, task_norms = [], []
-            try:
+    with open_run(folder, "train-rnn", resolve_training_config) as run:
+        if run.finished:
+            return folder
+        config = run.config
+        trainer = make_trainer(config)
+        segments = schedule(config["training"])
+        total = sum(n for _, n in segments)
+        log_every = config["training"]["log_every"]
+        keys = _seed_keys(config)
+        data_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys)
+        eval_keys = jax.vmap(lambda k: jax.random.fold_in(k, 2))(keys)
+        states = init_states(trainer, init_models(config), data_keys)
+        states, saved = run.restore(states)
+        done = run.progress and int(saved["step"][-1])
+        if done:
+            logs = {k: list(v) for k, v in saved.items()}
+        else:
+            logs = {"step": [], "task_steps": [], "train_loss": [], "train_grad_norm": []}
+            _append(logs, 0, 0, jax.device_get(measure_all(trainer, states, eval_keys)),
+                    np.nan, np.nan, len(keys))
+        run.save(status="running")
+        started, intervals = time.perf_counter(), 0
+        with tqdm(total=total, initial=done, desc=config["name"], unit="step",
+                  disable=not progress) as bar:
+            while done < total:
+                if stop_after is not None and intervals >= stop_after:
+                    break
+                stop = min(done + log_every, total)
+                task_losses, task_norms = [], []
                 at = done
                 for mode, n in _split_by_mode(segments, done, stop):
                     states, (losses, norms) = run_steps(trainer, states, mode, n)
@@ -299,33 +295,23 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
                     if mode == "task":
                         task_losses.append(np.asarray(losses))
                         task_norms.append(np.asarray(norms))
-            except KeyboardInterrupt:
-                record["status"] = "interrupted"  # the last checkpoint stays valid
-                write_record(folder, record)
-                raise
-            except DivergenceError as err:
-                record["status"] = "diverged"  # the last checkpoint stays valid
-                record["error"] = str(err)
-                write_record(folder, record)
-                raise
-            done, intervals = stop, intervals + 1
-            task_done = sum(n for mode, n in _split_by_mode(segments, 0, done) if mode == "task")
-            _append(logs, done, task_done, jax.device_get(measure_all(trainer, states, eval_keys)),
-                    _chunk_mean(task_losses), _chunk_mean(task_norms), len(keys))
-            save_tree(folder / CHECKPOINT, states)
-            _save_logs(folder, logs)
-            record["steps_done"] = done
-            write_record(folder, record)
-            bar.update(stop - bar.n)
-            bar.set_postfix(acc=f"{np.mean(logs['accuracy'][-1]):.3f}")
-    record["wall_seconds"] = record.get("wall_seconds", 0.0) + time.perf_counter() - started
-    if done < total:
-        record["status"] = "interrupted"
-        write_record(folder, record)
-        return folder
-    _save_logs(folder, logs)
-    np.savez(folder / RESULTS, **summarize(config, {k: np.asarray(v) for k, v in logs.items()}))
-    finish(folder, record)
+                done, intervals = stop, intervals + 1
+                task_done = sum(n for mode, n in _split_by_mode(segments, 0, done)
+                                if mode == "task")
+                _append(logs, done, task_done,
+                        jax.device_get(measure_all(trainer, states, eval_keys)),
+                        _chunk_mean(task_losses), _chunk_mean(task_norms), len(keys))
+                run.commit(run.progress + 1, states, _log_arrays(logs), steps_done=done)
+                write_npz(folder / LOG, _log_arrays(logs))
+                bar.update(stop - bar.n)
+                bar.set_postfix(acc=f"{np.mean(logs['accuracy'][-1]):.3f}")
+        wall = run.record.get("wall_seconds", 0.0) + time.perf_counter() - started
+        if done < total:
+            run.save(status="interrupted", wall_seconds=wall)
+            return folder
+        write_npz(folder / LOG, _log_arrays(logs))
+        write_npz(folder / RESULTS, summarize(config, _log_arrays(logs)))
+        run.finish(wall_seconds=wall)
     return folder
 
 

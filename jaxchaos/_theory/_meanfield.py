@@ -47,15 +47,25 @@ def _bisect(fn, lower, upper, args):
 
 
 def q_map(q, sigma_w, sigma_b, nonlinearity="tanh", *, points: int = DEFAULT_POINTS):
-    """Length map q ↦ σ_w² ∫Dz φ(√q z)² + σ_b² (q a variance; σ_w, σ_b standard deviations)."""
+    """Length map q ↦ σ_w² ∫Dz φ(√q z)² + σ_b² (q a variance; σ_w, σ_b standard deviations);
+    the arguments broadcast against each other."""
     phi = _as_nonlinearity(nonlinearity)
-    return sigma_w**2 * _expect(lambda x: phi(x) ** 2, 0.0, q, points) + sigma_b**2
+
+    def one(q, sigma_w, sigma_b):
+        return sigma_w**2 * _expect(lambda x: phi(x) ** 2, 0.0, q, points) + sigma_b**2
+
+    return jnp.vectorize(one)(q, sigma_w, sigma_b)
 
 
 def c_map(c, q, sigma_w, sigma_b, nonlinearity="tanh", *, points: int = DEFAULT_POINTS):
-    """Correlation map c ↦ [σ_w² E[φ(u1)φ(u2)] + σ_b²]/q, Var u_i = q, Cov = q c (σ std)."""
+    """Correlation map c ↦ [σ_w² E[φ(u1)φ(u2)] + σ_b²]/q, Var u_i = q, Cov = q c (σ std);
+    the arguments broadcast against each other."""
     phi = _as_nonlinearity(nonlinearity)
-    return (sigma_w**2 * _expect_pair(phi, phi, q, q, q * c, points) + sigma_b**2) / q
+
+    def one(c, q, sigma_w, sigma_b):
+        return (sigma_w**2 * _expect_pair(phi, phi, q, q, q * c, points) + sigma_b**2) / q
+
+    return jnp.vectorize(one)(c, q, sigma_w, sigma_b)
 
 
 def _q_star(sigma_w, sigma_b, phi, points):

@@ -32,8 +32,7 @@ from jaxchaos._generative._gan import (
     train_step,
 )
 from jaxchaos._generative._latent import GaussianLatent, chaos_latent, expander_readout
-from jaxchaos._runs._gan_job import resolve_gan_config, train_gan
-from jaxchaos._runs._runfolder import new_run_folder
+from jaxchaos._runs._gan_job import resolve_gan_config
 
 # N = 200 at g = 2 from this seed is chaotic in float64 (λ_max ≈ 0.084 over t ∈ [500, 2000]); from
 # seed 0 it settles on a limit cycle (chaos_latent would warn).
@@ -240,25 +239,6 @@ def test_checkpoint_round_trips_bit_exactly(getkey, tmp_path):
     next_a, losses_a = train_step(trainer, state, data)
     next_b, losses_b = train_step(trainer, loaded, data)
     np.testing.assert_array_equal(np.asarray(losses_a), np.asarray(losses_b))
-
-
-@pytest.mark.filterwarnings("ignore:latent network at g=.* is not chaotic:UserWarning")
-def test_resumed_run_equals_uninterrupted_run(tmp_path):
-    # N = 30 keeps it fast; such a small network is not chaotic (a warning, ignored here)
-    raw = {"name": "t", "latent": {"n": 30, "dim": 6, "degree": 2, "warmup": 10.0},
-           "model": {"width": 8},
-           "training": {"steps": 4, "batch": 8, "sample_every": 2, "checkpoint_every": 2,
-                        "log_every": 2, "quality": False},
-           "output": {"root": str(tmp_path), "precision": "float64"}}
-    config = resolve_gan_config(raw)
-    whole = train_gan(new_run_folder(config, tmp_path / "whole", job="train-gan"), progress=False)
-    split = new_run_folder(config, tmp_path / "split", job="train-gan")
-    train_gan(split, progress=False, stop_after=2)
-    assert np.load(split / "log.npz")["losses"].shape == (2, 2)
-    train_gan(split, progress=False)
-    for name in ("checkpoint.eqx", "log.npz"):
-        assert (whole / name).read_bytes() == (split / name).read_bytes()
-    assert (split / "samples" / "step_000004.png").is_file()
 
 
 def test_bad_config_is_refused():

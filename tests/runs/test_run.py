@@ -9,7 +9,7 @@ import jaxchaos
 from jaxchaos._runs._cli import main
 from jaxchaos._runs._runfolder import new_run_folder, read_record
 from jaxchaos._runs._sweep_config import resolve_config
-from jaxchaos._runs._sweep_job import execute, summarize
+from jaxchaos._runs._sweep_job import UNDEFINED, execute, summarize
 
 
 def _tiny(**simulation):
@@ -53,7 +53,7 @@ def test_summarize_decay_time_and_quiet_runs():
     np.testing.assert_allclose(summary["variance"], variance)
     # Linear interpolation of e^{-l/τ} between samples dt apart: error below dt²/(8τ) ≈ 0.01.
     assert abs(summary["decay_time"][0] - tau) < 0.011
-    assert np.isnan(summary["decay_time"][1])  # temporal variance below QUIET: no decay time
+    assert summary["decay_time"][1] == UNDEFINED  # temporal variance below QUIET: no decay time
 
 
 def test_resume_equals_uninterrupted(tmp_path):
@@ -86,12 +86,33 @@ def test_resume_of_noisy_run_equals_uninterrupted(tmp_path):
 
 
 def test_divergence_names_grid_point_and_time(tmp_path):
-    config = _tiny()
+    """One chunk: the state itself reaches inf inside it (growth ~e^{20} per step)."""
+    config = _tiny(chunks=1)
     config["model"]["nonlinearity"] = "relu"
     config["sweep"]["gain"] = [0.5, 200.0]
     folder = new_run_folder(resolve_config(config), tmp_path / "run")
     with pytest.raises(jaxchaos.DivergenceError, match=r"'gain': 200\.0.*at step \d+ \(t = "):
         execute(folder, progress=False)
+    assert read_record(folder)["status"] == "diverged"
+
+
+def test_runaway_relu_is_diverged_and_writes_nothing_non_finite(tmp_path):
+    """Issue 14 item 4: a ReLU run whose state stays finite (~1e200) while its squares overflow
+    stops as diverged, naming the grid points; every file in the folder is finite."""
+    config = _tiny()
+    config["model"]["nonlinearity"] = "relu"
+    config["sweep"]["gain"] = [0.5, 200.0]
+    folder = new_run_folder(resolve_config(config), tmp_path / "run")
+    with pytest.raises(jaxchaos.DivergenceError, match=r"runaway.*'gain': 200\.0"):
+        execute(folder, progress=False)
+    record = read_record(folder)
+    assert record["status"] == "diverged" and "runaway" in record["error"]
+    assert not (folder / "results.npz").exists()
+    for path in folder.glob("*.np[yz]"):
+        data = np.load(path)
+        for array in (data.values() if hasattr(data, "values") else [data]):
+            if np.issubdtype(array.dtype, np.floating):
+                assert np.all(np.isfinite(array)), path
 
 
 def test_existing_run_folder_is_not_overwritten(tmp_path):
