@@ -10,6 +10,11 @@ from ._core._inputs import ConstantInput as ConstantInput
 from ._core._inputs import FunctionInput as FunctionInput
 from ._core._inputs import SinusoidalInput as SinusoidalInput
 from ._core._nonlinearities import Nonlinearity as Nonlinearity
+from ._core._operator import AbstractOperator as AbstractOperator
+from ._core._operator import DenseOperator as DenseOperator
+from ._core._operator import RegeneratedOperator as RegeneratedOperator
+from ._core._operator import SparseOperator as SparseOperator
+from ._core._operator import as_operator as as_operator
 from ._core._recorders import AbstractRecorder as AbstractRecorder
 from ._core._recorders import Autocorrelation as Autocorrelation
 from ._core._recorders import Moments as Moments
