@@ -424,3 +424,66 @@ class RegeneratedOperator(AbstractOperator):
     @property
     def stored_entries(self):
         return self.slots * self.shape_[1]
+
+
+class LowRankOperator(AbstractOperator):
+    """W = B + L Rᵀ: a square operator B plus a rank-R update with L, R of shape (N, R)
+    (low-rank plus random connectivity: products cost B's plus 4NR per column)."""
+
+    base: AbstractOperator
+    left: jax.Array
+    right: jax.Array
+
+    def __init__(self, base, left, right):
+        self.base = as_operator(base)
+        self.left, self.right = jnp.asarray(left), jnp.asarray(right)
+        if self.left.shape != self.right.shape or self.left.shape[0] != self.base.n:
+            raise ConfigError(f"low-rank factors {self.left.shape}, {self.right.shape} must both "
+                              f"be (N, R) with N = {self.base.n}")
+
+    @property
+    def shape(self):
+        return self.base.shape
+
+    @property
+    def dtype(self):
+        return self.base.dtype
+
+    def _update(self, a, b, q):
+        return jnp.matmul(a, jnp.matmul(b.T, q, precision=_HIGHEST), precision=_HIGHEST)
+
+    def matmat(self, q):
+        return self.base.matmat(q) + self._update(self.left, self.right, q)
+
+    def matvec(self, v):
+        return self.base.matvec(v) + self._update(self.left, self.right, v)
+
+    def rmatmat(self, q):
+        return self.base.rmatmat(q) + self._update(self.right, self.left, q)
+
+    def rmatvec(self, v):
+        return self.base.rmatvec(v) + self._update(self.right, self.left, v)
+
+    def row(self, i):
+        idx, w = self.base.row(i)
+        update = jnp.matmul(self.right, self.left[i], precision=_HIGHEST)
+        return jnp.concatenate([idx, jnp.arange(self.shape[1])]), jnp.concatenate([w, update])
+
+    def column(self, j):
+        idx, w = self.base.column(j)
+        update = jnp.matmul(self.left, self.right[j], precision=_HIGHEST)
+        return jnp.concatenate([idx, jnp.arange(self.shape[0])]), jnp.concatenate([w, update])
+
+    def transpose(self):
+        return LowRankOperator(self.base.transpose(), self.right, self.left)
+
+    @property
+    def nbytes(self):
+        return self.base.nbytes + int(self.left.nbytes + self.right.nbytes)
+
+    @property
+    def stored_entries(self):
+        return self.base.stored_entries + 2 * int(self.left.size)
+
+    def to_dense(self):
+        return self.base.to_dense() + jnp.matmul(self.left, self.right.T, precision=_HIGHEST)

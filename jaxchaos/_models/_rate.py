@@ -81,6 +81,19 @@ class SCSNetwork(AbstractFlow):
         coupling = as_operator(self.weights)
         return -v + self.gain * coupling.tangent_product(self.nonlinearity.derivative(x), v)
 
+    def lyapunov_function(self, x):
+        """L(x) = Σ_i [x_i φ(x_i) − Φ(x_i)] − ½ g φ(x)ᵀ W φ(x) − Iᵀ φ(x) (seed 000, eqs 2–3, with
+        a constant input I; Φ' = φ). For symmetric W (η = 1) and increasing φ,
+        ∂L/∂x_i = −φ'(x_i) dx_i/dt, so dL/dt = −Σ_i φ'(x_i) (dx_i/dt)² ≤ 0 along trajectories of
+        the noiseless network: L never increases and trajectories settle at fixed points. Not a
+        Lyapunov function when W is not symmetric."""
+        if not isinstance(self.input, ConstantInput):
+            raise ConfigError("lyapunov_function needs a constant input (ConstantInput)")
+        rates = self.nonlinearity(x)
+        single = jnp.sum(x * rates - self.nonlinearity.antiderivative(x), axis=-1)
+        recurrent = 0.5 * self.gain * jnp.sum(rates * (as_operator(self.weights) @ rates), axis=-1)
+        return single - recurrent - jnp.sum(self.input.value * rates, axis=-1)
+
 
 class EulerMap(AbstractMap):
     """The forward-Euler map of a flow with step δ, `x ← x + δ f(nδ, x)` (+ σ√δ B_n).
