@@ -34,6 +34,8 @@ import jax
 import numpy as np
 
 from .._core._connectivity import CONNECTIVITY_KINDS, Connectivity
+from .._core._ensembles import (IN_DEGREES, SCALINGS, STORAGES, WEIGHT_KINDS, Ensemble,
+                                LowRankEnsemble)
 from .._core._errors import ConfigError, check_choice, check_real, check_steps
 from .._core._inputs import ConstantInput, SinusoidalInput
 from .._core._nonlinearities import NONLINEARITIES, Nonlinearity
@@ -43,6 +45,13 @@ from .._models._rate import CessacNetwork, EulerMap, SCSNetwork
 from ._config import NUMBER, check_name, check_type, fill_table, read_toml
 
 MODEL_KINDS = ("scs", "scs_euler_map", "cessac", "hopfield")
+# "connectivity": the dense `Connectivity` of the keys connectivity, k, excitatory_fraction,
+# block_std, block_mean; "random": an `Ensemble` of the keys k, fractions, means, stds, in_degree,
+# scaling, weights, dale, eta, storage; "low_rank": that `Ensemble` plus rank-R `outliers`.
+ENSEMBLES = ("connectivity", "random", "low_rank")
+_LEGACY_KEYS = ("connectivity", "excitatory_fraction", "block_std", "block_mean")
+_ENSEMBLE_KEYS = ("fractions", "means", "stds", "in_degree", "scaling", "weights", "dale", "eta",
+                  "storage")
 FLOW_KINDS = ("scs", "hopfield")  # the others are maps (time counts steps)
 GAIN_SCHEDULES = ("constant", "alternating")
 GAIN_CYCLES = 1000  # low/high cycles drawn for an alternating gain (then it repeats)
@@ -60,6 +69,17 @@ _MODEL = {
     "excitatory_fraction": (None, NUMBER, None),
     "block_std": ([[1.0, 1.0], [1.0, 1.0]], list, None),
     "block_mean": ([[0.0, 0.0], [0.0, 0.0]], list, None),
+    "ensemble": ("connectivity", str, None),
+    "fractions": ([1.0], list, None),  # population fractions α_b
+    "means": ([[0.0]], list, None),  # μ_ab, P×P (row: postsynaptic a, column: presynaptic b)
+    "stds": ([[1.0]], list, None),  # σ_ab, P×P
+    "in_degree": ("fixed", str, None),  # or "binomial" (with k)
+    "scaling": ("mean_field", str, None),  # or "balanced"
+    "weights": ("gaussian", str, None),  # or "binary" (m ± s)
+    "dale": (False, bool, None),  # signs by presynaptic population, Gamma magnitudes
+    "eta": (0.0, NUMBER, None),  # partial symmetry Corr(W_ij, W_ji), one dense population
+    "storage": ("dense", str, None),  # or "sparse", "regenerated" (with k)
+    "outliers": ([2.0], list, None),  # low_rank: the outlier eigenvalues λ_r
     # SCS flow and its Euler map
     "gain": (1.5, NUMBER, ("scs", "scs_euler_map", "hopfield")),
     "nonlinearity": ("tanh", str, ("scs", "scs_euler_map", "hopfield")),
@@ -112,9 +132,10 @@ _OUTPUT = {
     "precision": ("float64", str),
     "figures": (True, bool),
 }
-# Model keys that may be swept (numeric, no effect on array shapes).
+# Model keys that may be swept (numeric, no effect on array shapes; eta is a property of the
+# drawn matrix, not a traced parameter).
 SWEEPABLE = tuple(
-    key for key, (default, kind, _) in _MODEL.items() if kind is NUMBER
+    key for key, (default, kind, _) in _MODEL.items() if kind is NUMBER and key != "eta"
 ) + ("seed",)
 
 
@@ -186,6 +207,7 @@ def _check_values(config: dict):
     check_real("model.n", model["n"], positive=True)
     check_choice("model.nonlinearity", model["nonlinearity"], NONLINEARITIES)
     check_choice("model.connectivity", model["connectivity"], CONNECTIVITY_KINDS)
+    _check_ensemble(model)
     check_choice("model.input", model["input"], INPUT_KINDS)
     check_choice("model.input_correlation", model["input_correlation"], ("common", "independent"))
     nonnegative = ("gain", "noise", "slope", "coupling_std", "threshold_std", "input_amplitude",
@@ -227,6 +249,35 @@ def _check_values(config: dict):
         check_choice("simulation.solver (SDE)" if stochastic else "simulation.solver",
                      sim["solver"], table)
     check_choice("output.precision", out["precision"], PRECISIONS)
+
+
+def _check_ensemble(model: dict):
+    """The connectivity keys: one family at a time, choices, table shapes (via `Ensemble`)."""
+    ensemble = check_choice("model.ensemble", model["ensemble"], ENSEMBLES)
+    unused = _ENSEMBLE_KEYS + ("outliers",) if ensemble == "connectivity" else _LEGACY_KEYS
+    if ensemble == "random":
+        unused = unused + ("outliers",)
+    for key in unused:
+        if model[key] != _MODEL[key][0]:
+            raise ConfigError(f"model.{key} does not apply to model.ensemble = {ensemble!r}")
+    for key, choices in (("in_degree", IN_DEGREES), ("scaling", SCALINGS),
+                         ("weights", WEIGHT_KINDS), ("storage", STORAGES)):
+        check_choice(f"model.{key}", model[key], choices)
+    if ensemble != "connectivity" and model["k"] is not None and model["k"] >= model["n"]:
+        raise ConfigError(f"model.k = {model['k']} must be < model.n = {model['n']}")
+    for key in ("fractions", "outliers"):
+        if not model[key] or any(isinstance(v, bool) or not isinstance(v, NUMBER)
+                                 for v in model[key]):
+            raise ConfigError(f"model.{key} must be a non-empty list of numbers")
+    fractions = model["fractions"]
+    if len(fractions) > 1 and not all(0 < f < 1 for f in fractions):
+        raise ConfigError(f"model.fractions must lie in (0, 1), got {fractions}")
+    for key in ("means", "stds"):
+        table = model[key]
+        if (len(table) != len(fractions) or any(not isinstance(row, list)
+                                                or len(row) != len(fractions) for row in table)):
+            raise ConfigError(f"model.{key} must be a {len(fractions)}x{len(fractions)} table "
+                              f"(one row and column per entry of model.fractions), got {table}")
 
 
 def _check_hopfield(config: dict):
@@ -298,8 +349,26 @@ def _check_lyapunov(lya: dict, sim: dict, model: dict):
                           f"lyapunov.n_blocks = {lya['n_blocks']}")
 
 
-def connectivity_from(model: dict) -> Connectivity:
-    """The `Connectivity` a model table describes."""
+def connectivity_from(model: dict):
+    """The ensemble a model table describes: a `Connectivity`, `Ensemble` or `LowRankEnsemble`
+    (`model.ensemble`)."""
+    if model["ensemble"] != "connectivity":
+        ensemble = Ensemble(
+            fractions=tuple(model["fractions"]),
+            means=tuple(map(tuple, model["means"])),
+            stds=tuple(map(tuple, model["stds"])),
+            k=model["k"],
+            in_degree=model["in_degree"],
+            scaling=model["scaling"],
+            weights=model["weights"],
+            dale=model["dale"],
+            eta=model["eta"],
+            zero_diagonal=model["zero_diagonal"],
+            storage=model["storage"],
+        )
+        if model["ensemble"] == "low_rank":
+            return LowRankEnsemble(ensemble, tuple(model["outliers"]))
+        return ensemble
     return Connectivity(
         kind=model["connectivity"],
         k=model["k"],
