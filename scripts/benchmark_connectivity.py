@@ -7,8 +7,8 @@ Cases (each in its own process, so that its peak memory is its own):
   `SparseOperator` and as a `scipy.sparse.csr_matrix` with the same entries; timed (best of
   `--repeats`, compilation excluded): W v and W Q for a frame Q of 16 columns, jitted, against
   SciPy's `W @ v`, `W @ Q`, and a plain copy of an array as large as the operator's indices and
-  weights (`numpy.copyto` into an allocated array; its rate, bytes read per second, is the
-  bandwidth limit). Reported:
+  weights (a jitted `a + 1` over a float32 array of that many bytes, on the same cores as the
+  products; its rate, bytes read per second, is the bandwidth limit). Reported:
   time ratios to SciPy and the fraction of the copy's rate at which each product reads the
   operator's indices and weights (the frame product also reads 16 values per entry; not
   counted). The results agree with SciPy's to round-off (printed).
@@ -66,7 +66,8 @@ def products(args):
     v, q = rng.standard_normal(n), rng.standard_normal((n, 16))
     matvec, matmat = jax.jit(lambda o, x: o @ x), jax.jit(lambda o, x: o @ x)
     vj, qj = jax.numpy.asarray(v), jax.numpy.asarray(q)
-    block, target = np.ones(op.nbytes, np.uint8), np.zeros(op.nbytes, np.uint8)
+    block = jax.numpy.ones(op.nbytes // 4, jax.numpy.float32)
+    copy = jax.jit(lambda a: a + 1.0)
     out = {"n": n, "k": k, "operator_bytes": op.nbytes,
            "matvec_error": float(np.abs(np.asarray(matvec(op, vj)) - csr @ v).max()),
            "matmat_error": float(np.abs(np.asarray(matmat(op, qj)) - csr @ q).max())}
@@ -75,7 +76,7 @@ def products(args):
         "scipy_matvec": _best(lambda: csr @ v, args.repeats),
         "jax_matmat16": _best(lambda: matmat(op, qj).block_until_ready(), args.repeats),
         "scipy_matmat16": _best(lambda: csr @ q, args.repeats),
-        "copy": _best(lambda: np.copyto(target, block), args.repeats),
+        "copy": _best(lambda: copy(block).block_until_ready(), args.repeats),
     }
     out.update(times)
     copy_rate = op.nbytes / times["copy"]
