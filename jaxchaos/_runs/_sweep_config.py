@@ -34,8 +34,14 @@ import jax
 import numpy as np
 
 from .._core._connectivity import CONNECTIVITY_KINDS, Connectivity
-from .._core._ensembles import (IN_DEGREES, SCALINGS, STORAGES, WEIGHT_KINDS, Ensemble,
-                                LowRankEnsemble)
+from .._core._ensembles import (
+    IN_DEGREES,
+    SCALINGS,
+    STORAGES,
+    WEIGHT_KINDS,
+    Ensemble,
+    LowRankEnsemble,
+)
 from .._core._errors import ConfigError, check_choice, check_real, check_steps
 from .._core._inputs import ConstantInput, SinusoidalInput
 from .._core._nonlinearities import NONLINEARITIES, Nonlinearity
