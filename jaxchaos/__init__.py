@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._core._connectivity import Connectivity as Connectivity
+    from ._core._ensembles import AbstractEnsemble as AbstractEnsemble
+    from ._core._ensembles import Ensemble as Ensemble
+    from ._core._ensembles import LowRankEnsemble as LowRankEnsemble
     from ._core._errors import ConfigError as ConfigError
     from ._core._errors import DivergenceError as DivergenceError
     from ._core._inputs import AbstractInput as AbstractInput
@@ -20,6 +23,12 @@ if TYPE_CHECKING:
     from ._core._inputs import FunctionInput as FunctionInput
     from ._core._inputs import SinusoidalInput as SinusoidalInput
     from ._core._nonlinearities import Nonlinearity as Nonlinearity
+    from ._core._operator import AbstractOperator as AbstractOperator
+    from ._core._operator import DenseOperator as DenseOperator
+    from ._core._operator import LowRankOperator as LowRankOperator
+    from ._core._operator import RegeneratedOperator as RegeneratedOperator
+    from ._core._operator import SparseOperator as SparseOperator
+    from ._core._operator import as_operator as as_operator
     from ._core._recorders import AbstractRecorder as AbstractRecorder
     from ._core._recorders import Autocorrelation as Autocorrelation
     from ._core._recorders import Moments as Moments
@@ -119,6 +128,12 @@ if TYPE_CHECKING:
     from ._theory._meanfield import critical_weight_variance as critical_weight_variance
     from ._theory._meanfield import deep_mean_field as deep_mean_field
     from ._theory._meanfield import q_map as q_map
+    from ._theory._random_matrix import bulk_radius as bulk_radius
+    from ._theory._random_matrix import critical_gain as critical_gain
+    from ._theory._random_matrix import mean_matrix as mean_matrix
+    from ._theory._random_matrix import outliers as outliers
+    from ._theory._random_matrix import spectral_support as spectral_support
+    from ._theory._random_matrix import variance_matrix as variance_matrix
 
 
 def _public_names() -> dict[str, str]:

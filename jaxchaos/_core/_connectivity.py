@@ -18,13 +18,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._ensembles import AbstractEnsemble
 from ._errors import ConfigError, check_choice, check_real
 
 CONNECTIVITY_KINDS = ("dense", "sparse")
 
 
-class Connectivity(eqx.Module):
-    """How to draw the unit-gain coupling matrix W (see the module docstring)."""
+class Connectivity(AbstractEnsemble):
+    """How to draw the unit-gain coupling matrix W as a dense array (see the module docstring);
+    the sparse, Dale's-law, balanced, partially symmetric and low-rank ensembles, stored
+    sparsely, are `Ensemble` and `LowRankEnsemble`."""
 
     kind: str = eqx.field(static=True, default="dense")
     k: int | None = eqx.field(static=True, default=None)

@@ -58,6 +58,7 @@ import numpy as np
 from jax.scipy.special import erfc, gammaln
 
 from .._core._errors import ConfigError, check_real, check_shape, check_steps
+from .._core._operator import SparseOperator
 from .._theory._meanfield import _check_balanced, balanced_rates, balanced_rates_limit
 
 # The values used in the `balanced_rates` tests: J_E = 2, J_I = 1.8, E = 1, I = 0.8 (vVS 1998's
@@ -189,6 +190,21 @@ class BalancedBinaryNetwork(eqx.Module):
         j, sqrt_k = self.couplings[pop], math.sqrt(self.k)
         return ((j[:, 0] * n_act_e + j[:, 1] * n_act_i) / sqrt_k
                 + sqrt_k * self.drives[pop] * self.m0 - self.thresholds[pop])
+
+    def coupling(self) -> SparseOperator:
+        """The recurrent coupling as an operator (rows layout): W_ij = J_kl/√K for each partner j
+        (of population l) of neuron i (of population k), so `fields` = W σ + √K E_k m0 − θ_k.
+        `fields` itself counts active partners in integers, so that exact ties u = 0 are decided
+        as `count_balanced_rates` decides them."""
+        pop = (jnp.arange(self.n) >= self.n_e).astype(jnp.int32)
+        sqrt_k = math.sqrt(self.k)
+        valid_e, valid_i = self.pre_e < self.n_e, self.pre_i < self.n_i
+        indices = jnp.concatenate([jnp.where(valid_e, self.pre_e, 0),
+                                   jnp.where(valid_i, self.pre_i + self.n_e, 0)], axis=1)
+        weights = jnp.concatenate([
+            jnp.where(valid_e, self.couplings[pop, 0][:, None] / sqrt_k, 0.0),
+            jnp.where(valid_i, self.couplings[pop, 1][:, None] / sqrt_k, 0.0)], axis=1)
+        return SparseOperator(indices.T, weights.T, (self.n, self.n))
 
     def mean_field_rates(self) -> jax.Array:
         """`balanced_rates` for this network: the finite-K mean-field (m_E, m_I)."""

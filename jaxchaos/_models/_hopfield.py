@@ -42,8 +42,9 @@ from jax.scipy.special import betainc, gammaincc
 from .._core._connectivity import Connectivity
 from .._core._errors import ConfigError, check_choice, check_real
 from .._core._nonlinearities import Nonlinearity
+from .._core._operator import AbstractOperator, as_operator
 from .._core._system import AbstractFlow
-from ._rate import _HIGHEST, _check_weights, _local_field, _noise_or_none, _recurrent
+from ._rate import _HIGHEST, _coupling, _noise_or_none
 
 RULES = ("pseudo_inverse", "outer_product")
 ODD_NONLINEARITIES = ("tanh", "erf")
@@ -185,14 +186,14 @@ class HopfieldNetwork(AbstractFlow):
 
     **Arguments:**
     - `patterns`: (P, N) entries ±1, 1 <= P < N (linearly independent for the pseudo-inverse).
-    - `random_weights`: W_r (N, N) of unit gain.
+    - `random_weights`: W_r of unit gain, an (N, N) array or any `AbstractOperator`.
     - `gain`: a number (fixed gain), an `AbstractGain`, or a function of time.
     - `rule`, `strength` (s > 0), `nonlinearity`, `noise` (σ; None or 0: an ODE).
     """
 
     patterns: jax.Array
     coupling: jax.Array
-    random_weights: jax.Array
+    random_weights: jax.Array | AbstractOperator
     gain: AbstractGain
     strength: jax.Array
     nonlinearity: Nonlinearity
@@ -201,10 +202,9 @@ class HopfieldNetwork(AbstractFlow):
 
     def __init__(self, patterns, random_weights, gain, *, rule="pseudo_inverse", strength=2.0,
                  nonlinearity="tanh", noise=None):
-        _check_weights(random_weights)
+        self.random_weights = _coupling(random_weights)
         self.rule = check_choice("rule", rule, RULES)
-        _check_patterns(patterns, jnp.shape(random_weights)[0], rule)
-        self.random_weights = jnp.asarray(random_weights)
+        _check_patterns(patterns, self.random_weights.shape[0], rule)
         self.patterns = jnp.asarray(patterns, self.random_weights.dtype)
         p, n = self.patterns.shape
         if rule == "pseudo_inverse":
@@ -253,13 +253,13 @@ class HopfieldNetwork(AbstractFlow):
 
     def vector_field(self, t, x, args):
         rates = self.nonlinearity(x)
-        return -x + self._structured(rates) + self.gain(t) * _recurrent(self.random_weights,
-                                                                          rates)
+        random_part = as_operator(self.random_weights) @ rates
+        return -x + self._structured(rates) + self.gain(t) * random_part
 
     def jvp(self, t, x, v, args):
         slopes = self.nonlinearity.derivative(x)
         scaled = slopes * v if v.ndim == 1 else slopes[:, None] * v
-        random_part = _local_field(self.random_weights, slopes, v)
+        random_part = as_operator(self.random_weights).tangent_product(slopes, v)
         return -v + self._structured(scaled) + self.gain(t) * random_part
 
     def pattern_amplitude(self):

@@ -13,6 +13,7 @@ from .._core._connectivity import Connectivity
 from .._core._errors import ConfigError, check_real
 from .._core._inputs import AbstractInput, ConstantInput
 from .._core._nonlinearities import Nonlinearity
+from .._core._operator import AbstractOperator, as_operator, check_coupling
 from .._core._system import AbstractFlow, AbstractMap
 
 _HIGHEST = jax.lax.Precision.HIGHEST
@@ -26,26 +27,10 @@ def _noise_or_none(noise):
     return jnp.asarray(noise)
 
 
-def _check_weights(weights):
-    if jnp.ndim(weights) != 2 or jnp.shape(weights)[0] != jnp.shape(weights)[1]:
-        raise ConfigError(f"weights must be a square (N, N) matrix, got shape {jnp.shape(weights)}")
-    if jnp.shape(weights)[0] < 1:
-        raise ConfigError("the network needs N >= 1 neurons")
-
-
-def _recurrent(weights, v):
-    """W @ v at full precision, for v of shape (n,) or (n, k).
-
-    The optimization barrier on the product keeps XLA from folding the transpose that a `vmap`
-    over gains adds (Φ ↦ (W Φ)ᵀ, shape (B, N)) into the dot: on XLA CPU the folded form runs
-    about 3x slower than the plain `W @ Φ` at N = 4096 (scripts/benchmark_sweep.py measures it).
-    """
-    return jax.lax.optimization_barrier(jnp.matmul(weights, v, precision=_HIGHEST))
-
-
-def _local_field(weights, rates, v):
-    """W @ (rates ⊙ v) for a tangent vector v (n,) or a frame v (n, k)."""
-    return _recurrent(weights, rates * v if v.ndim == 1 else rates[:, None] * v)
+def _coupling(weights):
+    """A checked coupling: an operator as it is, anything else as a dense (N, N) array."""
+    check_coupling(weights)
+    return weights if isinstance(weights, AbstractOperator) else jnp.asarray(weights)
 
 
 class SCSNetwork(AbstractFlow):
@@ -56,17 +41,17 @@ class SCSNetwork(AbstractFlow):
     with W of unit gain (`Connectivity`: `J = gW`, `J_ij ~ N(0, g²/N)` when dense), φ a
     `Nonlinearity`, I(t) an external input and σ additive white-noise strength (an SDE when set).
     Time is in units of the neuron time constant. Jacobian: `-I + g W diag φ'(x)`.
+    `weights` is an (N, N) array (dense) or any `AbstractOperator` (sparse, regenerated).
     """
 
-    weights: jax.Array
+    weights: jax.Array | AbstractOperator
     gain: jax.Array
     nonlinearity: Nonlinearity
     input: AbstractInput
     noise: jax.Array | None
 
     def __init__(self, weights, gain, nonlinearity="tanh", input=None, noise=None):
-        _check_weights(weights)
-        self.weights = jnp.asarray(weights)
+        self.weights = _coupling(weights)
         self.gain = jnp.asarray(check_real("gain", gain, nonnegative=True))
         self.nonlinearity = (
             nonlinearity if isinstance(nonlinearity, Nonlinearity) else Nonlinearity(nonlinearity)
@@ -78,7 +63,8 @@ class SCSNetwork(AbstractFlow):
 
     @classmethod
     def random(cls, key, n: int, gain, *, connectivity=None, **kwargs) -> "SCSNetwork":
-        """A network with W drawn from `key` by `connectivity` (dense, zero diagonal by default)."""
+        """A network with W drawn from `key` by `connectivity` (a `Connectivity` or an ensemble;
+        dense Gaussian with zero diagonal by default)."""
         check_real("n", n, positive=True, integer=True)
         connectivity = Connectivity() if connectivity is None else connectivity
         connectivity.check_size(n)
@@ -89,10 +75,24 @@ class SCSNetwork(AbstractFlow):
         return self.weights.shape[0]
 
     def vector_field(self, t, x, args):
-        return -x + self.gain * _recurrent(self.weights, self.nonlinearity(x)) + self.input(t)
+        return -x + self.gain * (as_operator(self.weights) @ self.nonlinearity(x)) + self.input(t)
 
     def jvp(self, t, x, v, args):
-        return -v + self.gain * _local_field(self.weights, self.nonlinearity.derivative(x), v)
+        coupling = as_operator(self.weights)
+        return -v + self.gain * coupling.tangent_product(self.nonlinearity.derivative(x), v)
+
+    def lyapunov_function(self, x):
+        """L(x) = Σ_i [x_i φ(x_i) − Φ(x_i)] − ½ g φ(x)ᵀ W φ(x) − Iᵀ φ(x) (seed 000, eqs 2–3, with
+        a constant input I; Φ' = φ). For symmetric W (η = 1) and increasing φ,
+        ∂L/∂x_i = −φ'(x_i) dx_i/dt, so dL/dt = −Σ_i φ'(x_i) (dx_i/dt)² ≤ 0 along trajectories of
+        the noiseless network: L never increases and trajectories settle at fixed points. Not a
+        Lyapunov function when W is not symmetric."""
+        if not isinstance(self.input, ConstantInput):
+            raise ConfigError("lyapunov_function needs a constant input (ConstantInput)")
+        rates = self.nonlinearity(x)
+        single = jnp.sum(x * rates - self.nonlinearity.antiderivative(x), axis=-1)
+        recurrent = 0.5 * self.gain * jnp.sum(rates * (as_operator(self.weights) @ rates), axis=-1)
+        return single - recurrent - jnp.sum(self.input.value * rates, axis=-1)
 
 
 class EulerMap(AbstractMap):
@@ -134,7 +134,7 @@ class CessacNetwork(AbstractMap):
     Jacobian: `γ I + J diag(g f'(g u))`.
     """
 
-    weights: jax.Array
+    weights: jax.Array | AbstractOperator
     slope: jax.Array
     coupling_std: jax.Array
     coupling_mean: jax.Array
@@ -144,8 +144,7 @@ class CessacNetwork(AbstractMap):
 
     def __init__(self, weights, slope, *, coupling_std=1.0, coupling_mean=0.0, leak=0.0,
                  thresholds=0.0, noise=None):
-        _check_weights(weights)
-        self.weights = jnp.asarray(weights)
+        self.weights = _coupling(weights)
         self.slope = jnp.asarray(check_real("slope", slope, nonnegative=True))
         self.coupling_std = jnp.asarray(check_real("coupling_std", coupling_std, nonnegative=True))
         self.coupling_mean = jnp.asarray(check_real("coupling_mean", coupling_mean))
@@ -172,11 +171,11 @@ class CessacNetwork(AbstractMap):
 
     def map(self, t, u, args):
         rates = jnp.tanh(self.slope * u)
-        recurrent = self.coupling_std * _recurrent(self.weights, rates)
+        recurrent = self.coupling_std * (as_operator(self.weights) @ rates)
         return self.leak * u + recurrent + self.coupling_mean * jnp.mean(rates) - self.thresholds
 
     def jvp(self, t, u, v, args):
         slopes = self.slope * (1.0 - jnp.tanh(self.slope * u) ** 2)
         scaled = slopes * v if v.ndim == 1 else slopes[:, None] * v
-        recurrent = self.coupling_std * _recurrent(self.weights, scaled)
+        recurrent = self.coupling_std * (as_operator(self.weights) @ scaled)
         return self.leak * v + recurrent + self.coupling_mean * jnp.mean(scaled, axis=0)

@@ -39,6 +39,13 @@ from ._config import NUMBER, check_name, check_type, fill_table, read_toml
 # last (`_check_library_names`), and by `build_system`: most config errors come without the wait.
 
 MODEL_KINDS = ("scs", "scs_euler_map", "cessac", "hopfield")
+# "connectivity": the dense `Connectivity` of the keys connectivity, k, excitatory_fraction,
+# block_std, block_mean; "random": an `Ensemble` of the keys k, fractions, means, stds, in_degree,
+# scaling, weights, dale, eta, storage; "low_rank": that `Ensemble` plus rank-R `outliers`.
+ENSEMBLES = ("connectivity", "random", "low_rank")
+_LEGACY_KEYS = ("connectivity", "excitatory_fraction", "block_std", "block_mean")
+_ENSEMBLE_KEYS = ("fractions", "means", "stds", "in_degree", "scaling", "weights", "dale", "eta",
+                  "storage")
 FLOW_KINDS = ("scs", "hopfield")  # the others are maps (time counts steps)
 GAIN_SCHEDULES = ("constant", "alternating")
 GAIN_CYCLES = 1000  # low/high cycles drawn for an alternating gain (then it repeats)
@@ -56,6 +63,17 @@ _MODEL = {
     "excitatory_fraction": (None, NUMBER, None),
     "block_std": ([[1.0, 1.0], [1.0, 1.0]], list, None),
     "block_mean": ([[0.0, 0.0], [0.0, 0.0]], list, None),
+    "ensemble": ("connectivity", str, None),
+    "fractions": ([1.0], list, None),  # population fractions α_b
+    "means": ([[0.0]], list, None),  # μ_ab, P×P (row: postsynaptic a, column: presynaptic b)
+    "stds": ([[1.0]], list, None),  # σ_ab, P×P
+    "in_degree": ("fixed", str, None),  # or "binomial" (with k)
+    "scaling": ("mean_field", str, None),  # or "balanced"
+    "weights": ("gaussian", str, None),  # or "binary" (m ± s)
+    "dale": (False, bool, None),  # signs by presynaptic population, Gamma magnitudes
+    "eta": (0.0, NUMBER, None),  # partial symmetry Corr(W_ij, W_ji), one dense population
+    "storage": ("dense", str, None),  # or "sparse", "regenerated" (with k)
+    "outliers": ([2.0], list, None),  # low_rank: the outlier eigenvalues λ_r
     # SCS flow and its Euler map
     "gain": (1.5, NUMBER, ("scs", "scs_euler_map", "hopfield")),
     "nonlinearity": ("tanh", str, ("scs", "scs_euler_map", "hopfield")),
@@ -110,8 +128,7 @@ _OUTPUT = {
 }
 # The connectivity is drawn once per seed from the [model] table (`connectivity_from`), so its
 # keys cannot be sweep axes.
-CONNECTIVITY_KEYS = ("connectivity", "k", "zero_diagonal", "excitatory_fraction", "block_std",
-                     "block_mean")
+CONNECTIVITY_KEYS = ("ensemble", *_LEGACY_KEYS, *_ENSEMBLE_KEYS, "k", "zero_diagonal", "outliers")
 # Model keys that may be swept (numeric, no effect on array shapes, read from the sweep point by
 # `build_system`; tests/runs/test_config.py checks each one changes the system).
 SWEEPABLE = tuple(
@@ -243,6 +260,7 @@ def _check_library_names(config: dict):
     from .._core._connectivity import CONNECTIVITY_KINDS
 
     check_choice("model.connectivity", model["connectivity"], CONNECTIVITY_KINDS)
+    _check_ensemble(model)
     try:
         connectivity_from(model).check_size(model["n"])
     except ConfigError as err:
@@ -254,6 +272,37 @@ def _check_library_names(config: dict):
         table = SDE_SOLVERS if stochastic else ODE_SOLVERS
         check_choice("simulation.solver (SDE)" if stochastic else "simulation.solver",
                      sim["solver"], table)
+
+
+def _check_ensemble(model: dict):
+    """The connectivity keys: one family at a time, choices, table shapes (via `Ensemble`)."""
+    from .._core._ensembles import IN_DEGREES, SCALINGS, STORAGES, WEIGHT_KINDS
+
+    ensemble = check_choice("model.ensemble", model["ensemble"], ENSEMBLES)
+    unused = _ENSEMBLE_KEYS + ("outliers",) if ensemble == "connectivity" else _LEGACY_KEYS
+    if ensemble == "random":
+        unused = unused + ("outliers",)
+    for key in unused:
+        if model[key] != _MODEL[key][0]:
+            raise ConfigError(f"model.{key} does not apply to model.ensemble = {ensemble!r}")
+    for key, choices in (("in_degree", IN_DEGREES), ("scaling", SCALINGS),
+                         ("weights", WEIGHT_KINDS), ("storage", STORAGES)):
+        check_choice(f"model.{key}", model[key], choices)
+    if ensemble != "connectivity" and model["k"] is not None and model["k"] >= model["n"]:
+        raise ConfigError(f"model.k = {model['k']} must be < model.n = {model['n']}")
+    for key in ("fractions", "outliers"):
+        if not model[key] or any(isinstance(v, bool) or not isinstance(v, NUMBER)
+                                 for v in model[key]):
+            raise ConfigError(f"model.{key} must be a non-empty list of numbers")
+    fractions = model["fractions"]
+    if len(fractions) > 1 and not all(0 < f < 1 for f in fractions):
+        raise ConfigError(f"model.fractions must lie in (0, 1), got {fractions}")
+    for key in ("means", "stds"):
+        table = model[key]
+        if (len(table) != len(fractions) or any(not isinstance(row, list)
+                                                or len(row) != len(fractions) for row in table)):
+            raise ConfigError(f"model.{key} must be a {len(fractions)}x{len(fractions)} table "
+                              f"(one row and column per entry of model.fractions), got {table}")
 
 
 def _check_hopfield(config: dict):
@@ -329,9 +378,28 @@ def _check_lyapunov(lya: dict, sim: dict, model: dict):
 
 
 def connectivity_from(model: dict):
-    """The `Connectivity` a model table describes."""
+    """The ensemble a model table describes: a `Connectivity`, `Ensemble` or `LowRankEnsemble`
+    (`model.ensemble`)."""
     from .._core._connectivity import Connectivity
+    from .._core._ensembles import Ensemble, LowRankEnsemble
 
+    if model["ensemble"] != "connectivity":
+        ensemble = Ensemble(
+            fractions=tuple(model["fractions"]),
+            means=tuple(map(tuple, model["means"])),
+            stds=tuple(map(tuple, model["stds"])),
+            k=model["k"],
+            in_degree=model["in_degree"],
+            scaling=model["scaling"],
+            weights=model["weights"],
+            dale=model["dale"],
+            eta=model["eta"],
+            zero_diagonal=model["zero_diagonal"],
+            storage=model["storage"],
+        )
+        if model["ensemble"] == "low_rank":
+            return LowRankEnsemble(ensemble, tuple(model["outliers"]))
+        return ensemble
     return Connectivity(
         kind=model["connectivity"],
         k=model["k"],

@@ -201,3 +201,18 @@ def test_bad_input(getkey):
         simulate_binary(net, key, t1=1.005, dt=0.01)
     with pytest.raises(ConfigError, match="state"):
         simulate_binary(net, key, t1=1.0, dt=0.01, state=(jnp.zeros(99, bool), jnp.zeros(100)))
+
+
+def test_coupling_operator_is_the_network(getkey):
+    """`coupling()` holds the same W as `fields` uses: W σ + external input = fields, and its
+    columns (targets of a presynaptic neuron, for event-based updates) match the dense W."""
+    n_e, n_i, k = 60, 40, 10
+    net = BalancedBinaryNetwork(getkey(), n_e, n_i, k, m0=0.13, thresholds=(0.9, 0.6))
+    op = net.coupling()
+    pop = np.r_[np.zeros(n_e, int), np.ones(n_i, int)]
+    sigma = np.asarray(jax.random.bernoulli(getkey(), 0.3, (n_e + n_i,)))
+    external = np.sqrt(k) * np.asarray(net.drives)[pop] * 0.13 - np.asarray(net.thresholds)[pop]
+    np.testing.assert_allclose(net.fields(sigma[:n_e], sigma[n_e:]),
+                               op @ jnp.asarray(sigma, float) + external, rtol=1e-12, atol=1e-12)
+    targets = op.with_layout("columns")
+    np.testing.assert_array_equal(targets.to_dense(), op.to_dense())
