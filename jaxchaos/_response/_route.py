@@ -56,15 +56,21 @@ def fixed_point(system, x0, *, t=0.0, tol=None, max_steps: int = 100) -> FixedPo
     `x0`, with the dense Jacobian from forward-mode AD. `tol` (relative and absolute on the
     Newton step) defaults to 1000·eps of the dtype. Usable under `jax.vmap`/`jit`; check
     `converged` (a diverging or cycling Newton run is reported there, never raised)."""
-    residual = _residual_fn(system, t)
+    _residual_fn(system, t)   # checks the kind of system
     x0 = jnp.asarray(x0)
     if x0.shape != (system.n,):
         raise ConfigError(f"x0 must have shape ({system.n},), got {x0.shape}")
     check_real("max_steps", max_steps, positive=True, integer=True)
     if tol is None:
         tol = 1000 * float(jnp.finfo(x0.dtype).eps)
+    return _newton(system, x0, t, tol, int(max_steps))
+
+
+@eqx.filter_jit
+def _newton(system, x0, t, tol, max_steps):
+    residual = _residual_fn(system, t)
     solution = optx.root_find(residual, optx.Newton(rtol=tol, atol=tol), x0,
-                              max_steps=int(max_steps), throw=False)
+                              max_steps=max_steps, throw=False)
     x = solution.value
     error = jnp.max(jnp.abs(residual(x, None)))
     ok = (solution.result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(x))
@@ -216,8 +222,9 @@ def stability_crossings(parameters, eigenvalues, *, discrete: bool = True,
     key = np.abs(lam) - 1.0 if discrete else np.real(lam)
     margin = key.max(axis=1)
     leading = lam[np.arange(len(p)), key.argmax(axis=1)]
+    unstable = margin >= 0
     out = []
-    for i in np.nonzero(np.sign(margin[:-1]) != np.sign(margin[1:]))[0]:
+    for i in np.nonzero(unstable[:-1] != unstable[1:])[0]:
         weight = margin[i] / (margin[i] - margin[i + 1])
         after = i + 1 if margin[i + 1] > margin[i] else i   # the unstable side
         out.append(Crossing(float(p[i] + weight * (p[i + 1] - p[i])), complex(leading[after]),
