@@ -169,7 +169,7 @@ def leading_eigenvalues(system, x, k: int = 6, *, t=0.0, which=None, krylov_dim=
         cutoff = np.sort(key(ritz))[::-1][keep - 1]
         schur, z, kept = scipy.linalg.schur(
             projected, output="complex",
-            sort=lambda v: key(v) >= cutoff - 1e-12 * abs(cutoff))
+            sort=lambda v, c=cutoff: key(v) >= c - 1e-12 * abs(c))
         kept = min(kept, m - 1)
         basis[:, :kept] = basis[:, :m] @ z[:, :kept]
         basis[:, kept] = basis[:, m]

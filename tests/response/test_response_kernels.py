@@ -100,7 +100,7 @@ def test_susceptibility_of_linear_kernel_is_the_resolvent():
     _, a = _linear(seed=3)
     assert np.abs(np.linalg.eigvals(a)).max() < 0.6
     freqs, chi = jc.susceptibility(_powers(a, 80), [0.0, 0.1, 0.37, 0.5])
-    for f, c in zip(np.asarray(freqs), np.asarray(chi)):
+    for f, c in zip(np.asarray(freqs), np.asarray(chi), strict=True):
         exact = np.linalg.inv(np.eye(4) - a * np.exp(-2j * math.pi * f))
         np.testing.assert_allclose(c, exact, rtol=0, atol=1e-12)
 
@@ -116,7 +116,7 @@ def test_power_spectrum_of_white_and_ar1_noise():
     assert freqs[0] == 0.0 and freqs[-1] == 0.5 and s.shape == (129, 2)
     np.testing.assert_allclose(s.mean(axis=0), [1.0, 4.0], rtol=0.02)
     a, x = 0.6, np.zeros(1 << 16)
-    for t in range(1, x.size):   # noqa: the reference series, built step by step
+    for t in range(1, x.size):   # the reference series, built step by step
         x[t] = a * x[t - 1] + noise[t, 0]
     freqs, s = jc.power_spectrum(x, segment=256)
     exact = 1 / np.abs(1 - a * np.exp(-2j * np.pi * freqs)) ** 2

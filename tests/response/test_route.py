@@ -75,10 +75,10 @@ def test_below_contraction_bound_every_trajectory_converges(getkey):
         driven = _cessac(key, 60, g, nonlinearity=nonlinearity,
                          input=jc.SinusoidalInput(0.5, 0.13))
         x = 3 * jax.random.normal(getkey(), (2, 64, 60))
-        step = jax.vmap(lambda y, t: driven.map(t, y, None), in_axes=(0, None))
+        step = jax.vmap(driven.map, in_axes=(None, 0, None))
         for t in range(30):
             before = jnp.linalg.norm(x[0] - x[1], axis=1)
-            x = jnp.stack([step(x[0], t), step(x[1], t)])
+            x = jnp.stack([step(t, x[0], None), step(t, x[1], None)])
             assert bool(jnp.all(jnp.linalg.norm(x[0] - x[1], axis=1) <= q * before + 1e-12))
         fp = jc.fixed_point(net, jnp.zeros(60))
         y = _iterate(net, x[0], 300)
