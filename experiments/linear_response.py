@@ -10,6 +10,11 @@ a copy from docs/figures/):
     dense spectrum and the circular-law disk, just before the fixed point loses stability;
 (d) the leading |λ| along the slope g on the fixed-point branch (Newton continuation), with the
     crossing of |λ| = 1 located and classified.
+A second figure, `route_to_chaos.png` (results folder only):
+(e) the three leading Lyapunov exponents (per step) past the Neimark–Sacker point of (d);
+(f) return maps m(t+1) vs m(t) of m(t) = (1/N) Σ_j f(u_j(t)) at three slopes past it;
+(g) SCS's χ²(t) = ⟨‖R(t)‖²⟩ of the leaky Euler map of the SCS network (δ = 0.1) against the
+    mean-field growth e^{2λt} (`euler_map_dmft`).
 Also writes `numbers.json`.
 
     .venv/bin/python experiments/linear_response.py [--out DIR] [--quick]
@@ -98,6 +103,39 @@ def route(n, gains):
                 t_krylov=t_krylov, t_dense=t_dense)
 
 
+def route_diagnostics(n, gains, steps):
+    """Exponents and return maps of m(t) beyond the loss of stability of the fixed point."""
+    key = jax.random.key(7)
+    exponents, returns = [], {}
+    for g in gains:
+        net = jc.CessacNetwork.random(key, n, g, leak=0.2, threshold_mean=0.1,
+                                      threshold_std=0.5)
+        spec = jc.lyapunov_spectrum(net, k=3, t_ons=5.0, t_warmup=2000.0,
+                                    t_frame_warmup=500.0, t_sim=float(steps), n_blocks=10,
+                                    key=jax.random.key(8))
+        exponents.append(np.asarray(spec.exponents))
+        u = jc.simulate(net, t1=3000.0, key=jax.random.key(9)).records["trajectory"]["x"]
+        returns[float(g)] = np.asarray(jnp.mean(net.nonlinearity(net.slope * u[1000:]), axis=1))
+    return np.array(exponents), returns
+
+
+def chi2_growth(n, gains, trajectories, lags, dt=0.1):
+    """½ log χ²(t) of the SCS Euler map and its fitted rate vs mean-field theory (per time)."""
+    out = {}
+    for g in gains:
+        net = jc.EulerMap(jc.SCSNetwork.random(jax.random.key(10), n, g), dt)
+        d = jax.random.normal(jax.random.key(11), (n, 8))
+        chi2 = np.asarray(jc.squared_response(net, jax.random.key(12), n_lags=lags,
+                                              n_trajectories=trajectories, t_warmup=2000,
+                                              directions=d))
+        t = np.arange(lags + 1) * dt
+        fit = t >= t[-1] / 3   # past the initial transient
+        rate = np.polyfit(t[fit], 0.5 * np.log(chi2[fit]), 1)[0]
+        out[float(g)] = dict(t=t, half_log=0.5 * np.log(chi2), rate=float(rate),
+                             theory=float(jc.euler_map_dmft(g, dt).lyapunov_rate))
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="results/linear_response")
@@ -159,6 +197,32 @@ def main():
     ax[1, 1].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     fig.savefig(out / "linear_response.png", dpi=80)
+
+    past = np.linspace(1.6, 2.6, 6 if args.quick else 11)
+    exponents, returns = route_diagnostics(n_route, past, 2000 if args.quick else 5000)
+    growth = chi2_growth(100 if args.quick else 200, [1.5, 2.0, 3.0], 8 if args.quick else 16,
+                         200 if args.quick else 300)
+    fig, ax = plt.subplots(1, 3, figsize=(13, 4))
+    for i in range(3):
+        ax[0].plot(past, exponents[:, i], "o-", ms=3, label=f"λ{i + 1}")
+    ax[0].axhline(0, color="k", lw=0.8)
+    ax[0].set(xlabel="slope g", ylabel="exponent (per step)", title="(e) leading exponents")
+    ax[0].legend(fontsize=8)
+    for g in list(returns)[1::max(len(returns) // 3, 1)][:3]:
+        m = returns[g]
+        ax[1].plot(m[:-1], m[1:], ".", ms=1, label=f"g = {g:.2f}")
+    ax[1].set(xlabel="m(t)", ylabel="m(t+1)", title="(f) return maps of m(t)")
+    ax[1].legend(fontsize=8, markerscale=8)
+    for g, r in growth.items():
+        line = ax[2].plot(r["t"], r["half_log"], label=f"g = {g}: fit {r['rate']:.3f}, "
+                                                        f"DMFT {r['theory']:.3f}")
+        ax[2].plot(r["t"], r["half_log"][-1] + r["theory"] * (r["t"] - r["t"][-1]), ":",
+                   color=line[0].get_color())
+    ax[2].set(xlabel="t (units of τ)", ylabel="½ log χ²(t)",
+              title="(g) SCS susceptibility growth vs DMFT λ")
+    ax[2].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "route_to_chaos.png", dpi=80)
     figures = Path(__file__).parents[1] / "docs" / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     shutil.copy(out / "linear_response.png", figures / "linear_response.png")
@@ -185,12 +249,17 @@ def main():
         "chi peak f per neuron": chi_peak.tolist(),
         "spectrum peak f per neuron": spec_f[np.argmax(spec, axis=0)].tolist(),
         "S(chi peak)/max S per neuron": level.tolist(),
+        "S max/min per neuron": (spec.max(0) / spec.min(0)).tolist(),
         "chi max/min per neuron": (chi.max(0) / chi.min(0)).tolist(),
         "neuron shown": shown,
         "newton max residual": max(r["residuals"]),
         "crossings": [(c.parameter, str(c.eigenvalue), c.kind) for c in r["crossings"]],
         "g_as": r["g_as"], "krylov converged": r["eig"].converged,
         "krylov vs dense max distance": float(r["match"]),
+        "route gains": past.tolist(),
+        "route exponents (per step)": exponents.tolist(),
+        "chi2 growth rate vs DMFT (per unit time)": {
+            g: [v["rate"], v["theory"]] for g, v in growth.items()},
         "krylov products": r["eig"].n_products, "krylov seconds": r["t_krylov"],
         "dense eig seconds": r["t_dense"], "wall seconds": time.time() - start,
     }

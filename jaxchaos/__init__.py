@@ -91,6 +91,7 @@ from ._response._kernels import mean_field_kernel as mean_field_kernel
 from ._response._kernels import mean_jacobian as mean_jacobian
 from ._response._kernels import noise_response as noise_response
 from ._response._kernels import power_spectrum as power_spectrum
+from ._response._kernels import squared_response as squared_response
 from ._response._kernels import stationary_states as stationary_states
 from ._response._kernels import susceptibility as susceptibility
 from ._response._kernels import tangent_response as tangent_response

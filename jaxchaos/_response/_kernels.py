@@ -188,6 +188,33 @@ def tangent_response(system, key, *, n_lags: int, n_trajectories: int = 256,
     return ResponseKernel(jnp.arange(n_lags + 1), mean, err, int(n_trajectories), "tangent")
 
 
+@eqx.filter_jit
+def _squared(system, key, directions, n_lags, n_trajectories, t_warmup):
+    keys, x = _ensemble(system, key, n_trajectories, t_warmup)
+    frames = jnp.broadcast_to(directions, (n_trajectories,) + directions.shape)
+
+    def one(carry, step):
+        x, v = carry
+        v = jax.vmap(lambda y, w: system.jvp(step, y, w, None))(x, v)
+        x = jax.vmap(lambda k, y: _noisy_step(system, k, step, y)[0])(keys, x)
+        return (x, v), jnp.mean(jnp.sum(v**2, axis=(1, 2)))
+
+    _, out = jax.lax.scan(one, (x, frames), t_warmup + jnp.arange(n_lags))
+    return jnp.concatenate([jnp.sum(directions**2)[None], out])
+
+
+def squared_response(system, key, *, n_lags: int, n_trajectories: int = 256,
+                     t_warmup: int = 500, directions=None):
+    """SCS's χ²(t) = ⟨Σ_ij (R(t) d)_ij²⟩ along single trajectories (the mean of the squared
+    pathwise kernel, not the square of the mean): for i.i.d. unit-variance random directions d
+    (N, k), χ²(t)/k estimates ⟨‖DF^t‖_F²⟩/N, which grows as e^{2λt} with the mean-field
+    exponent λ (SCS 1988; seed 000). Returns an array of length n_lags + 1."""
+    _check_map(system)
+    _check_ensemble(n_lags, n_trajectories, t_warmup)
+    d = _directions(system, directions)
+    return _squared(system, key, d, int(n_lags), int(n_trajectories), int(t_warmup))
+
+
 def finite_difference_response(system, key, *, n_lags: int, n_trajectories: int = 256,
                                t_warmup: int = 500, directions=None,
                                epsilon=None) -> ResponseKernel:

@@ -53,6 +53,9 @@ def test_linear_map_all_estimators_give_matrix_powers(getkey):
                               n_trajectories=32, t_warmup=20)
     assert noise.stderr.max() < 0.02   # the test below has power: 2000·32 samples per entry
     assert np.all(np.abs(noise.kernel - exact) <= 5 * noise.stderr)
+    squared = jc.squared_response(system, getkey(), n_lags=n_lags, n_trajectories=4,
+                                  t_warmup=20)
+    np.testing.assert_allclose(squared, (exact**2).sum(axis=(1, 2)), rtol=1e-13)
     states = jc.stationary_states(system, getkey(), n_trajectories=8, t_warmup=20)
     np.testing.assert_allclose(jc.mean_field_kernel(system, states, n_lags=n_lags), exact,
                                rtol=0, atol=1e-13)
