@@ -213,10 +213,10 @@ def main():
         ax[1].plot(m[:-1], m[1:], ".", ms=1, label=f"g = {g:.2f}")
     ax[1].set(xlabel="m(t)", ylabel="m(t+1)", title="(f) return maps of m(t)")
     ax[1].legend(fontsize=8, markerscale=8)
-    for g, r in growth.items():
-        line = ax[2].plot(r["t"], r["half_log"], label=f"g = {g}: fit {r['rate']:.3f}, "
-                                                        f"DMFT {r['theory']:.3f}")
-        ax[2].plot(r["t"], r["half_log"][-1] + r["theory"] * (r["t"] - r["t"][-1]), ":",
+    for g, c in growth.items():
+        line = ax[2].plot(c["t"], c["half_log"], label=f"g = {g}: fit {c['rate']:.3f}, "
+                                                        f"DMFT {c['theory']:.3f}")
+        ax[2].plot(c["t"], c["half_log"][-1] + c["theory"] * (c["t"] - c["t"][-1]), ":",
                    color=line[0].get_color())
     ax[2].set(xlabel="t (units of τ)", ylabel="½ log χ²(t)",
               title="(g) SCS susceptibility growth vs DMFT λ")
