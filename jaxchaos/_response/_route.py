@@ -211,7 +211,7 @@ def stability_crossings(parameters, eigenvalues, *, discrete: bool = True,
     """Where the leading eigenvalue crosses the stability boundary along `parameters` (P,),
     given the leading eigenvalues (P, k) at each (e.g. of the Jacobian at a fixed-point branch).
     The margin is max|λ| − 1 (maps) or max Re λ (flows); each sign change gives a `Crossing`
-    at its linearly interpolated parameter, typed by the eigenvalue that leads just after."""
+    at its linearly interpolated parameter, typed by the leading eigenvalue on the unstable side."""
     p = np.asarray(parameters, dtype=float)
     lam = np.asarray(eigenvalues)
     if lam.ndim == 1:
