@@ -104,6 +104,25 @@ if TYPE_CHECKING:
     from ._models._rate import CessacNetwork as CessacNetwork
     from ._models._rate import EulerMap as EulerMap
     from ._models._rate import SCSNetwork as SCSNetwork
+    from ._response._kernels import ResponseKernel as ResponseKernel
+    from ._response._kernels import finite_difference_response as finite_difference_response
+    from ._response._kernels import mean_field_kernel as mean_field_kernel
+    from ._response._kernels import mean_jacobian as mean_jacobian
+    from ._response._kernels import noise_response as noise_response
+    from ._response._kernels import power_spectrum as power_spectrum
+    from ._response._kernels import squared_response as squared_response
+    from ._response._kernels import stationary_states as stationary_states
+    from ._response._kernels import susceptibility as susceptibility
+    from ._response._kernels import tangent_response as tangent_response
+    from ._response._route import Crossing as Crossing
+    from ._response._route import Eigenvalues as Eigenvalues
+    from ._response._route import FixedPoint as FixedPoint
+    from ._response._route import circular_law_support as circular_law_support
+    from ._response._route import classify_eigenvalue as classify_eigenvalue
+    from ._response._route import contraction_bound as contraction_bound
+    from ._response._route import fixed_point as fixed_point
+    from ._response._route import leading_eigenvalues as leading_eigenvalues
+    from ._response._route import stability_crossings as stability_crossings
     from ._theory._discrete_dmft import DiscreteMeanField as DiscreteMeanField
     from ._theory._discrete_dmft import cessac_dmft as cessac_dmft
     from ._theory._discrete_dmft import discrete_dmft as discrete_dmft

@@ -9,7 +9,8 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "jaxchaos"
 # Bottom to top: each may import those before it.
-LAYERS = ("_core", "_theory", "_models", "_lyapunov", "_learning", "_generative", "_runs")
+LAYERS = ("_core", "_theory", "_models", "_lyapunov", "_response", "_learning", "_generative",
+          "_runs")
 
 
 def _imported_layers(path: Path, package: Path = PACKAGE) -> dict[str, int]:

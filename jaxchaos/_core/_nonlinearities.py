@@ -8,17 +8,19 @@
 | `rectified_tanh` | max(0, tanh(x))                   | non-negative rates                      |
 | `shifted_tanh`   | tanh(x + s) - tanh(s)             | φ(0) = 0 kept, φ'(0) = 1 - tanh²(s)     |
 | `relu`           | max(0, x)                         | unbounded: large gains may diverge      |
+| `gaussian_cdf`   | Φ(x) = ∫_{-∞}^x e^{-z²/2}dz/√(2π) | Cessac's sigmoid (seed 001): rates in   |
+|                  |                                   | (0, 1), φ(0) = 1/2, φ'(0) = 1/√(2π)     |
 """
 
 import math
 
 import equinox as eqx
 import jax.numpy as jnp
-from jax.scipy.special import erf
+from jax.scipy.special import erf, erfc
 
 from ._errors import ConfigError, check_choice, check_real
 
-NONLINEARITIES = ("tanh", "erf", "rectified_tanh", "shifted_tanh", "relu")
+NONLINEARITIES = ("tanh", "erf", "rectified_tanh", "shifted_tanh", "relu", "gaussian_cdf")
 
 
 def sech2(x):
@@ -51,6 +53,8 @@ class Nonlinearity(eqx.Module):
             return jnp.maximum(jnp.tanh(x), 0.0)
         if self.name == "shifted_tanh":
             return jnp.tanh(x + self.shift) - jnp.tanh(self.shift)
+        if self.name == "gaussian_cdf":
+            return 0.5 * erfc(-x / math.sqrt(2.0))  # erfc: no cancellation in the lower tail
         return jnp.maximum(x, 0.0)
 
     def derivative(self, x):
@@ -63,6 +67,8 @@ class Nonlinearity(eqx.Module):
             return jnp.where(x > 0, sech2(x), 0.0)
         if self.name == "shifted_tanh":
             return sech2(x + self.shift)
+        if self.name == "gaussian_cdf":
+            return jnp.exp(-0.5 * x**2) / math.sqrt(2 * math.pi)
         return jnp.where(x > 0, 1.0, 0.0).astype(jnp.result_type(x))
 
     def antiderivative(self, x):
@@ -80,4 +86,12 @@ class Nonlinearity(eqx.Module):
         if self.name == "erf":
             a = 0.5 * math.sqrt(math.pi)
             return x * erf(a * x) + (2 / math.pi) * jnp.expm1(-(a * x) ** 2)
+        if self.name == "gaussian_cdf":
+            return x * self(x) + (jnp.exp(-0.5 * x**2) - 1.0) / math.sqrt(2 * math.pi)
         return 0.5 * jnp.maximum(x, 0.0) ** 2
+
+    @property
+    def max_derivative(self) -> float:
+        """sup_x φ'(x) (1/√(2π) for `gaussian_cdf`, 1 for the others), the Lipschitz constant of φ
+        that contraction bounds use."""
+        return 1.0 / math.sqrt(2 * math.pi) if self.name == "gaussian_cdf" else 1.0

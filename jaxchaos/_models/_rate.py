@@ -127,11 +127,13 @@ class EulerMap(AbstractMap):
 class CessacNetwork(AbstractMap):
     """Cessac's discrete-time random network (PHYSICS.md §2),
 
-        u(t+1) = γ u(t) + J f(u(t)) - θ + σ B(t),   f(u) = tanh(g u),
+        u(t+1) = γ u(t) + J f(u(t)) - θ + ξ(t) + σ B(t),   f(u) = φ(g u),
 
     with `J = J_std · W + (J̄/N) 1 1ᵀ` (so `E[J_ij] = J̄/N`, `Var[J_ij] = J_std²/N` for dense W),
-    leak γ ∈ [0, 1), thresholds θ_i ~ N(θ̄, σ_θ²) and B(t) ~ N(0, I).
-    Jacobian: `γ I + J diag(g f'(g u))`.
+    φ a `Nonlinearity` (tanh by default; `gaussian_cdf` is seed 001's other sigmoid), leak
+    γ ∈ [0, 1), thresholds θ_i ~ N(θ̄, σ_θ²), a time-dependent stimulus ξ(t) (an `AbstractInput`
+    called with the step index t; none by default) and B(t) ~ N(0, I).
+    Jacobian: `γ I + J diag(g φ'(g u))`.
     """
 
     weights: jax.Array | AbstractOperator
@@ -141,9 +143,11 @@ class CessacNetwork(AbstractMap):
     leak: jax.Array
     thresholds: jax.Array
     noise: jax.Array | None
+    nonlinearity: Nonlinearity
+    input: AbstractInput
 
     def __init__(self, weights, slope, *, coupling_std=1.0, coupling_mean=0.0, leak=0.0,
-                 thresholds=0.0, noise=None):
+                 thresholds=0.0, noise=None, nonlinearity="tanh", input=None):
         self.weights = _coupling(weights)
         self.slope = jnp.asarray(check_real("slope", slope, nonnegative=True))
         self.coupling_std = jnp.asarray(check_real("coupling_std", coupling_std, nonnegative=True))
@@ -151,6 +155,12 @@ class CessacNetwork(AbstractMap):
         self.leak = jnp.asarray(check_real("leak", leak, nonnegative=True, below=1.0))
         self.thresholds = jnp.broadcast_to(check_real("thresholds", thresholds), (self.n,))
         self.noise = _noise_or_none(noise)
+        self.nonlinearity = (
+            nonlinearity if isinstance(nonlinearity, Nonlinearity) else Nonlinearity(nonlinearity)
+        )
+        self.input = ConstantInput(0.0) if input is None else input
+        if not isinstance(self.input, AbstractInput):
+            raise ConfigError(f"input must be an AbstractInput, got {type(input).__name__}")
 
     @classmethod
     def random(cls, key, n: int, slope, *, threshold_mean=0.0, threshold_std=0.0,
@@ -170,12 +180,13 @@ class CessacNetwork(AbstractMap):
         return self.weights.shape[0]
 
     def map(self, t, u, args):
-        rates = jnp.tanh(self.slope * u)
+        rates = self.nonlinearity(self.slope * u)
         recurrent = self.coupling_std * (as_operator(self.weights) @ rates)
-        return self.leak * u + recurrent + self.coupling_mean * jnp.mean(rates) - self.thresholds
+        drive = self.coupling_mean * jnp.mean(rates) - self.thresholds + self.input(t)
+        return self.leak * u + recurrent + drive
 
     def jvp(self, t, u, v, args):
-        slopes = self.slope * (1.0 - jnp.tanh(self.slope * u) ** 2)
+        slopes = self.slope * self.nonlinearity.derivative(self.slope * u)
         scaled = slopes * v if v.ndim == 1 else slopes[:, None] * v
         recurrent = self.coupling_std * (as_operator(self.weights) @ scaled)
         return self.leak * v + recurrent + self.coupling_mean * jnp.mean(scaled, axis=0)
