@@ -69,7 +69,8 @@ from ._config import NUMBER, check_type, resolve_tables
 from ._runfolder import finish, reopen, write_record
 
 SUMMARY = "summary.json"
-DEPTH_SCALE_PAIRS = 64  # input pairs averaged per σ_w in the depth-scale fit
+DEPTH_SCALE_PAIRS = 32  # input pairs averaged per network and σ_w in the depth-scale fit
+DEPTH_SCALE_NETWORKS = 4  # independent networks per σ_w in the depth-scale fit
 _SCHEMA = {
     "network": {"width": (1000, int), "depth": (30, int), "sigma_b": (0.3, NUMBER),
                 "seed": (0, int)},
@@ -310,20 +311,28 @@ def depth_scale_figure(p, out, summary):
     ax.plot(sigmas, xi, label="ξ_c = -1/ln χ_c (mean field)")
     measured = {}
     for sigma_w in p["depth_scale_sigma_w"]:
-        # Pairs whose first layer starts 0.1 below c*, where the c-map is close to linear, so that |c^l - c*|
-        # decays as χ_c^l from the first layer; the mean over PAIRS pairs lowers the finite-width
-        # noise floor (~1/√N per pair), and only layers where the mean distance stands 4 standard
-        # errors above that noise enter the fit of ln|c^l - c*| against l.
+        # Pairs whose first layer starts 0.1 below c*, where the c-map is close to linear, so
+        # that |c^l - c*| decays as χ_c^l from the first layer. All pairs through one network
+        # share its weights, so part of their finite-width noise is common and does not average
+        # out over pairs: the mean over PAIRS pairs is taken in each of NETWORKS independent
+        # networks, and the standard error of the mean over networks sets the noise floor. Only
+        # layers where the mean distance stands 4 standard errors above it enter the fit of
+        # ln|c^l - c*| against l.
         mf = deep_mean_field(sigma_w, p["sigma_b"])
         c_star = float(mf.c_star)
         pairs = _pairs(p, sigma_w, float(mf.q_star),
                        [max(c_star - 0.1, p["sigma_b"] ** 2 / float(mf.q_star))]
-                       * DEPTH_SCALE_PAIRS)
-        _, c = propagate_inputs(network(p, sigma_w), pairs.reshape(-1, p["width"]))
+                       * DEPTH_SCALE_PAIRS).reshape(-1, p["width"])
         index = np.arange(0, 2 * DEPTH_SCALE_PAIRS, 2)
-        per_pair = np.asarray(c)[1:, index, index + 1] - c_star  # layers 1 … L
-        distance = np.abs(per_pair.mean(axis=1))
-        error = per_pair.std(axis=1) / math.sqrt(DEPTH_SCALE_PAIRS)
+        per_network = []
+        for k in range(DEPTH_SCALE_NETWORKS):
+            net = DeepNetwork(jax.random.fold_in(jax.random.key(p["seed"]), k), sigma_w,
+                              p["sigma_b"], p["width"], p["depth"])
+            c = np.asarray(propagate_inputs(net, pairs)[1])
+            per_network.append(np.mean(c[1:, index, index + 1] - c_star, axis=1))  # l = 1 … L
+        per_network = np.asarray(per_network)
+        distance = np.abs(per_network.mean(axis=0))
+        error = per_network.std(axis=0, ddof=1) / math.sqrt(DEPTH_SCALE_NETWORKS)
         layers = np.arange(len(distance))
         usable = np.cumprod(distance > 4.0 * error).astype(bool)  # up to the first noisy layer
         if usable.sum() >= 3:
