@@ -261,7 +261,9 @@ class CessacMeanField(eqx.Module):
     """Fixed point of Cessac's mean-field recursions (γ = 0) and the mean-field exponent.
 
     `mean` μ*, `variance` v* (of the local field), and `lyapunov` λ = ½ ln[J² ∫Dh f'(√v h + μ)²]
-    per step, f(u) = tanh(g u) (g = `slope`).
+    per step, f(u) = tanh(g u) (g = `slope`). The argument of f' is √v h + μ with μ the mean field
+    of the recursion (J̄ ∫f - θ̄): seed 001 prints it as h√v + J̄μ - σ_θ², a typo (σ_θ² enters the
+    variance v, and J̄ is already inside μ).
     """
 
     mean: jax.Array
