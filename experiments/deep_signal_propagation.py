@@ -3,13 +3,15 @@ theory (Poole et al. 2016; Schoenholz et al. 2017). The figures and what they sh
 in `jaxchaos/_runs/_deepnet_job.py`; this script runs `configs/deep_signal_propagation.toml` (the
 same as `jaxchaos run configs/deep_signal_propagation.toml`) into `--out`, continuing an
 interrupted run found there, and prints the summary. `--quick` shrinks widths and grids for a
-smoke run.
+smoke run. The key figures (measured curvature against the mean-field theory, shallow against
+deep) are copied to `docs/figures/` (`--figures`) for the README.
 
     .venv/bin/python experiments/deep_signal_propagation.py [--config FILE] [--out DIR] [--quick]
 """
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 from jaxchaos._runs._jobs import execute_run, resolve_job
@@ -27,6 +29,8 @@ def main():
                         / "deep_signal_propagation.toml")
     parser.add_argument("--out", default="runs/deep_signal_propagation")
     parser.add_argument("--quick", action="store_true", help="small widths and grids")
+    parser.add_argument("--figures", default=Path(__file__).parents[1] / "docs" / "figures",
+                        help="where the README's figures go")
     args = parser.parse_args()
     raw = read_toml(args.config)
     if args.quick:
@@ -40,7 +44,12 @@ def main():
         raise SystemExit(f"{out} holds a run of another config; pick another --out")
     execute_run(out)
     print(json.dumps(json.loads((out / "summary.json").read_text()), indent=2))
-    print(f"figures in {out / 'figures'}")
+    figures = Path(args.figures)
+    figures.mkdir(parents=True, exist_ok=True)
+    suffix = "_quick" if args.quick else ""
+    for name in ("manifold", "shallow_vs_deep"):
+        shutil.copyfile(out / "figures" / f"{name}.png", figures / f"deep_{name}{suffix}.png")
+    print(f"figures in {out / 'figures'}; README figures in {figures}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,16 @@
 """Sampling stored patterns with chaos: Figure 4 c–e of Chaudhuri & Handebagh (seed 002, §3.4).
 
-A Hopfield network (P random ±1 patterns, pseudo-inverse rule, strength s) plus a random network
-W_r ~ N(0, 1/N) scaled by a gain g (PHYSICS.md §3). Runs `configs/hopfield_gains.toml` (fixed
-gains) and `configs/hopfield_alternating.toml` (g alternating between a low and a high value for
-random dwells) through the run machinery, plus a spectrum run (λ_max, k = 1) of the fixed-gain
-grid, then writes to `--out`:
+A Hopfield network (P random ±1 patterns) plus a random network W_r ~ N(0, 1/N) scaled by a gain
+g (PHYSICS.md §3), under two storage rules:
+
+- `outer_product` (the primary reproduction, the seed's choice): W_s = (s/N) Ξᵀ Ξ with s = N, the
+  seed's unnormalised Ξᵀ Ξ (`configs/hopfield_gains.toml` derives it). Patterns are only near the
+  attractors (crosstalk O(√(P/N))), which is what Fig. 4d/e measure.
+- `pseudo_inverse` (a variant, not the seed's): W_s = (s/N) Ξᵀ C⁻¹ Ξ with s = 2, every pattern an
+  exact fixed point; it removes the crosstalk (`configs/hopfield_*_pseudo_inverse.toml`).
+
+For each rule the fixed-gain config, the alternating-gain config and a spectrum run (λ_max, k = 1)
+of the fixed-gain grid go through the run machinery; `--out/<rule>/` then holds
 
 - `fig4c_activity.png`: rates φ(x) of 50 neurons at four gains (seed 0);
 - `fig4d_overlaps.png`: overlaps with the patterns (top) and with an orthonormal basis of the
@@ -14,21 +20,26 @@ grid, then writes to `--out`:
 - `fig4e_alternating.png`: g(t), the overlaps with the patterns and with the complement, and the
   nearest pattern under the alternating gain;
 - `sampling_vs_gain.png`: the rate of new samples and λ_max vs the fixed gain;
-- `summary.json`: every number printed.
 
-The seed's text lost its numbers (N, P, gains, dwells); ours are in the two configs. A network
+and `--out` holds `rules_compared.png` (projection norm, sampling rate and λ_max against g/s for
+both rules) and `summary.json` (every number printed). `rules_compared.png` and the outer-product
+`fig4e_alternating.png` are copied to `docs/figures/` (`--figures`; suffix `_quick` for --quick).
+
+The seed's text lost its numbers (N, P, gains, dwells); ours are in the configs. A network
 state counts as a sample of pattern μ (or of its mirror -ξ^μ, a separate state: 2P states) when
 |m_μ| >= `--threshold`; a new sample is a visit to a state other than the previous one.
 
     .venv/bin/python experiments/hopfield_sampling.py [--quick] [--out results/hopfield_sampling]
 
-About 3 minutes on 2 shared CPU cores (80 s of CPU time); `--quick` (N = 60, P = 4, 2 seeds,
-quarter-length runs) about 1 minute. Finished runs in `--out/runs` are reused.
+About 6 minutes on 2 shared CPU cores for both rules; `--quick` (N = 60, P = 4, 2 seeds,
+quarter-length runs; the outer-product strength and gains scaled with N so that s = N and g/s
+are kept) about 2 minutes. Finished runs in `--out/runs` are reused.
 """
 
 import argparse
 import copy
 import json
+import shutil
 from pathlib import Path
 
 import jax
@@ -54,14 +65,38 @@ from jaxchaos._runs._runfolder import new_run_folder, read_record  # noqa: E402
 from jaxchaos._runs._sweep_config import build_system, load_config, resolve_config  # noqa: E402
 from jaxchaos._runs._sweep_job import RESULTS, execute  # noqa: E402
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-SHOWN = (0.0, 1.0, 2.0, 4.0)  # gains of panels c, d
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+RULE_CONFIGS = {  # rule: (fixed gains, alternating gain); the first is the seed's
+    "outer_product": ("hopfield_gains.toml", "hopfield_alternating.toml"),
+    "pseudo_inverse": ("hopfield_gains_pseudo_inverse.toml",
+                       "hopfield_alternating_pseudo_inverse.toml"),
+}
+SHOWN = (0.0, 0.5, 1.0, 2.0)  # g/s of panels c, d
 TRANSIENT = 100.0  # model time left out of the statistics
+QUICK_N = 60
+
+
+def _check_strength(config: dict):
+    """The outer-product configs reproduce the seed's unnormalised Ξᵀ Ξ: s must equal N."""
+    model = config["model"]
+    if model["rule"] == "outer_product" and model["strength"] != model["n"]:
+        raise SystemExit(f"{config['name']}: the seed's Ξᵀ Ξ is strength = n = {model['n']}, "
+                         f"got strength = {model['strength']}")
 
 
 def _quick(config: dict) -> dict:
     config = copy.deepcopy(config)
-    config["model"].update(n=60, patterns=4)
+    model = config["model"]
+    if model["rule"] == "outer_product":  # keep s = N and g/s
+        scale = QUICK_N / model["n"]
+        model["strength"] *= scale
+        model["gain"] *= scale
+        if model["gain_schedule"] == "alternating":
+            model["gain_high"] *= scale
+        if "gain" in config["sweep"]:
+            config["sweep"]["gain"] = [g * scale for g in config["sweep"]["gain"]]
+    model.update(n=QUICK_N, patterns=4)
     config["simulation"].update(t_end=config["simulation"]["t_end"] / 4, trace_neurons=60,
                                 chunks=2)
     config["sweep"]["seed"] = config["sweep"]["seed"][:2]
@@ -131,7 +166,8 @@ def fixed_gains(config, folder, spectrum_folder, out, threshold, summary):
     measures = _measures(config, traces, seeds)
     p = measures["m"].shape[-1]
     after = times > TRANSIENT
-    shown = [int(np.argmin(np.abs(gains - g))) for g in SHOWN]
+    strength = float(config["model"]["strength"])
+    shown = [int(np.argmin(np.abs(gains - g * strength))) for g in SHOWN]
 
     # Fig. 4c: activity; Fig. 4d: overlaps with the patterns and with the complement.
     fig, panels = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 3), sharey=True)
@@ -176,7 +212,8 @@ def fixed_gains(config, folder, spectrum_folder, out, threshold, summary):
     ax.set_xlabel("gain g")
     ax.set_ylabel("|projection of φ(x)| / |φ(x)|")
     ax.legend(fontsize=8)
-    ax.set_title(f"N = {n}, P = {p}, {seeds_n} seeds, t > {TRANSIENT:g}")
+    ax.set_title(f"{config['model']['rule']}, s = {strength:g}: N = {n}, P = {p}, {seeds_n} seeds,"
+                 f" t > {TRANSIENT:g}", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "fig4d_projection_vs_gain.png", dpi=120)
     plt.close(fig)
@@ -210,7 +247,8 @@ def fixed_gains(config, folder, spectrum_folder, out, threshold, summary):
 
     summary["fixed_gain"] = {
         "n": int(n), "patterns": int(p), "seeds": [int(s) for s in seeds],
-        "gains": gains.tolist(),
+        "rule": config["model"]["rule"], "strength": strength,
+        "gains": gains.tolist(), "gains_over_strength": (gains / strength).tolist(),
         "span_norm": span.mean(axis=(0, 2)).tolist(),
         "complement_norm": complement.mean(axis=(0, 2)).tolist(),
         "chance_span_norm": float(np.sqrt(p / n)),
@@ -259,7 +297,8 @@ def alternating(config, folder, out, threshold, summary):
     panels[3].set_xlabel("time")
     fig.colorbar(image, ax=panels, shrink=0.5, label="normalized overlap")
     counts = per_seed[0]["counts"]
-    fig.suptitle(f"Fig. 4e: alternating gain (seed {seeds[0]}): {sum(counts)} samples of "
+    fig.suptitle(f"Fig. 4e, {config['model']['rule']} rule, s = {config['model']['strength']:g}:"
+                 f" alternating gain (seed {seeds[0]}): {sum(counts)} samples of "
                  f"{np.count_nonzero(counts)} of {2 * p} states (±ξ), "
                  f"KL to uniform {per_seed[0]['kl_uniform']:.2f} nats")
     fig.savefig(out / "fig4e_alternating.png", dpi=120)
@@ -273,49 +312,94 @@ def alternating(config, folder, out, threshold, summary):
     }
 
 
+def _rule(rule: str, quick: bool, runs: Path, out: Path, threshold: float) -> dict:
+    """Run and plot one storage rule into `out`; returns its summary."""
+    gains_config, alternating_config = (load_config(CONFIGS / name)
+                                        for name in RULE_CONFIGS[rule])
+    for config in (gains_config, alternating_config):
+        _check_strength(config)
+    if quick:
+        gains_config, alternating_config = _quick(gains_config), _quick(alternating_config)
+    for config in (gains_config, alternating_config):
+        config["output"]["figures"] = False
+    spectrum_config = _spectrum_config(gains_config, quick)
+    gains_folder = _run(gains_config, runs / gains_config["name"])
+    spectrum_folder = _run(spectrum_config, runs / spectrum_config["name"])
+    alternating_folder = _run(alternating_config, runs / alternating_config["name"])
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {}
+    fixed_gains(gains_config, gains_folder, spectrum_folder, out, threshold, summary)
+    alternating(alternating_config, alternating_folder, out, threshold, summary)
+    return summary
+
+
+def _compare_rules(summary: dict, out: Path):
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharex=True)
+    for rule, marker in (("outer_product", "o"), ("pseudo_inverse", "s")):
+        fixed = summary[rule]["fixed_gain"]
+        x = fixed["gains_over_strength"]
+        label = f"{rule} (s = {fixed['strength']:g})"
+        axes[0].plot(x, fixed["span_norm"], marker=marker, label=label)
+        axes[1].plot(x, fixed["new_sample_rate"], marker=marker, label=label)
+        axes[2].plot(x, fixed["lambda_max"], marker=marker, label=label)
+    axes[0].axhline(summary["outer_product"]["fixed_gain"]["chance_span_norm"], color="gray",
+                    ls="--", lw=0.8, label="chance √(P/N)")
+    axes[2].axhline(0.0, color="gray", ls=":", lw=0.8)
+    for ax, name in zip(axes, ("|Π_s φ| / |φ| (pattern span)", "new samples per unit time",
+                               "λ_max (1/time)"), strict=True):
+        ax.set(xlabel="g / s", ylabel=name)
+    axes[0].legend(fontsize=8)
+    fixed = summary["outer_product"]["fixed_gain"]
+    fig.suptitle(f"Seed 002 Fig. 4: outer-product (seed's) vs pseudo-inverse rule, N = "
+                 f"{fixed['n']}, P = {fixed['patterns']}, {len(fixed['seeds'])} seeds"
+                 + (" (--quick)" if summary["quick"] else ""), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out / "rules_compared.png", dpi=100)
+    plt.close(fig)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="results/hopfield_sampling")
     parser.add_argument("--quick", action="store_true", help="small, short smoke run")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="|overlap| at which the network counts as at a pattern")
+    parser.add_argument("--figures", default=ROOT / "docs" / "figures",
+                        help="where the README's figures go")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    gains_config = load_config(CONFIGS / "hopfield_gains.toml")
-    alternating_config = load_config(CONFIGS / "hopfield_alternating.toml")
-    if args.quick:
-        gains_config, alternating_config = _quick(gains_config), _quick(alternating_config)
-    for config in (gains_config, alternating_config):
-        config["output"]["figures"] = False
-    spectrum_config = _spectrum_config(gains_config, args.quick)
-    runs = out / "runs"
-    gains_folder = _run(gains_config, runs / gains_config["name"])
-    spectrum_folder = _run(spectrum_config, runs / spectrum_config["name"])
-    alternating_folder = _run(alternating_config, runs / alternating_config["name"])
-
     summary = {"threshold": args.threshold, "quick": args.quick}
-    fixed_gains(gains_config, gains_folder, spectrum_folder, out, args.threshold, summary)
-    alternating(alternating_config, alternating_folder, out, args.threshold, summary)
+    for rule in RULE_CONFIGS:
+        summary[rule] = _rule(rule, args.quick, out / "runs", out / rule, args.threshold)
+    _compare_rules(summary, out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    figures = Path(args.figures)
+    figures.mkdir(parents=True, exist_ok=True)
+    suffix = "_quick" if args.quick else ""
+    shutil.copyfile(out / "rules_compared.png", figures / f"hopfield_rules{suffix}.png")
+    shutil.copyfile(out / "outer_product" / "fig4e_alternating.png",
+                    figures / f"hopfield_fig4e_outer_product{suffix}.png")
 
-    fixed = summary["fixed_gain"]
-    print(f"{'g':>5} {'|Π_s φ|/|φ|':>12} {'|Π_c φ|/|φ|':>12} {'max|m|':>7} {'new/time':>9} "
-          f"{'λ_max':>8}")
-    for row in zip(fixed["gains"], fixed["span_norm"], fixed["complement_norm"],
-                   fixed["max_overlap"], fixed["new_sample_rate"], fixed["lambda_max"],
-                   strict=True):
-        print("{:5.2f} {:12.3f} {:12.3f} {:7.3f} {:9.4f} {:8.3f}".format(*row))
-    fit = fixed["regression_span_on_gain"]
-    print(f"span norm on gain: slope {fit['slope']:.4f}, r = {fit['r']:.3f}, "
-          f"p {_p_label(fit['p_value'])}")
-    for seed, stats in zip(gains_config["sweep"]["seed"], summary["alternating"]["per_seed"],
-                           strict=False):
-        print(f"alternating, seed {seed}: {sum(stats['counts'])} samples, "
-              f"{stats['new_samples']} new ({stats['new_sample_rate']:.4f}/time), "
-              f"{np.count_nonzero(stats['counts'])}/{len(stats['counts'])} states, "
-              f"KL {stats['kl_uniform']:.2f}, chi2 p {stats['chi2_p']:.2g}")
-    print(f"figures and summary.json in {out}")
+    for rule in RULE_CONFIGS:
+        fixed = summary[rule]["fixed_gain"]
+        print(f"{rule}, s = {fixed['strength']:g}, N = {fixed['n']}, P = {fixed['patterns']}")
+        print(f"{'g/s':>5} {'|Π_s φ|/|φ|':>12} {'|Π_c φ|/|φ|':>12} {'max|m|':>7} "
+              f"{'new/time':>9} {'λ_max':>8}")
+        for row in zip(fixed["gains_over_strength"], fixed["span_norm"],
+                       fixed["complement_norm"], fixed["max_overlap"],
+                       fixed["new_sample_rate"], fixed["lambda_max"], strict=True):
+            print("{:5.2f} {:12.3f} {:12.3f} {:7.3f} {:9.4f} {:8.3f}".format(*row))
+        fit = fixed["regression_span_on_gain"]
+        print(f"span norm on gain: slope {fit['slope']:.4g}, r = {fit['r']:.3f}, "
+              f"p {_p_label(fit['p_value'])}")
+        for seed, stats in zip(fixed["seeds"], summary[rule]["alternating"]["per_seed"],
+                               strict=False):
+            print(f"alternating, seed {seed}: {sum(stats['counts'])} samples, "
+                  f"{stats['new_samples']} new ({stats['new_sample_rate']:.4f}/time), "
+                  f"{np.count_nonzero(stats['counts'])}/{len(stats['counts'])} states, "
+                  f"KL {stats['kl_uniform']:.2f}, chi2 p {stats['chi2_p']:.2g}")
+    print(f"figures and summary.json in {out}; README figures in {figures}")
 
 
 if __name__ == "__main__":

@@ -137,6 +137,7 @@ if TYPE_CHECKING:
     from ._theory._gaussian import expectation as expectation
     from ._theory._gaussian import pair_expectation as pair_expectation
     from ._theory._meanfield import CessacMeanField as CessacMeanField
+    from ._theory._meanfield import CurveMeanField as CurveMeanField
     from ._theory._meanfield import DeepMeanField as DeepMeanField
     from ._theory._meanfield import balanced_rates as balanced_rates
     from ._theory._meanfield import balanced_rates_limit as balanced_rates_limit
@@ -146,6 +147,7 @@ if TYPE_CHECKING:
     from ._theory._meanfield import critical_sigma_w as critical_sigma_w
     from ._theory._meanfield import critical_weight_variance as critical_weight_variance
     from ._theory._meanfield import deep_mean_field as deep_mean_field
+    from ._theory._meanfield import great_circle_mean_field as great_circle_mean_field
     from ._theory._meanfield import q_map as q_map
     from ._theory._random_matrix import bulk_radius as bulk_radius
     from ._theory._random_matrix import critical_gain as critical_gain

@@ -22,7 +22,14 @@ so T changes only the conditioning of training, not what the GAN can express; bu
 Fréchet distance after 3000 steps 37-46 with the scalar scale, 18-29 whitened, 11-19 with the
 Gaussian latent (experiments/chaos_gan.py settings, a few training seeds; single runs are noisy).
 μ and T are frozen with W and R: rescaling the gain afterwards (`with_gain`) changes the latent
-variance just as it changes the network's activity.
+variance just as it changes the network's activity. `standardize=False` is the seed's own
+readout, z = R φ(x), un-whitened (a variant in experiments/chaos_gan.py).
+
+Rescaled gains need a larger N than the construction gain: seed 002's Fig. 3 reads the network at
+g/√2 ≈ 1.41, where the mean-field λ_max is only ≈ 0.035. Measured for the seed-0 network of
+`chaos_latent` (float32, k = 1, 400 time units): N = 512 is on a limit cycle there (λ_max ≈
+-0.03), N = 2048 is chaotic (0.038 ± 0.005; 0.104 ± 0.003 at g = 2). experiments/chaos_gan.py
+measures λ_max at each gain first and stops if any is not clearly positive.
 
 Latents are read every `interval` time units of one trajectory, after `warmup`, from a batch of
 trajectories started at x_i(0) ~ N(0, 1) (vmap over initial conditions); the network is advanced

@@ -1,10 +1,14 @@
 """Deep random feed-forward networks and signal propagation through them (Poole et al. 2016;
 Schoenholz et al. 2017).
 
-    h^l = σ_w Ŵ^l φ(h^{l-1}) + σ_b b̂^l,   l = 1 … L,   Ŵ^l_ij ~ N(0, 1/N),   b̂^l_i ~ N(0, 1),
+    h^1 = σ_w Ŵ^1 x^0 + σ_b b̂^1,
+    h^l = σ_w Ŵ^l φ(h^{l-1}) + σ_b b̂^l,   l = 2 … L,   Ŵ^l_ij ~ N(0, 1/N),   b̂^l_i ~ N(0, 1),
 
 so W^l_ij ~ N(0, σ_w²/N) and b^l_i ~ N(0, σ_b²): σ_w and σ_b are standard deviations (the
-variances are σ_w², σ_b²). The input is the pre-activation h^0 of width N. Layer l's unit-variance
+variances are σ_w², σ_b²). The input x^0 (width N) enters the first layer linearly, as in Poole
+et al. (2016) and seed 000 (eq. 19, x^0 the input, h^l = W^l x^{l-1} + b^l): it is not a
+pre-activation, so q^1 = σ_w² q^0 + σ_b² exactly in mean field, and the q- and c-maps act from
+layer 2 on. Observables at "layer 0" are those of the input x^0. Layer l's unit-variance
 draws come from `fold_in(key, l)` when the layer is applied, so no more than one layer's weights
 exist at a time (a depth of hundreds at widths of thousands fits), and a grid of (σ_w, σ_b)
 vmapped over one key shares every matrix: its matrix-vector products become matrix products.
@@ -46,15 +50,17 @@ class DeepNetwork(eqx.Module):
         return w, jax.random.normal(key_b, (self.width,), dtype)
 
     def layer(self, layer, h):
-        """h^l from h^{l-1} (shape (..., N))."""
+        """h^l from h^{l-1} (shape (..., N)); for `layer` 1, h is the input x^0, which enters
+        linearly (no φ). `layer` may be traced (inside `scan`)."""
         w, b = self.layer_parameters(layer)
-        return self.sigma_w * jnp.matmul(self.nonlinearity(h), w.T, precision=_HIGHEST) \
-            + self.sigma_b * b
+        x = jnp.where(jnp.asarray(layer) == 1, h, self.nonlinearity(h))
+        return self.sigma_w * jnp.matmul(x, w.T, precision=_HIGHEST) + self.sigma_b * b
 
     def scan(self, h0, observe, *carry_tangents):
-        """Apply the layers to `h0` (..., N), returning `observe(l, h^l, *tangents)` stacked over
-        l = 0 … L (leading axis L+1). `carry_tangents`: directional derivatives of h0 of first
-        and (optionally) second order, carried exactly by nested `jax.jvp`."""
+        """Apply the layers to the input `h0` = x^0 (..., N), returning `observe(l, h^l,
+        *tangents)` stacked over l = 0 … L (leading axis L+1; l = 0 observes x^0).
+        `carry_tangents`: directional derivatives of x^0 of first and (optionally) second order,
+        carried exactly by nested `jax.jvp`."""
         h0 = jnp.asarray(h0)
         if h0.shape[-1] != self.width:
             raise ConfigError(f"inputs must have last dimension width = {self.width}, "
@@ -83,8 +89,8 @@ def _layer_with_tangents(f, carry):
 
 def propagate_inputs(net: DeepNetwork, h0):
     """Squared lengths q^l_a = (1/N) Σ_i (h^l_ia)² and correlations
-    c^l_ab = (1/N) Σ_i h^l_ia h^l_ib / √(q^l_a q^l_b) of a batch of inputs h0 (M, N).
-    Returns `(q, c)` of shapes (L+1, M) and (L+1, M, M); layer 0 is the input."""
+    c^l_ab = (1/N) Σ_i h^l_ia h^l_ib / √(q^l_a q^l_b) of a batch of inputs x^0 = h0 (M, N).
+    Returns `(q, c)` of shapes (L+1, M) and (L+1, M, M); layer 0 is the input x^0."""
     n = net.width
 
     def observe(_, h):
@@ -96,14 +102,15 @@ def propagate_inputs(net: DeepNetwork, h0):
 
 
 def jacobian_gain(net: DeepNetwork, h0):
-    """Mean squared singular value of each layer's Jacobian D^l = σ_w Ŵ^l diag φ'(h^{l-1}) at
-    inputs h0 (..., N): (1/N) ‖D^l‖²_F = (σ_w²/N) Σ_j φ'(h_j)² Σ_i (Ŵ^l_ij)², exact for the drawn
-    weights. At the fixed point q* its mean over units is χ1. Returns (L, ...) for l = 1 … L."""
+    """Mean squared singular value of each layer's Jacobian D^l = σ_w Ŵ^l diag φ'(h^{l-1})
+    (D^1 = σ_w Ŵ^1: the input enters linearly) at inputs x^0 = h0 (..., N):
+    (1/N) ‖D^l‖²_F = (σ_w²/N) Σ_j φ'(h_j)² Σ_i (Ŵ^l_ij)², exact for the drawn weights. At the
+    fixed point q* its mean over units is χ1. Returns (L, ...) for l = 1 … L."""
 
     def step(h, layer):
         w, _ = net.layer_parameters(layer)
         column_norms = jnp.sum(w * w, axis=0)
-        slope = net.nonlinearity.derivative(h) ** 2
+        slope = jnp.where(layer == 1, 1.0, net.nonlinearity.derivative(h) ** 2)
         gain = net.sigma_w**2 * jnp.sum(slope * column_norms, axis=-1) / net.width
         return net.layer(layer, h), gain
 
@@ -124,9 +131,10 @@ class ManifoldGeometry(eqx.Module):
 
 
 def great_circle(key, width: int, q0, points: int):
-    """h^0(θ) = √(N q0) (u0 cos θ + u1 sin θ) with u0, u1 orthonormal (drawn from `key`), at
-    `points` angles θ_m = 2πm/points; returns (h, ∂_θ h, ∂²_θ h), each (points, N). Every
-    point has squared length q^0 = q0."""
+    """x^0(θ) = √(N q0) (u0 cos θ + u1 sin θ) with u0, u1 orthonormal (drawn from `key`), at
+    `points` angles θ_m = 2πm/points; returns (x, ∂_θ x, ∂²_θ x), each (points, N). Every
+    point has squared length q^0 = q0; through the linear first layer h^1 has
+    q^1 = σ_w² q0 + σ_b² (choose q0 = (q* - σ_b²)/σ_w² to start the curve at q*)."""
     check_real("q0", q0, positive=True)
     check_real("points", points, positive=True, integer=True)
     if width < 2:

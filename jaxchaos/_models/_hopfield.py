@@ -11,11 +11,15 @@ with P stored patterns ξ^μ ∈ {±1}^N (the rows of Ξ, shape (P, N)) and
   s times the orthogonal projector onto the pattern span, so `W_s ξ^μ = s ξ^μ` exactly;
 - `W_r` of unit gain from `Connectivity` (dense: `W_r,ij ~ N(0, 1/N)`, zero diagonal).
 
-The structured strength s (default 2) is our addition: PHYSICS.md writes s = 1, but with
-φ = tanh (slope 1 at 0) and s = 1 the pseudo-inverse patterns are not stored at all (a = tanh a
-has only a = 0) and the outer-product ones only marginally. For an odd φ (tanh, erf) and the
-pseudo-inverse rule, x* = a ξ^μ with `a = s φ(a)` is an exact fixed point of the g = 0 dynamics:
-φ(x*) = φ(a) ξ^μ, so W_s φ(x*) = s φ(a) ξ^μ = x*, and the overlap of φ(x*) with ξ^μ is exactly 1.
+The structured strength s: seed 002 stores the unnormalised Ξᵀ Ξ, which is s = N (the primary
+reproduction, configs/hopfield_gains.toml). Then |x| ≈ N at a pattern, and with y = x/s the
+network is dy/dt = -y + (ΞᵀΞ/N + (g/s) W_r) φ(s y): near-binary, controlled by g/s alone.
+PHYSICS.md writes s = 1, but with φ = tanh (slope 1 at 0) and s = 1 the pseudo-inverse patterns
+are not stored at all (a = tanh a has only a = 0) and the outer-product ones only marginally;
+the default s = 2 (with the pseudo-inverse rule, a documented variant) stores them softly.
+For an odd φ (tanh, erf) and the pseudo-inverse rule, x* = a ξ^μ with `a = s φ(a)` is an exact
+fixed point of the g = 0 dynamics: φ(x*) = φ(a) ξ^μ, so W_s φ(x*) = s φ(a) ξ^μ = x*, and the
+overlap of φ(x*) with ξ^μ is exactly 1.
 A root a > 0 exists iff s φ'(0) > 1 (s > 1 for tanh and erf); at it s φ'(a) < 1, so the Jacobian
 `-I + s φ'(a) Π` (Π the projector) has eigenvalues -1 + s φ'(a) on the pattern span and -1 on its
 complement: each pattern (and its mirror -ξ^μ) is a stable fixed point. Under the outer-product

@@ -2,15 +2,22 @@
 theory (Poole et al. 2016; Schoenholz et al. 2017), as a job: `job = "deep-net"` in a config run
 by `jaxchaos run CONFIG` (`configs/deep_signal_propagation.toml`).
 
-h^l = W^l φ(h^{l-1}) + b^l with W_ij ~ N(0, σ_w²/N), b_i ~ N(0, σ_b²): σ_w and σ_b are standard
-deviations throughout. Figures, each written to `<run folder>/figures/`:
+h^1 = W^1 x^0 + b^1 (the input x^0 enters linearly), h^l = W^l φ(h^{l-1}) + b^l for l ≥ 2, with
+W_ij ~ N(0, σ_w²/N), b_i ~ N(0, σ_b²): σ_w and σ_b are standard deviations throughout. Figures,
+each written to `<run folder>/figures/`:
 
-- `length_map.png`: q^l vs depth from several q^0 (finite width, dots) and the q-map iterated
-  (lines), for the first and last of `figures.sigma_w_panels`;
-- `correlation_map.png`: c^{l+1} against c^l measured for input pairs at q*, over the mean-field
-  c-map, for each of `figures.sigma_w_panels`;
-- `manifold.png`: length, mean curvature and Grassmannian length of a great circle of inputs vs
-  depth at an ordered, the critical and a chaotic σ_w (exponential growth only when chaotic);
+- `length_map.png`: q^l vs depth from several input q^0 (finite width, dots) and the mean field
+  (lines: q^1 = σ_w² q^0 + σ_b², then the q-map), for the first and last of
+  `figures.sigma_w_panels`;
+- `correlation_map.png`: c^{l+1} against c^l measured for input pairs whose first layer is at q*
+  (layers 1 → 2 → 3), over the mean-field c-map, for each of `figures.sigma_w_panels`;
+- `manifold.png`: length, mean curvature (√N κ) and Grassmannian length of a great circle whose
+  first layer is at q*, vs depth, at an ordered, the critical and a chaotic σ_w, measured (dots)
+  against the mean-field curvature theory (lines, `great_circle_mean_field`: χ1, χ2);
+- `shallow_vs_deep.png`: Grassmannian length of the output curve against the number of hidden
+  units: deep nets of width `figures.shallow_deep_width` (1 … depth-1 hidden layers) against one
+  hidden layer of the same total width, at the chaotic σ_w (seed 000, §4: the exponential growth
+  needs depth);
 - `phase_diagram.png`: the measured Jacobian gain χ1 (mean squared singular value of a deep
   layer's Jacobian) over σ_w ∈ [0.5, 4] × σ_b ∈ [0, 2], its χ1 = 1 contour and the mean-field
   boundary σ_w,c(σ_b);
@@ -51,12 +58,19 @@ from .._models._deepnet import (
     manifold_geometry,
     propagate_inputs,
 )
-from .._theory._meanfield import c_map, critical_sigma_w, deep_mean_field, q_map
+from .._theory._meanfield import (
+    c_map,
+    critical_sigma_w,
+    deep_mean_field,
+    great_circle_mean_field,
+    q_map,
+)
 from ._config import NUMBER, check_type, resolve_tables
 from ._runfolder import open_run, write_text
 
 SUMMARY = "summary.json"
-DEPTH_SCALE_PAIRS = 64  # input pairs averaged per σ_w in the depth-scale fit
+DEPTH_SCALE_PAIRS = 32  # input pairs averaged per network and σ_w in the depth-scale fit
+DEPTH_SCALE_NETWORKS = 4  # independent networks per σ_w in the depth-scale fit
 _SCHEMA = {
     "network": {"width": (1000, int), "depth": (30, int), "sigma_b": (0.3, NUMBER),
                 "seed": (0, int)},
@@ -67,6 +81,7 @@ _SCHEMA = {
         "grid_sigma_b": (9, int),
         "circle_points": (256, int),
         "depth_scale_sigma_w": ([1.0, 1.2, 1.3, 1.5, 1.7, 2.0, 2.5], list),
+        "shallow_deep_width": (100, int),
     },
     "output": {"root": ("runs", str), "precision": ("float64", str)},
 }
@@ -90,6 +105,9 @@ def resolve_deep_net_config(raw: dict) -> dict:
     for key in ("grid_sigma_w", "grid_sigma_b"):
         if figures[key] < 2:
             raise ConfigError(f"figures.{key} must be at least 2, got {figures[key]}")
+    if figures["shallow_deep_width"] < 2:
+        raise ConfigError(f"figures.shallow_deep_width must be at least 2, got "
+                          f"{figures['shallow_deep_width']}")
     if figures["circle_points"] < 16:
         raise ConfigError(f"figures.circle_points must be at least 16, got "
                           f"{figures['circle_points']}")
@@ -117,8 +135,8 @@ def length_map_figure(p, out, summary):
     for ax, sigma_w in zip(axes, (p["sigma_w_panels"][0], p["sigma_w_panels"][-1]), strict=True):
         q, _ = propagate_inputs(network(p, sigma_w), inputs(p, p["q0"]))
         for i, q0 in enumerate(p["q0"]):
-            theory = [q0]
-            for _ in range(p["depth"]):
+            theory = [q0, sigma_w**2 * q0 + p["sigma_b"] ** 2]
+            for _ in range(p["depth"] - 1):
                 theory.append(float(q_map(theory[-1], sigma_w, p["sigma_b"])))
             line, = ax.plot(theory, lw=1)
             ax.plot(np.asarray(q[:, i]), "o", ms=3, color=line.get_color())
@@ -140,10 +158,12 @@ def correlation_map_figure(p, out, summary):
         q_star = float(mf.q_star)
         curve = jax.vmap(lambda c, s=sigma_w, q=q_star: c_map(c, q, s, p["sigma_b"]))(grid)
         line, = ax.plot(grid, curve, lw=1, label=f"σ_w = {sigma_w:g}: χ1 = {float(mf.chi1):.2f}")
-        # Pairs at q* (so q stays at q*) with correlations across [0, 1): layers 0 → 1 → 2.
-        pairs = _pairs(p, q_star, np.linspace(0.0, 0.98, 12))
-        _, c = propagate_inputs(network(p, sigma_w, depth=2), pairs.reshape(-1, p["width"]))
-        c = np.asarray(c)
+        # Pairs whose first layer is at q* (so q stays at q*) with correlations across
+        # [c(0), 1): layers 1 → 2 → 3 (layer 1 is linear in the input).
+        floor = p["sigma_b"] ** 2 / q_star  # c^1 of orthogonal inputs
+        pairs = _pairs(p, sigma_w, q_star, np.linspace(floor, 0.98, 12))
+        _, c = propagate_inputs(network(p, sigma_w, depth=3), pairs.reshape(-1, p["width"]))
+        c = np.asarray(c)[1:]
         index = np.arange(0, pairs.shape[0] * 2, 2)
         before, after = c[:-1, index, index + 1], c[1:, index, index + 1]
         ax.plot(before.ravel(), after.ravel(), ".", ms=3, color=line.get_color())
@@ -158,13 +178,35 @@ def correlation_map_figure(p, out, summary):
     fig.savefig(out / "correlation_map.png", dpi=120)
 
 
-def _pairs(p, q, correlations):
-    """Input pairs (len, 2, N) with squared lengths q and the given correlations."""
+def _input_q(p, sigma_w, q1):
+    """The input's q^0 whose first layer has q^1 = σ_w² q^0 + σ_b² = q1 (mean field)."""
+    return (q1 - p["sigma_b"] ** 2) / sigma_w**2
+
+
+def _pairs(p, sigma_w, q1, correlations):
+    """Input pairs (len, 2, N) whose first layer has, in mean field, squared length q1 and the
+    given correlations c^1 = (σ_w² q^0 c^0 + σ_b²)/q1 (each at least σ_b²/q1)."""
+    q0 = _input_q(p, sigma_w, q1)
+    c0 = (np.asarray(correlations) * q1 - p["sigma_b"] ** 2) / (sigma_w**2 * q0)
+    if np.any(np.abs(c0) > 1 + 1e-12):
+        raise ConfigError(f"no input pair reaches first-layer correlations {correlations} at "
+                          f"σ_w = {sigma_w:g}, σ_b = {p['sigma_b']:g}")
     z = jax.random.normal(jax.random.key(2), (len(correlations), 2, p["width"]))
     z = z / jnp.sqrt(jnp.mean(z * z, axis=-1, keepdims=True))
-    c = jnp.asarray(correlations)[:, None]
+    c = jnp.asarray(np.clip(c0, -1.0, 1.0))[:, None]
     second = c * z[:, 0] + jnp.sqrt(1 - c**2) * z[:, 1]
-    return jnp.sqrt(q) * jnp.stack([z[:, 0], second], axis=1)
+    return jnp.sqrt(q0) * jnp.stack([z[:, 0], second], axis=1)
+
+
+def _circle_at_q_star(p, sigma_w, width=None, depth=None):
+    """Measured and mean-field geometry of a great circle whose first layer is at q*."""
+    width = p["width"] if width is None else width
+    depth = p["depth"] if depth is None else depth
+    q0 = _input_q(p, sigma_w, max(float(deep_mean_field(sigma_w, p["sigma_b"]).q_star), 1e-3))
+    curve = great_circle(jax.random.key(3), width, q0, p["circle_points"])
+    net = DeepNetwork(jax.random.key(p["seed"]), sigma_w, p["sigma_b"], width, depth)
+    return (jax.jit(manifold_geometry)(net, *curve),
+            great_circle_mean_field(sigma_w, p["sigma_b"], q0, depth))
 
 
 def manifold_figure(p, out, summary):
@@ -172,24 +214,62 @@ def manifold_figure(p, out, summary):
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     critical = float(critical_sigma_w(p["sigma_b"]))
+    root_n = math.sqrt(p["width"])
     for sigma_w in (p["sigma_w_panels"][0], critical, p["sigma_w_panels"][-1]):
-        q_star = float(deep_mean_field(sigma_w, p["sigma_b"]).q_star)
-        curve = great_circle(jax.random.key(3), p["width"], max(q_star, 1e-3),
-                             p["circle_points"])
-        geometry = jax.jit(manifold_geometry)(network(p, sigma_w), *curve)
+        geometry, theory = _circle_at_q_star(p, sigma_w)
         label = f"σ_w = {sigma_w:.3g}" + (" (critical)" if sigma_w == critical else "")
-        for ax, values in zip(axes, (geometry.length, geometry.mean_curvature,
-                                     geometry.grassmannian_length), strict=True):
-            ax.semilogy(np.asarray(values), label=label)
-        summary[f"length_growth_per_layer_sigma_w_{sigma_w:.3g}"] = float(
+        measured = (geometry.length / root_n, geometry.mean_curvature * root_n,
+                    geometry.grassmannian_length)
+        predicted = (theory.length, theory.curvature, theory.grassmannian_length)
+        for ax, values, mean_field in zip(axes, measured, predicted, strict=True):
+            line, = ax.semilogy(np.asarray(mean_field), lw=1, label=label)
+            ax.semilogy(np.asarray(values), "o", ms=3, color=line.get_color())
+        key = f"sigma_w_{sigma_w:.3g}"
+        summary[f"length_growth_per_layer_{key}"] = float(
             (geometry.length[-1] / geometry.length[1]) ** (1 / (p["depth"] - 1))
         )
-    for ax, name in zip(axes, ("length", "mean curvature", "Grassmannian length"), strict=True):
+        summary[f"curvature_{key}"] = {
+            "measured_sqrt_n_kappa": np.asarray(measured[1]).tolist(),
+            "mean_field_sqrt_n_kappa": np.asarray(theory.curvature).tolist(),
+            "max_relative_error": float(np.max(np.abs(measured[1] / theory.curvature - 1))),
+        }
+    for ax, name in zip(axes, ("length / √N", "mean curvature √N κ", "Grassmannian length"),
+                        strict=True):
         ax.set(xlabel="layer l", ylabel=name)
     axes[0].legend(fontsize=8)
-    axes[1].set_title(f"A great circle through N = {p['width']} units, σ_b = {p['sigma_b']:g}")
+    axes[1].set_title(f"Great circle, first layer at q*: N = {p['width']} (dots), mean field "
+                      f"(lines), σ_b = {p['sigma_b']:g}", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "manifold.png", dpi=120)
+
+
+def shallow_vs_deep_figure(p, out, summary):
+    import matplotlib.pyplot as plt
+
+    sigma_w, width = p["sigma_w_panels"][-1], p["shallow_deep_width"]
+    hidden_layers = np.arange(1, p["depth"])
+    deep_geometry, deep_theory = _circle_at_q_star(p, sigma_w, width=width)
+    # Depth L has L - 1 hidden (nonlinear) layers; the output h^L is their linear readout.
+    deep = np.asarray(deep_geometry.grassmannian_length)[hidden_layers + 1]
+    shallow = np.asarray([_circle_at_q_star(p, sigma_w, width=int(k * width), depth=2)[0]
+                          .grassmannian_length[-1] for k in hidden_layers])
+    units = hidden_layers * width
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.semilogy(units, deep, "o", color="C3", label=f"deep: width {width}, 1 … "
+                f"{hidden_layers[-1]} hidden layers")
+    ax.semilogy(units, np.asarray(deep_theory.grassmannian_length)[hidden_layers + 1], color="C3",
+                lw=1, label="deep, mean field")
+    ax.semilogy(units, shallow, "s", color="C0", label="shallow: one hidden layer of that width")
+    ax.axhline(float(deep_theory.grassmannian_length[2]), color="C0", lw=1,
+               label="shallow, mean field")
+    ax.set(xlabel="hidden units", ylabel="Grassmannian length of the output curve",
+           title=f"σ_w = {sigma_w:g}, σ_b = {p['sigma_b']:g}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "shallow_vs_deep.png", dpi=120)
+    summary["shallow_vs_deep"] = {"sigma_w": sigma_w, "hidden_units": units.tolist(),
+                                  "deep_grassmannian_length": deep.tolist(),
+                                  "shallow_grassmannian_length": shallow.tolist()}
 
 
 def phase_diagram_figure(p, out, summary):
@@ -231,18 +311,28 @@ def depth_scale_figure(p, out, summary):
     ax.plot(sigmas, xi, label="ξ_c = -1/ln χ_c (mean field)")
     measured = {}
     for sigma_w in p["depth_scale_sigma_w"]:
-        # Pairs started 0.1 below c*, where the c-map is close to linear, so that |c^l - c*|
-        # decays as χ_c^l from the first layer; the mean over PAIRS pairs lowers the finite-width
-        # noise floor (~1/√N per pair), and only layers where the mean distance stands 4 standard
-        # errors above that noise enter the fit of ln|c^l - c*| against l.
+        # Pairs whose first layer starts 0.1 below c*, where the c-map is close to linear, so
+        # that |c^l - c*| decays as χ_c^l from the first layer. All pairs through one network
+        # share its weights, so part of their finite-width noise is common and does not average
+        # out over pairs: the mean over PAIRS pairs is taken in each of NETWORKS independent
+        # networks, and the standard error of the mean over networks sets the noise floor. Only
+        # layers where the mean distance stands 4 standard errors above it enter the fit of
+        # ln|c^l - c*| against l.
         mf = deep_mean_field(sigma_w, p["sigma_b"])
         c_star = float(mf.c_star)
-        pairs = _pairs(p, float(mf.q_star), [c_star - 0.1] * DEPTH_SCALE_PAIRS)
-        _, c = propagate_inputs(network(p, sigma_w), pairs.reshape(-1, p["width"]))
+        pairs = _pairs(p, sigma_w, float(mf.q_star),
+                       [max(c_star - 0.1, p["sigma_b"] ** 2 / float(mf.q_star))]
+                       * DEPTH_SCALE_PAIRS).reshape(-1, p["width"])
         index = np.arange(0, 2 * DEPTH_SCALE_PAIRS, 2)
-        per_pair = np.asarray(c)[:, index, index + 1] - c_star
-        distance = np.abs(per_pair.mean(axis=1))
-        error = per_pair.std(axis=1) / math.sqrt(DEPTH_SCALE_PAIRS)
+        per_network = []
+        for k in range(DEPTH_SCALE_NETWORKS):
+            net = DeepNetwork(jax.random.fold_in(jax.random.key(p["seed"]), k), sigma_w,
+                              p["sigma_b"], p["width"], p["depth"])
+            c = np.asarray(propagate_inputs(net, pairs)[1])
+            per_network.append(np.mean(c[1:, index, index + 1] - c_star, axis=1))  # l = 1 … L
+        per_network = np.asarray(per_network)
+        distance = np.abs(per_network.mean(axis=0))
+        error = per_network.std(axis=0, ddof=1) / math.sqrt(DEPTH_SCALE_NETWORKS)
         layers = np.arange(len(distance))
         usable = np.cumprod(distance > 4.0 * error).astype(bool)  # up to the first noisy layer
         if usable.sum() >= 3:
@@ -267,6 +357,7 @@ FIGURES = {
     "length_map": length_map_figure,
     "correlation_map": correlation_map_figure,
     "manifold": manifold_figure,
+    "shallow_vs_deep": shallow_vs_deep_figure,
     "phase_diagram": phase_diagram_figure,
     "depth_scale": depth_scale_figure,
 }

@@ -5,7 +5,9 @@ The model is
     u_i(t+1) = γ u_i(t) + Σ_j J_ij f(u_j(t)) + σ B_i(t),   J_ij ~ N(0, J²/N),  B_i(t) ~ N(0, 1),
 
 with f(u) = φ(s u) for an odd φ (`tanh`, `erf`), leak γ ∈ [0, 1), zero-mean couplings, no
-thresholds. It covers the leaky Euler map of the SCS network, x ← (1-δ)x + δ g W φ(x) (γ = 1-δ,
+thresholds: the two-time theory here covers J̄ = θ = 0 only (with J̄ or θ ≠ 0 the mean μ(t) enters
+and Δ does not decay to 0; `cessac_recursion` covers those for γ = 0, one time only).
+It covers the leaky Euler map of the SCS network, x ← (1-δ)x + δ g W φ(x) (γ = 1-δ,
 J = δg, s = 1, `euler_map_dmft`), and Cessac's network with leak (f = tanh(s u), `cessac_dmft`).
 All equations below are in the scaled variable x = s u, where the model reads
 x(t+1) = a x(t) + c Σ_j W_ij φ(x_j(t)) + s σ B, with a = γ and c = sJ; Δ is converted back to u

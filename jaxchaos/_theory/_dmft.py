@@ -86,7 +86,8 @@ def _onset_gain(phi) -> float:
 
 def scs_delta0(gain, nonlinearity="tanh", *, points: int = 1200):
     """Δ0 = ⟨x²⟩ of the chaotic SCS network (the variance, not the standard deviation) from the
-    energy condition `Δ0²/2 = g² Var[Φ(u)]`, u ~ N(0, Δ0).
+    energy condition `Δ0²/2 = g² Var[Φ(u)]`, u ~ N(0, Δ0). In seed 000's convention (gain inside
+    φ: φ(h) = tanh(g h), J = 1, so x = g h) the same network has Δ0_h = Δ0 / g².
 
     Below onset (g ≤ 1/φ'(0) = 1) it is 0 (the fixed point x = 0). `jax.grad`/`jax.jvp` in `gain`
     by implicit differentiation of the root. `gain` may be an array (evaluated elementwise).
@@ -237,7 +238,8 @@ class SCSMeanField(eqx.Module):
     """The DMFT solution of the SCS network at one gain (arrays gain a leading batch axis when
     `scs_dmft` is given several gains).
 
-    - `gain`: g. `delta0`: Δ0 = ⟨x²⟩ (a variance).
+    - `gain`: g. `delta0`: Δ0 = ⟨x²⟩ (a variance) of jaxchaos's x = g h; seed 000 puts the gain
+      inside φ (h' = -h + Σ J_ij tanh(g h_j), J = 1), whose Δ_h = Δ_x / g².
     - `decay_rate`: κ, Δ(τ) ∝ e^{-κτ} as τ → ∞ (1/time).
     - `tau`: the grid τ_i = i τ_max/(4 cells), τ_max = span/κ. `delta`: Δ(τ_i).
       `rate_correlation`: C(τ_i) = ⟨φ(x(t))φ(x(t+τ_i))⟩ = C_φ(Δ(τ_i); Δ0) (without g²).

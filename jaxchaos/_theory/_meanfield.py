@@ -20,7 +20,7 @@ from jax.scipy.special import erfc
 
 from .._core._errors import ConfigError, check_real
 from .._core._nonlinearities import Nonlinearity
-from ._gaussian import DEFAULT_POINTS, _expect, _expect_pair
+from ._gaussian import DEFAULT_POINTS, _expect, _expect_pair, derivative_of
 
 _BOUNDED = {"tanh": 1.0, "erf": 1.0, "rectified_tanh": 1.0}
 
@@ -104,6 +104,8 @@ class DeepMeanField(eqx.Module):
 
     - `q_star`: q* (a variance), the fixed point of `q_map`.
     - `chi1`: χ1 = σ_w² ∫Dz φ'(√q* z)², the slope of the c-map at c = 1 (> 1: chaotic).
+    - `chi2`: χ2 = σ_w² ∫Dz φ''(√q* z)², which feeds the growth of a curve's curvature
+      (`great_circle_mean_field`; Poole et al. 2016). 0 for ReLU (φ'' = 0 off the kink).
     - `chi_q`: slope of the q-map at q*; `xi_q` = -1/ln χ_q, the depth scale of q.
     - `c_star`: the stable fixed point of `c_map` (1 in the ordered phase χ1 ≤ 1).
     - `chi_c`: σ_w² E[φ'(u1)φ'(u2)] at c*, the slope of the c-map there; `xi_c` = -1/ln χ_c
@@ -112,6 +114,7 @@ class DeepMeanField(eqx.Module):
 
     q_star: jax.Array
     chi1: jax.Array
+    chi2: jax.Array
     chi_q: jax.Array
     xi_q: jax.Array
     c_star: jax.Array
@@ -123,7 +126,8 @@ class DeepMeanField(eqx.Module):
 def _deep(sigma_w, sigma_b, phi, points):
     q = _q_star(sigma_w, sigma_b, phi, points)
     dphi = phi.derivative
-    chi1 = sigma_w**2 * _expect(lambda x: dphi(x) ** 2, 0.0, q, points)
+    chi1 = _chi1(q, sigma_w, phi, points)
+    chi2 = _chi2(q, sigma_w, phi, points)
     chi_q = jax.grad(lambda x: q_map(x, sigma_w, sigma_b, phi, points=points))(q)
 
     def scaled_excess(c, args):  # (cmap(c) - c)/(1 - c): ≥ 0 at c = 0, → 1 - χ1 as c → 1
@@ -134,7 +138,17 @@ def _deep(sigma_w, sigma_b, phi, points):
     c_chaos = _bisect(scaled_excess, 0.0, 1.0, (sigma_w, sigma_b, q))
     c = jnp.where(chaotic, c_chaos, 1.0)
     chi_c = sigma_w**2 * _expect_pair(dphi, dphi, q, q, q * c, points)
-    return DeepMeanField(q, chi1, chi_q, -1 / jnp.log(chi_q), c, chi_c, -1 / jnp.log(chi_c))
+    return DeepMeanField(q, chi1, chi2, chi_q, -1 / jnp.log(chi_q), c, chi_c,
+                         -1 / jnp.log(chi_c))
+
+
+def _chi1(q, sigma_w, phi, points):
+    return sigma_w**2 * _expect(lambda x: phi.derivative(x) ** 2, 0.0, q, points)
+
+
+def _chi2(q, sigma_w, phi, points):
+    second = derivative_of(phi.derivative)
+    return sigma_w**2 * _expect(lambda x: second(x) ** 2, 0.0, q, points)
 
 
 def deep_mean_field(sigma_w, sigma_b, nonlinearity="tanh", *,
@@ -146,6 +160,75 @@ def deep_mean_field(sigma_w, sigma_b, nonlinearity="tanh", *,
     _check_deep(sigma_w, sigma_b, phi)
     dtype = jnp.result_type(float, sigma_w, sigma_b)
     return _deep(jnp.asarray(sigma_w, dtype), jnp.asarray(sigma_b, dtype), phi, points)
+
+
+class CurveMeanField(eqx.Module):
+    """Mean-field geometry of a great circle propagated through a deep random net, per layer
+    l = 0 … L (see `great_circle_mean_field`): `q` (q^l, a variance), `length` (L^l/√N, the
+    curve's length per √width), `curvature` (√N κ^l, curvature times √width), and
+    `grassmannian_length` (κ^l L^l, the length of the unit tangent; 2π at the input)."""
+
+    q: jax.Array
+    length: jax.Array
+    curvature: jax.Array
+    grassmannian_length: jax.Array
+
+
+def great_circle_mean_field(sigma_w, sigma_b, q0, depth: int, nonlinearity="tanh", *,
+                            points: int = DEFAULT_POINTS) -> CurveMeanField:
+    """Length and curvature of a great circle x^0(θ) of squared radius N q0 (`great_circle`)
+    through h^1 = W^1 x^0 + b^1, h^l = W^l φ(h^{l-1}) + b^l (σ_w, σ_b standard deviations), as
+    N → ∞ (Poole et al. 2016). With χ1(q) = σ_w² ∫Dz φ'(√q z)², χ2(q) = σ_w² ∫Dz φ''(√q z)²:
+
+        layer 1 (linear):  q^1 = σ_w² q0 + σ_b²,  L^1 = σ_w L^0,  N κ_1² = N κ_0² / σ_w²;
+        layer l ≥ 2:       q^l = q-map(q^{l-1}),  L^l = √χ1 L^{l-1},
+                           N κ_l² = N κ_{l-1}² / χ1 + 3 χ2 / χ1²   (χ's at q^{l-1}),
+
+    from L^0 = 2π√(N q0), √N κ_0 = 1/√q0. Derivation: the θ-derivatives v, a of h^l are linear
+    images W(φ'v) and W(φ''v² + φ'a) of the previous layer's; over units (h, v, a) are jointly
+    Gaussian with Cov(h, v) = 0 and Cov(h, a) = -|v|²/N (the curve keeps constant length), and
+    Σ v_i⁴ = 3|v|⁴/N. The centripetal part of a (along h) contributes -2σ_w²E[hφ'φ''] +
+    σ_w²E[h²φ'²]/q - χ1 to N κ² χ1², which vanishes identically by Gaussian integration by
+    parts, leaving the recursion above. In the normalized curvature κ̄ = √(N q) κ of Poole et
+    al. (1 for a great circle), at q* it reads κ̄_l² = κ̄_{l-1}²/χ1 + 3 q* χ2/χ1²: κ̄ tends to
+    √(3 q* χ2 / (χ1 (χ1 - 1))) in the chaotic phase and grows as χ1^{-l/2} in the ordered one,
+    while the Grassmannian length κL grows as χ1^{l/2} once κ̄ saturates (chaos only).
+
+    Needs a φ with a second derivative (tanh, erf, shifted_tanh): for ReLU and rectified tanh
+    φ'' has a delta at the kink and the Gaussian closure above does not apply."""
+    phi = _as_nonlinearity(nonlinearity)
+    if phi.name in ("relu", "rectified_tanh"):
+        raise ConfigError(f"great_circle_mean_field needs a smooth φ (tanh, erf, shifted_tanh), "
+                          f"not {phi.name!r} (φ'' has a delta at its kink)")
+    _check_deep(sigma_w, sigma_b, phi)
+    check_real("q0", q0, positive=True)
+    check_real("depth", depth, positive=True, integer=True)
+    dtype = jnp.result_type(float, sigma_w, sigma_b, q0)
+    return _curve(jnp.asarray(sigma_w, dtype), jnp.asarray(sigma_b, dtype),
+                  jnp.asarray(q0, dtype), int(depth), phi, points)
+
+
+@eqx.filter_jit
+def _curve(sigma_w, sigma_b, q0, depth, phi, points):
+    q1 = sigma_w**2 * q0 + sigma_b**2
+    length1 = sigma_w * 2 * jnp.pi * jnp.sqrt(q0)
+    curvature_sq1 = 1 / (q0 * sigma_w**2)
+
+    def step(carry, _):
+        q, length, curvature_sq = carry
+        chi1 = _chi1(q, sigma_w, phi, points)
+        chi2 = _chi2(q, sigma_w, phi, points)
+        carry = (q_map(q, sigma_w, sigma_b, phi, points=points), jnp.sqrt(chi1) * length,
+                 curvature_sq / chi1 + 3 * chi2 / chi1**2)
+        return carry, carry
+
+    first = (q1, length1, curvature_sq1)
+    _, rest = jax.lax.scan(step, first, None, length=depth - 1)
+    q, length, curvature_sq = (jnp.concatenate([jnp.stack([a0, a1]), b])
+                               for a0, a1, b in zip((q0, 2 * jnp.pi * jnp.sqrt(q0),
+                                                     1 / q0), first, rest, strict=True))
+    curvature = jnp.sqrt(curvature_sq)
+    return CurveMeanField(q, length, curvature, length * curvature)
 
 
 def critical_sigma_w(sigma_b, nonlinearity="tanh", *, upper: float = 20.0,
@@ -188,7 +271,9 @@ class CessacMeanField(eqx.Module):
     """Fixed point of Cessac's mean-field recursions (γ = 0) and the mean-field exponent.
 
     `mean` μ*, `variance` v* (of the local field), and `lyapunov` λ = ½ ln[J² ∫Dh f'(√v h + μ)²]
-    per step, f(u) = tanh(g u) (g = `slope`).
+    per step, f(u) = tanh(g u) (g = `slope`). The argument of f' is √v h + μ with μ the mean field
+    of the recursion (J̄ ∫f - θ̄): seed 001 prints it as h√v + J̄μ - σ_θ², a typo (σ_θ² enters the
+    variance v, and J̄ is already inside μ).
     """
 
     mean: jax.Array

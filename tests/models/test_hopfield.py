@@ -61,6 +61,29 @@ def test_pattern_is_an_exact_fixed_point_under_the_pseudo_inverse_rule(getkey):
     assert float(jnp.max(jnp.abs(residual))) > 0.05
 
 
+def test_outer_product_with_strength_n_is_the_seeds_unnormalised_matrix(getkey):
+    """Seed 002 stores W_s = Ξᵀ Ξ (unnormalised): in W_s = (s/N) Ξᵀ Ξ that is s = N, exactly
+    (±1 entries: integer arithmetic in float64). With y = x/s the dynamics is
+    dy/dt = -y + (ΞᵀΞ/N + (g/s) W_r) tanh(s y): checked on the vector field at random states,
+    which is what makes g/s the seed's control parameter (configs/hopfield_gains.toml)."""
+    n, p, g = 40, 3, 30.0
+    net = HopfieldNetwork.random(getkey(), n, p, g, rule="outer_product", strength=float(n))
+    xi = np.asarray(net.patterns)
+    np.testing.assert_array_equal(np.asarray(net.structured_weights), xi.T @ xi)
+    y = np.asarray(jax.random.normal(getkey(), (n,)))
+    w_r = np.asarray(net.random_weights)
+    expected = -y + (xi.T @ xi / n + (g / n) * w_r) @ np.tanh(n * y)
+    field = np.asarray(net.vector_field(0.0, jnp.asarray(n * y), None)) / n
+    np.testing.assert_allclose(field, expected, rtol=1e-12, atol=1e-12)
+    # At g = 0 the stored patterns sit at |x| ≈ N (saturated): x = N ξ^μ plus crosstalk, whose
+    # entries are sums of (P - 1) terms ±(ξ^ν·ξ^μ), each O(√N).
+    quiet = HopfieldNetwork(net.patterns, net.random_weights, 0.0, rule="outer_product",
+                            strength=float(n))
+    x = jc.simulate(quiet, n * net.patterns[0] + 0.0, t1=20.0, dt=0.05).state.x
+    np.testing.assert_array_equal(np.sign(np.asarray(x)), xi[0])
+    assert float(jnp.min(jnp.abs(x))) > 0.3 * n
+
+
 def test_weak_structure_has_no_pattern_fixed_point(getkey):
     # a = s tanh(a) has a root a > 0 only for s > 1.
     assert float(_network(getkey(), strength=0.9).pattern_amplitude()) == 0.0

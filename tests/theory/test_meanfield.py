@@ -19,6 +19,7 @@ from jaxchaos._theory._meanfield import (
     critical_sigma_w,
     critical_weight_variance,
     deep_mean_field,
+    great_circle_mean_field,
     q_map,
 )
 
@@ -147,3 +148,38 @@ def test_balanced_rates_silent_state_not_nan():
     rates = balanced_rates(couplings, drives, 0.05, 100, thresholds)  # √K E m0 = 0.5, 0.4
     np.testing.assert_array_equal(np.asarray(rates), 0.0)
     assert np.all(np.asarray(balanced_rates(couplings, drives, 0.1, 200, thresholds)) > 0)
+
+
+def test_chi2_erf_closed_form():
+    """φ = erf(A x): φ'' = -(π x/2) e^{-π x²/4}, so χ2 = σ_w² ∫Dz φ''(√q z)² =
+    σ_w² π² q / (4 (1 + π q)^{3/2}) exactly; the quadrature is spectrally accurate (1e-12)."""
+    sw, sb = 1.7, 0.3
+    r = deep_mean_field(sw, sb, "erf")
+    q = float(r.q_star)
+    assert float(r.chi2) == pytest.approx(sw**2 * math.pi**2 * q / (4 * (1 + math.pi * q) ** 1.5),
+                                          rel=1e-12)
+
+
+def test_great_circle_mean_field_recursion():
+    """Layer 1 is linear (q^1 = σ_w² q0 + σ_b², length × σ_w, curvature ÷ σ_w); a circle
+    started at q* keeps q*, its length grows by √χ1 per layer, and its normalized curvature
+    κ̄² = q* N κ² converges to the fixed point 3 q* χ2 / (χ1 (χ1 - 1)) of the recursion
+    (chaotic phase, geometric convergence at rate 1/χ1: 60 layers reach 1e-12; the round-off of
+    q* and of the sums is amplified by 1/(1 - 1/χ1) ≈ 2, so 1e-10)."""
+    sw, sb = 2.5, 0.3
+    mf = deep_mean_field(sw, sb)
+    q_star, chi1, chi2 = float(mf.q_star), float(mf.chi1), float(mf.chi2)
+    q0 = (q_star - sb**2) / sw**2
+    curve = great_circle_mean_field(sw, sb, q0, 60)
+    assert curve.q.shape == (61,)
+    np.testing.assert_allclose(curve.q[1:], q_star, rtol=1e-12)
+    assert float(curve.length[0]) == pytest.approx(2 * math.pi * math.sqrt(q0), rel=1e-14)
+    assert float(curve.length[1] / curve.length[0]) == pytest.approx(sw, rel=1e-14)
+    assert float(curve.curvature[1] / curve.curvature[0]) == pytest.approx(1 / sw, rel=1e-14)
+    np.testing.assert_allclose(curve.length[2:] / curve.length[1:-1], math.sqrt(chi1),
+                               rtol=1e-12)
+    np.testing.assert_allclose(curve.grassmannian_length[:2], 2 * math.pi, rtol=1e-14)
+    fixed = 3 * q_star * chi2 / (chi1 * (chi1 - 1))
+    assert float(q_star * curve.curvature[-1] ** 2) == pytest.approx(fixed, rel=1e-10)
+    with pytest.raises(ConfigError, match="smooth"):
+        great_circle_mean_field(1.0, 0.1, 1.0, 3, "relu")
