@@ -33,6 +33,8 @@ from ._generative._latent import ChaosLatent as ChaosLatent
 from ._generative._latent import GaussianLatent as GaussianLatent
 from ._generative._latent import chaos_latent as chaos_latent
 from ._generative._latent import expander_readout as expander_readout
+from ._learning._flax import FunctionCell as FunctionCell
+from ._learning._flax import flax_cell as flax_cell
 from ._learning._flossing import DrivenCell as DrivenCell
 from ._learning._flossing import Flossing as Flossing
 from ._learning._flossing import jacobian_log_singular_values as jacobian_log_singular_values
