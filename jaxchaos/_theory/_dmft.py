@@ -33,6 +33,7 @@ import optimistix as optx
 
 from .._core._errors import ConfigError, check_real
 from .._core._nonlinearities import Nonlinearity
+from .._core._progress import ProgressBar, check_progress
 from ._gaussian import _expect, _expect_pair
 
 ODD_NONLINEARITIES = ("tanh", "erf")
@@ -328,7 +329,7 @@ def _solve(gain, phi, cells, span, chebyshev, points):
 
 
 def scs_dmft(gain, nonlinearity="tanh", *, cells: int = 1024, span: float = 20.0,
-             chebyshev: int = 64, points: int = 240) -> SCSMeanField:
+             chebyshev: int = 64, points: int = 240, progress: bool = False) -> SCSMeanField:
     """Solve the SCS DMFT at gain g (a scalar, or a 1-D array solved as one vmapped call).
 
     **Arguments:**
@@ -342,9 +343,13 @@ def scs_dmft(gain, nonlinearity="tanh", *, cells: int = 1024, span: float = 20.0
       axis of each 2-D Gaussian integral. The defaults give ~1e-10 for g ≤ 4 (Δ0 ≤ 11); raise
       both for larger g.
 
+    - `progress`: for an array of gains, show a progress bar; the gains are then solved in up
+      to 20 equal vmapped chunks (each gain's solution is the same).
+
     Differentiable in g (`jax.grad` of `.lyapunov`, `.delta0`, ...): Δ0 by the implicit function
     theorem, E0 by Hellmann–Feynman, the profile through its RK4 steps.
     """
+    check_progress(progress)
     _check_gain(gain)
     phi = _odd_nonlinearity(nonlinearity)
     if _onset_gain(phi) != 1.0:
@@ -356,7 +361,18 @@ def scs_dmft(gain, nonlinearity="tanh", *, cells: int = 1024, span: float = 20.0
     if gain.ndim > 1:
         raise ConfigError(f"gain must be a scalar or a 1-D array, got shape {gain.shape}")
     solve = lambda g: _solve(g, phi, int(cells), float(span), int(chebyshev), int(points))  # noqa: E731
-    return jax.vmap(solve)(gain) if gain.ndim == 1 else solve(gain)
+    if gain.ndim == 0:
+        return solve(gain)
+    if not progress or gain.size == 0:
+        return jax.vmap(solve)(gain)
+    size = -(-gain.size // 20)  # equal chunks (the last one padded) compile once
+    padded = jnp.concatenate([gain, jnp.repeat(gain[-1:], -gain.size % size)])
+    parts = []
+    with ProgressBar(True, gain.size, "scs_dmft", "gain") as bar:
+        for start in range(0, gain.size, size):
+            parts.append(jax.vmap(solve)(padded[start:start + size]))
+            bar.update(min(size, gain.size - start))
+    return jax.tree.map(lambda *chunks: jnp.concatenate(chunks)[: gain.size], *parts)
 
 
 def scs_lyapunov(gain, nonlinearity="tanh", **kwargs):
