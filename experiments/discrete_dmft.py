@@ -25,6 +25,7 @@ matplotlib.use("Agg")
 import jax  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import save_key_figure  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
 from jaxchaos._theory._discrete_dmft import cessac_dmft, euler_map_dmft  # noqa: E402
@@ -110,6 +111,9 @@ def main():
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "continuum_limit.png", dpi=120)
+    save_key_figure(fig, "discrete_dmft_continuum_limit",
+                    f"experiments/discrete_dmft.py{' --quick' if args.quick else ''}: theory "
+                    f"only, δ = {', '.join(f'{x:g}' for x in deltas)}; {euler_lags} lags")
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(5, 4))
