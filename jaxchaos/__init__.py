@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._core._citation import citation as citation
 from ._core._connectivity import Connectivity as Connectivity
 from ._core._errors import ConfigError as ConfigError
 from ._core._errors import DivergenceError as DivergenceError
