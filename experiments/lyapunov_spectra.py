@@ -15,7 +15,7 @@ Figures, written to `--out`:
 Spectra over gain sweeps go through the normal run machinery (one run folder per N, with
 progress, checkpoints and resume: interrupt and rerun to continue); the covariant vectors are
 saved to `clv_n{N}.npz` as each size finishes. Default run: about 10 minutes on 2 idle CPU cores;
-`--quick` (full spectra at N = 50, 100; λ_max at N = 200, one seed) takes two to three minutes
+`--quick` (full spectra at N = 100, 200; λ_max at N = 400, 800; one seed) takes a few minutes
 and drew `docs/figures/lambda_max_vs_gain.png` and `docs/figures/spectra_collapse.png`.
 
     .venv/bin/python experiments/lyapunov_spectra.py [--quick] [--out DIR]
@@ -46,9 +46,9 @@ LEADING = {"sizes": [400, 800], "gains": [0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3
            "seeds": [0, 1], "t_sim": 320.0}
 CLV = {"sizes": [100, 200, 400], "gain": 3.0, "t_window": 40.0, "t_snapshot": 2.0}
 QUICK = {
-    "full": {**FULL, "sizes": [50, 100], "gains": [1.5, 2.0, 3.0, 4.0], "seeds": [0],
+    "full": {**FULL, "sizes": [100, 200], "gains": [1.5, 2.0, 3.0, 4.0], "seeds": [0],
              "t_sim": 80.0},
-    "leading": {**LEADING, "sizes": [200], "seeds": [0], "t_sim": 80.0},
+    "leading": {**LEADING, "sizes": [400, 800], "seeds": [0], "t_sim": 80.0},
     "clv": {**CLV, "sizes": [20, 40], "t_window": 8.0},
 }
 SPECTRUM_GAINS = (2.0, 4.0)  # gains of the extensivity panels (must be on the FULL grid)

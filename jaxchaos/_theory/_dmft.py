@@ -357,7 +357,8 @@ def scs_dmft(gain, nonlinearity="tanh", *, cells: int = 1024, span: float = 20.0
     for name, value in (("cells", cells), ("chebyshev", chebyshev), ("points", points)):
         check_real(name, value, positive=True, integer=True)
     check_real("span", span, positive=True)
-    gain = jnp.asarray(gain, jnp.result_type(float, gain))
+    gain = jnp.asarray(gain)  # a scalar, a list or an array
+    gain = gain.astype(jnp.result_type(float, gain.dtype))
     if gain.ndim > 1:
         raise ConfigError(f"gain must be a scalar or a 1-D array, got shape {gain.shape}")
     solve = lambda g: _solve(g, phi, int(cells), float(span), int(chebyshev), int(points))  # noqa: E731

@@ -47,15 +47,21 @@ def _bisect(fn, lower, upper, args):
 
 
 def q_map(q, sigma_w, sigma_b, nonlinearity="tanh", *, points: int = DEFAULT_POINTS):
-    """Length map q ↦ σ_w² ∫Dz φ(√q z)² + σ_b² (q a variance; σ_w, σ_b standard deviations)."""
+    """Length map q ↦ σ_w² ∫Dz φ(√q z)² + σ_b² (q a variance; σ_w, σ_b standard deviations).
+    Scalars or arrays, broadcast against each other."""
     phi = _as_nonlinearity(nonlinearity)
-    return sigma_w**2 * _expect(lambda x: phi(x) ** 2, 0.0, q, points) + sigma_b**2
+    return jnp.vectorize(
+        lambda q, sw, sb: sw**2 * _expect(lambda x: phi(x) ** 2, 0.0, q, points) + sb**2
+    )(q, sigma_w, sigma_b)
 
 
 def c_map(c, q, sigma_w, sigma_b, nonlinearity="tanh", *, points: int = DEFAULT_POINTS):
-    """Correlation map c ↦ [σ_w² E[φ(u1)φ(u2)] + σ_b²]/q, Var u_i = q, Cov = q c (σ std)."""
+    """Correlation map c ↦ [σ_w² E[φ(u1)φ(u2)] + σ_b²]/q, Var u_i = q, Cov = q c (σ std).
+    Scalars or arrays, broadcast against each other."""
     phi = _as_nonlinearity(nonlinearity)
-    return (sigma_w**2 * _expect_pair(phi, phi, q, q, q * c, points) + sigma_b**2) / q
+    return jnp.vectorize(
+        lambda c, q, sw, sb: (sw**2 * _expect_pair(phi, phi, q, q, q * c, points) + sb**2) / q
+    )(c, q, sigma_w, sigma_b)
 
 
 def _q_star(sigma_w, sigma_b, phi, points):
@@ -130,12 +136,18 @@ def _deep(sigma_w, sigma_b, phi, points):
 def deep_mean_field(sigma_w, sigma_b, nonlinearity="tanh", *,
                     points: int = DEFAULT_POINTS) -> DeepMeanField:
     """q*, χ1, c* and the depth scales of a deep random net with weight std `sigma_w` and bias
-    std `sigma_b` (standard deviations, not variances). Scalars; vmap for curves. Differentiable
-    in both (implicit function theorem through q* and c*)."""
+    std `sigma_b` (standard deviations, not variances): scalars, or arrays broadcast against
+    each other (every field then has their broadcast shape). Differentiable in both (implicit
+    function theorem through q* and c*)."""
     phi = _as_nonlinearity(nonlinearity)
     _check_deep(sigma_w, sigma_b, phi)
-    dtype = jnp.result_type(float, sigma_w, sigma_b)
-    return _deep(jnp.asarray(sigma_w, dtype), jnp.asarray(sigma_b, dtype), phi, points)
+    sigma_w, sigma_b = jnp.asarray(sigma_w), jnp.asarray(sigma_b)
+    dtype = jnp.result_type(float, sigma_w.dtype, sigma_b.dtype)
+    sigma_w, sigma_b = jnp.broadcast_arrays(sigma_w.astype(dtype), sigma_b.astype(dtype))
+    if sigma_w.ndim == 0:
+        return _deep(sigma_w, sigma_b, phi, points)
+    flat = jax.vmap(lambda sw, sb: _deep(sw, sb, phi, points))(sigma_w.ravel(), sigma_b.ravel())
+    return jax.tree.map(lambda field: field.reshape(sigma_w.shape), flat)
 
 
 def critical_sigma_w(sigma_b, nonlinearity="tanh", *, upper: float = 20.0,
