@@ -259,6 +259,27 @@ class SCSMeanField(eqx.Module):
     ground_energy: jax.Array
     first_excited_energy: jax.Array
 
+    def delta_at(self, tau):
+        """Δ(τ) at any lags `tau` (any shape; Δ is even in τ), shape `(*batch, *tau.shape)`.
+
+        Between grid points, the cubic with the exact second derivatives at the nodes,
+        Δ''(τ_i) = Δ(τ_i) - g² C_φ(Δ(τ_i)) (the equation of motion), so the error is O(h⁴) in
+        the grid step h; beyond the grid, the exponential tail Δ(τ_max) e^{-κ(τ - τ_max)}.
+        """
+        if self.tau.ndim > 1:
+            return jax.vmap(lambda one: one.delta_at(tau))(self)
+        tau = jnp.abs(jnp.asarray(tau, self.tau.dtype))
+        step = self.tau[1] - self.tau[0]
+        curvature = self.delta - self.gain**2 * self.rate_correlation
+        last = self.tau.size - 1
+        i = jnp.clip(jnp.floor(tau / step).astype(jnp.int32), 0, last - 1)
+        b = tau / step - i
+        a = 1 - b
+        inside = (a * self.delta[i] + b * self.delta[i + 1]
+                  + ((a**3 - a) * curvature[i] + (b**3 - b) * curvature[i + 1]) * step**2 / 6)
+        tail = self.delta[last] * jnp.exp(-self.decay_rate * (tau - self.tau[last]))
+        return jnp.where(tau <= self.tau[last], inside, tail)
+
 
 def _profile(gain, delta0, kappa, c_phi, cells, span):
     """Δ(τ_i) on τ_i = i h/4, i ≤ 4 cells, h = span/(κ cells): RK4 with step h/8, tail by
