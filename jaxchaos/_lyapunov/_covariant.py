@@ -19,6 +19,7 @@ from jax.scipy.linalg import solve_triangular
 
 from .._core._errors import check_real, check_steps
 from .._core._progress import ProgressBar, check_progress, tick
+from .._core._results import result_repr
 from .._core._simulate import SimState
 from ._spectrum import _raise_if_diverged, _warmed_up_frame, _warn_if_spread
 
@@ -33,6 +34,8 @@ class CovariantLyapunovVectors(eqx.Module):
     - `backward_exponents` (k,): the same exponents from the backward iteration (a check);
     - `participation` (S, k): participation ratio of each vector (`participation_ratio`).
     """
+
+    __repr__ = result_repr
 
     times: jax.Array
     states: SimState

@@ -24,6 +24,7 @@ import numpy as np
 
 from .._core._errors import ConfigError, DivergenceError, check_real, check_steps
 from .._core._progress import ProgressBar, check_progress
+from .._core._results import result_repr
 from .._core._simulate import Integrator, SimState
 from .._core._solvers import make_solver
 from .._core._system import AbstractFlow, AbstractMap
@@ -151,6 +152,8 @@ class LyapunovSpectrum(eqx.Module):
     - `history_times`, `history` (n_blocks, k): running estimates at the end of each block;
     - `state`, `frame`: the final state and orthonormal frame.
     """
+
+    __repr__ = result_repr
 
     exponents: jax.Array
     stderr: jax.Array

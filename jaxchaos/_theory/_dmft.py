@@ -34,6 +34,7 @@ import optimistix as optx
 from .._core._errors import ConfigError, check_real
 from .._core._nonlinearities import Nonlinearity
 from .._core._progress import ProgressBar, check_progress
+from .._core._results import result_repr
 from ._gaussian import _expect, _expect_pair
 
 ODD_NONLINEARITIES = ("tanh", "erf")
@@ -249,6 +250,8 @@ class SCSMeanField(eqx.Module):
     -1 + g φ'(0)), and H = -d² - g² has no bound state: E0 = E1 = -g² (the continuum edge).
     """
 
+    __repr__ = result_repr
+
     gain: jax.Array
     delta0: jax.Array
     decay_rate: jax.Array
@@ -430,6 +433,8 @@ class NearOnset(eqx.Module):
     Fields: `epsilon` = g - 1, `delta0` (to O(ε²)), `decay_rate` κ and `lyapunov` λ_max (leading
     order). `profile(tau)` = `delta0` sech(κτ) (relative error O(ε)).
     """
+
+    __repr__ = result_repr
 
     epsilon: jax.Array
     delta0: jax.Array

@@ -20,6 +20,7 @@ from jax.scipy.special import erfc
 
 from .._core._errors import ConfigError, check_real
 from .._core._nonlinearities import Nonlinearity
+from .._core._results import result_repr
 from ._gaussian import DEFAULT_POINTS, _expect, _expect_pair
 
 _BOUNDED = {"tanh": 1.0, "erf": 1.0, "rectified_tanh": 1.0}
@@ -105,6 +106,8 @@ class DeepMeanField(eqx.Module):
     - `chi_c`: σ_w² E[φ'(u1)φ'(u2)] at c*, the slope of the c-map there; `xi_c` = -1/ln χ_c
       (it diverges at the order–chaos boundary χ1 = 1).
     """
+
+    __repr__ = result_repr
 
     q_star: jax.Array
     chi1: jax.Array
@@ -192,6 +195,8 @@ class CessacMeanField(eqx.Module):
     `mean` μ*, `variance` v* (of the local field), and `lyapunov` λ = ½ ln[J² ∫Dh f'(√v h + μ)²]
     per step, f(u) = tanh(g u) (g = `slope`).
     """
+
+    __repr__ = result_repr
 
     mean: jax.Array
     variance: jax.Array
