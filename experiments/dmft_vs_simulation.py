@@ -79,7 +79,7 @@ def deep_net_lengths(width, depth, sigma_w, sigma_b, key):
 
 
 def autocorrelation_part(out, quick, key):
-    n_ac, t_run = (300, 100.0) if quick else (1500, 600.0)
+    n_ac, t_run = (800, 300.0) if quick else (1500, 600.0)
     ac_gains = [1.5, 2.0, 3.0]
     theory = scs_dmft(jnp.asarray(ac_gains))
     lags, sims = autocorrelation(n_ac, ac_gains, 100.0, t_run, key)
