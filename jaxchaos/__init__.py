@@ -10,6 +10,7 @@ from ._core._inputs import AbstractInput as AbstractInput
 from ._core._inputs import ConstantInput as ConstantInput
 from ._core._inputs import FunctionInput as FunctionInput
 from ._core._inputs import SinusoidalInput as SinusoidalInput
+from ._core._labelled import load_results as load_results
 from ._core._nonlinearities import Nonlinearity as Nonlinearity
 from ._core._recorders import AbstractRecorder as AbstractRecorder
 from ._core._recorders import Autocorrelation as Autocorrelation
