@@ -366,7 +366,6 @@ def scs_dmft(gain, nonlinearity="tanh", *, cells: int = 1024, span: float = 20.0
     - `chebyshev`: Chebyshev nodes for C_φ, C_φ' on [0, Δ0]; `points`: trapezoid points per
       axis of each 2-D Gaussian integral. The defaults give ~1e-10 for g ≤ 4 (Δ0 ≤ 11); raise
       both for larger g.
-
     - `progress`: for an array of gains, show a progress bar; the gains are then solved in up
       to 20 equal vmapped chunks (each gain's solution is the same).
 
