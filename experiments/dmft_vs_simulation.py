@@ -29,6 +29,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import save_key_figure  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
 from jaxchaos._models._binary import (  # noqa: E402
@@ -78,7 +79,7 @@ def deep_net_lengths(width, depth, sigma_w, sigma_b, key):
 
 
 def autocorrelation_part(out, quick, key):
-    n_ac, t_run = (300, 100.0) if quick else (1500, 600.0)
+    n_ac, t_run = (800, 300.0) if quick else (1500, 600.0)
     ac_gains = [1.5, 2.0, 3.0]
     theory = scs_dmft(jnp.asarray(ac_gains))
     lags, sims = autocorrelation(n_ac, ac_gains, 100.0, t_run, key)
@@ -103,6 +104,9 @@ def autocorrelation_part(out, quick, key):
     right.legend()
     fig.tight_layout()
     fig.savefig(out / "autocorrelation.png", dpi=120)
+    save_key_figure(fig, "dmft_autocorrelation",
+                    f"experiments/dmft_vs_simulation.py{' --quick' if quick else ''}: N = {n_ac}, "
+                    f"one network per gain, t = {t_run:g} after a warm-up of 100")
     return numbers
 
 

@@ -41,6 +41,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import save_key_figure  # noqa: E402
 
 from jaxchaos._runs._runfolder import RECORD, new_run_folder, read_record  # noqa: E402
 from jaxchaos._runs._sweep_config import read_toml  # noqa: E402
@@ -213,6 +214,12 @@ def main():
         ax.legend()
     fig.tight_layout()
     fig.savefig(out / "success.png", dpi=120)
+    save_key_figure(fig, "flossing_success_vs_delay",
+                    f"experiments/gradient_flossing.py{' --quick' if args.quick else ''}: "
+                    f"{config['network']['cell']} RNN, N = {config['network']['n']}, "
+                    f"{seeds} seeds, "
+                    f"{config['training']['steps']} task steps, "
+                    f"{config['training']['floss_steps']} flossing steps")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     left.plot(list(by_k), [summary["by_k"][kk]["success_rate"] for kk in by_k], "o-")

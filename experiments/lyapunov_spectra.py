@@ -15,7 +15,8 @@ Figures, written to `--out`:
 Spectra over gain sweeps go through the normal run machinery (one run folder per N, with
 progress, checkpoints and resume: interrupt and rerun to continue); the covariant vectors are
 saved to `clv_n{N}.npz` as each size finishes. Default run: about 10 minutes on 2 idle CPU cores;
-`--quick` is a smoke run of a minute.
+`--quick` (full spectra at N = 100, 200; λ_max at N = 400, 800; one seed) takes a few minutes
+and drew `docs/figures/lambda_max_vs_gain.png` and `docs/figures/spectra_collapse.png`.
 
     .venv/bin/python experiments/lyapunov_spectra.py [--quick] [--out DIR]
 """
@@ -29,6 +30,7 @@ matplotlib.use("Agg")
 import jax  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import save_key_figure  # noqa: E402
 
 import jaxchaos  # noqa: E402
 from jaxchaos._runs._runfolder import new_run_folder, read_record  # noqa: E402
@@ -44,9 +46,9 @@ LEADING = {"sizes": [400, 800], "gains": [0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3
            "seeds": [0, 1], "t_sim": 320.0}
 CLV = {"sizes": [100, 200, 400], "gain": 3.0, "t_window": 40.0, "t_snapshot": 2.0}
 QUICK = {
-    "full": {**FULL, "sizes": [20, 40], "gains": [1.5, 3.0], "seeds": [0], "t_sim": 40.0},
-    "leading": {**LEADING, "sizes": [80], "gains": [0.5, 1.5, 3.0], "seeds": [0],
-                "t_sim": 40.0},
+    "full": {**FULL, "sizes": [100, 200], "gains": [1.5, 2.0, 3.0, 4.0], "seeds": [0],
+             "t_sim": 80.0},
+    "leading": {**LEADING, "sizes": [400, 800], "seeds": [0], "t_sim": 80.0},
     "clv": {**CLV, "sizes": [20, 40], "t_window": 8.0},
 }
 SPECTRUM_GAINS = (2.0, 4.0)  # gains of the extensivity panels (must be on the FULL grid)
@@ -90,7 +92,7 @@ def clv_run(out: Path, n: int, spec: dict, quick: bool) -> dict:
         return {key: data[key] for key in data.files}
 
 
-def plot_lambda_max(out, full, leading):
+def plot_lambda_max(out, full, leading, note):
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for n, res in {**full, **leading}.items():
         lam = res["lambda_max"]  # (seed, gain)
@@ -107,9 +109,10 @@ def plot_lambda_max(out, full, leading):
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "lambda_max_vs_gain.png", dpi=120)
+    save_key_figure(fig, "lambda_max_vs_gain", note)
 
 
-def plot_spectra(out, full):
+def plot_spectra(out, full, note):
     fig, axes = plt.subplots(1, len(SPECTRUM_GAINS), figsize=(10, 3.8), sharey=True)
     for ax, gain in zip(axes, SPECTRUM_GAINS, strict=True):
         for n, res in full.items():
@@ -122,6 +125,7 @@ def plot_spectra(out, full):
     axes[0].set_ylabel("λ_i (1/τ)")
     fig.tight_layout()
     fig.savefig(out / "spectra_extensive.png", dpi=120)
+    save_key_figure(fig, "spectra_collapse", note)
 
 
 def _defined(values):
@@ -195,8 +199,12 @@ def main():
     leading = {n: spectrum_run(out, f"leading_n{n}", n, leading_spec, k=1, quick=args.quick)
                for n in leading_spec["sizes"]}
     clvs = {n: clv_run(out, n, clv_spec, args.quick) for n in clv_spec["sizes"]}
-    plot_lambda_max(out, full, leading)
-    plot_spectra(out, full)
+    made = f"experiments/lyapunov_spectra.py{' --quick' if args.quick else ''}"
+    plot_lambda_max(out, full, leading,
+                    f"{made}: full spectra N = {full_spec['sizes']}, k = 1 at N = "
+                    f"{leading_spec['sizes']}; {len(leading_spec['seeds'])} seed(s); "
+                    f"t = {leading_spec['t_sim']:g}")
+    plot_spectra(out, full, f"{made}: one network per N and gain; t = {full_spec['t_sim']:g}")
     plot_entropy_dimension(out, full)
     largest = max(full)
     plot_convergence(out, largest, full[largest])

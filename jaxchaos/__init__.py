@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._core._citation import citation as citation
     from ._core._connectivity import Connectivity as Connectivity
     from ._core._ensembles import AbstractEnsemble as AbstractEnsemble
     from ._core._ensembles import Ensemble as Ensemble
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ._core._inputs import ConstantInput as ConstantInput
     from ._core._inputs import FunctionInput as FunctionInput
     from ._core._inputs import SinusoidalInput as SinusoidalInput
+    from ._core._labelled import load_results as load_results
     from ._core._nonlinearities import Nonlinearity as Nonlinearity
     from ._core._operator import AbstractOperator as AbstractOperator
     from ._core._operator import DenseOperator as DenseOperator
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
     from ._generative._latent import GaussianLatent as GaussianLatent
     from ._generative._latent import chaos_latent as chaos_latent
     from ._generative._latent import expander_readout as expander_readout
+    from ._learning._flax import FunctionCell as FunctionCell
+    from ._learning._flax import flax_cell as flax_cell
     from ._learning._flossing import DrivenCell as DrivenCell
     from ._learning._flossing import Flossing as Flossing
     from ._learning._flossing import jacobian_log_singular_values as jacobian_log_singular_values

@@ -7,6 +7,9 @@ import os
 _FLAG = "--xla_force_host_platform_device_count=2"
 if _FLAG not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + _FLAG).strip()
+# CLI runs inside the suite do not write to the user's compilation cache (tests that test the
+# cache give it a folder of their own).
+os.environ["JAXCHAOS_CACHE_DIR"] = "off"
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import lineax
 
 from ._errors import ConfigError, DivergenceError, check_real, check_steps
+from ._progress import ProgressBar, check_progress, chunk_lengths
 from ._recorders import AbstractRecorder, Autocorrelation, Moments, Trajectory
 from ._solvers import NEEDS_LEVY_AREA, make_solver
 from ._system import AbstractFlow, AbstractMap, scalar_parameters
@@ -308,7 +309,8 @@ def _check_output_fits(recorders: dict, carries: dict, x0, n_records: int):
 
 
 def simulate(system, x0=None, *, t1, dt=None, record_every=None, recorders=None, key=None,
-             solver="tsit5", adaptive=False, rtol=1e-6, atol=1e-8, t0=0.0) -> Simulation:
+             solver="tsit5", adaptive=False, rtol=1e-6, atol=1e-8, t0=0.0,
+             progress=False) -> Simulation:
     """Simulate `system` from `x0` (random from `key` if None) over `[t0, t1]`.
 
     **Arguments:**
@@ -318,6 +320,8 @@ def simulate(system, x0=None, *, t1, dt=None, record_every=None, recorders=None,
     - `recorders`: dict name → `AbstractRecorder`; default `{"trajectory": Trajectory()}`.
     - `key`: PRNG key for the initial state (if `x0` is None) and the noise.
     - `solver`, `adaptive`, `rtol`, `atol`: see `Integrator`.
+    - `progress`: show a progress bar over the records (the run goes in up to 100 equal chunks,
+      with the same results).
 
     Raises `ConfigError` for bad arguments (before compiling) and `DivergenceError` if the state
     becomes NaN/inf. Records are taken at `t0 + record_every, t0 + 2·record_every, ..., t1`.
@@ -359,8 +363,18 @@ def simulate(system, x0=None, *, t1, dt=None, record_every=None, recorders=None,
     carries = init_recorders(recorders, x0)
     _check_output_fits(recorders, carries, x0, n_records)
     state = integrator.init(system, x0, key_noise)
-    state, carries, outputs = _run_compiled(integrator, system, state, recorders, carries,
-                                            n_records)
+    if check_progress(progress):
+        parts = []
+        with ProgressBar(True, n_records, "simulate", "record") as bar:
+            for length in chunk_lengths(n_records):
+                state, carries, part = _run_compiled(integrator, system, state, recorders,
+                                                     carries, length)
+                parts.append(part)
+                bar.update(length)
+        outputs = jax.tree.map(lambda *chunks: jnp.concatenate(chunks), *parts)
+    else:
+        state, carries, outputs = _run_compiled(integrator, system, state, recorders, carries,
+                                                n_records)
     params = {k: float(v) for k, v in scalar_parameters(system).items()}
     raise_if_diverged(state, integrator, ", ".join(f"{k} = {v:.6g}" for k, v in params.items()))
     return Simulation(state, finalize_recorders(recorders, carries, outputs))

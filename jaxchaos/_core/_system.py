@@ -35,7 +35,9 @@ class AbstractFlow(eqx.Module):
     def n(self) -> int:
         """State dimension."""
 
-    noise: eqx.AbstractVar[jax.Array | None]  # σ of the additive white noise; None: an ODE
+    # σ of the additive white noise; None: an ODE. A class default, so a deterministic system
+    # need not declare it; a noisy one declares the field `noise`.
+    noise = None
 
     @abc.abstractmethod
     def vector_field(self, t, x, args):
@@ -58,7 +60,8 @@ class AbstractMap(eqx.Module):
     def n(self) -> int:
         """State dimension."""
 
-    noise: eqx.AbstractVar[jax.Array | None]  # σ of the Gaussian kick per step; None: none
+    # σ of the Gaussian kick per step; None: none (a class default, as for flows).
+    noise = None
 
     @abc.abstractmethod
     def map(self, t, x, args):

@@ -18,6 +18,8 @@ import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
 from .._core._errors import check_real, check_steps
+from .._core._progress import ProgressBar, check_progress, tick
+from .._core._results import result_repr
 from .._core._simulate import SimState
 from ._spectrum import _raise_if_diverged, _warmed_up_frame, _warn_if_spread
 
@@ -32,6 +34,8 @@ class CovariantLyapunovVectors(eqx.Module):
     - `backward_exponents` (k,): the same exponents from the backward iteration (a check);
     - `participation` (S, k): participation ratio of each vector (`participation_ratio`).
     """
+
+    __repr__ = result_repr
 
     times: jax.Array
     states: SimState
@@ -61,13 +65,16 @@ def _backward_step(c, r):
 
 
 @eqx.filter_jit
-def _ginelli(engine, system, state, frame, n_snapshots, n_future, c_key):
+def _ginelli(engine, system, state, frame, n_snapshots, n_future, c_key, bar_id=None):
     """Forward: `n_snapshots` snapshots `qrs_per_block` QR intervals apart (frames, states and
     R's kept), then `n_future` intervals (R's only). Backward: C from a random triangular matrix
-    through the future R's, then through the window, taking C at each snapshot."""
+    through the future R's, then through the window, taking C at each snapshot. With `bar_id`,
+    the forward pass advances that progress bar by one per QR interval."""
 
     def interval(carry, _):
         carry, r = engine.qr_interval(system, carry)
+        if bar_id is not None:
+            tick(bar_id)
         return carry, r
 
     def snapshot(carry, _):
@@ -101,15 +108,17 @@ def _ginelli(engine, system, state, frame, n_snapshots, n_future, c_key):
 def covariant_lyapunov_vectors(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                                t_warmup=100.0, t_frame_warmup=100.0, t_window=100.0,
                                t_snapshot=None, t_backward_warmup=100.0,
-                               key=None) -> CovariantLyapunovVectors:
+                               key=None, progress=False) -> CovariantLyapunovVectors:
     """The k leading covariant Lyapunov vectors of `system` along a window of its trajectory.
 
     Arguments as `lyapunov_spectrum`, and: `t_window` (the span with snapshots, a multiple of
     `t_snapshot`), `t_snapshot` (time between snapshots, a multiple of `t_ons`; default
     `t_ons`) and `t_backward_warmup` (forward time past the window from which the backward
     iteration starts: the vectors converge like exp(-(λ_i - λ_{i+1}) t_backward_warmup)).
-    Keeps S = t_window / t_snapshot frames of N×k numbers.
+    Keeps S = t_window / t_snapshot frames of N×k numbers. `progress` shows a progress bar over
+    the forward QR intervals (after the warm-up).
     """
+    check_progress(progress)
     t_snapshot = t_ons if t_snapshot is None else t_snapshot
     for name, value in (("t_window", t_window), ("t_snapshot", t_snapshot)):
         check_real(name, value, positive=True)
@@ -121,9 +130,13 @@ def covariant_lyapunov_vectors(system, x0=None, *, k=None, dt=None, solver="tsit
     )
     n_future = check_steps("t_backward_warmup", t_backward_warmup, t_ons, "t_ons")
     c_key = jax.random.fold_in(key, 1)
-    states, vectors, log_growth, log_backward, spread, end_state = _ginelli(
-        engine, system, state, frame, n_snapshots, n_future, c_key
-    )
+    total = n_snapshots * engine.qrs_per_block + n_future
+    with ProgressBar(progress, total, "covariant_lyapunov_vectors", "QR") as bar:
+        states, vectors, log_growth, log_backward, spread, end_state = _ginelli(
+            engine, system, state, frame, n_snapshots, n_future, c_key,
+            jnp.int32(bar.bar_id) if progress else None,
+        )
+        jax.block_until_ready(vectors)
     _raise_if_diverged(engine, end_state)
     _warn_if_spread(spread, frame.dtype)
     times = t_snapshot * (1 + jnp.arange(n_snapshots))

@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core._errors import ConfigError, DivergenceError, check_real, check_steps
+from .._core._progress import ProgressBar, check_progress
+from .._core._results import result_repr
 from .._core._simulate import Integrator, SimState
 from .._core._solvers import make_solver
 from .._core._system import AbstractFlow, AbstractMap
@@ -151,6 +153,8 @@ class LyapunovSpectrum(eqx.Module):
     - `state`, `frame`: the final state and orthonormal frame.
     """
 
+    __repr__ = result_repr
+
     exponents: jax.Array
     stderr: jax.Array
     block_exponents: jax.Array
@@ -181,8 +185,22 @@ def _warm_up_compiled(engine, system, state, frame_key):
 
 
 @eqx.filter_jit
-def _accumulate_compiled(engine, system, state, frame):
-    return engine.accumulate(system, state, frame, engine.n_blocks)
+def _accumulate_compiled(engine, system, state, frame, n_blocks):
+    return engine.accumulate(system, state, frame, n_blocks)
+
+
+def _accumulate_with_progress(engine, system, state, frame, bar: ProgressBar):
+    """`engine.accumulate` of all `n_blocks` blocks: in one call, or, with a progress bar, one
+    block per call (the same steps in the same order)."""
+    if bar.bar is None:
+        return _accumulate_compiled(engine, system, state, frame, engine.n_blocks)
+    sums, spreads = [], []
+    for _ in range(engine.n_blocks):
+        state, frame, block_sums, spread = _accumulate_compiled(engine, system, state, frame, 1)
+        sums.append(block_sums)
+        spreads.append(spread)
+        bar.update()
+    return state, frame, jnp.concatenate(sums), jnp.max(jnp.stack(spreads))
 
 
 def _spread_limit(dtype) -> float:
@@ -264,7 +282,7 @@ def _warn_if_spread(spread, dtype, stacklevel=3):
 
 def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                       t_warmup=100.0, t_frame_warmup=100.0, t_sim=1000.0, n_blocks=20,
-                      tol=None, t_max=None, key=None) -> LyapunovSpectrum:
+                      tol=None, t_max=None, key=None, progress=False) -> LyapunovSpectrum:
     """The k leading Lyapunov exponents of `system` (all N when `k` is None).
 
     **Arguments:**
@@ -278,6 +296,8 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
       `n_blocks` blocks of the same length until every exponent's standard error is ≤ `tol`, or
       the accumulation time would exceed `t_max` (default 10·t_sim; then a warning).
     - `key`: draws x0 (if None), the initial frame and the noise.
+    - `progress`: show a progress bar over the accumulation blocks (one compiled call per
+      block, the same results); the warm-up runs before the bar starts.
 
     Warns when the frame's directions separate by more than 1/√eps within one QR interval
     (the frame's condition number before a QR exceeds 1/√eps; then shorten `t_ons`). Raises
@@ -285,6 +305,7 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
     """
     check_real("t_sim", t_sim, positive=True)
     check_real("n_blocks", n_blocks, positive=True, integer=True)
+    check_progress(progress)
     if tol is not None:
         check_real("tol", tol, positive=True)
         t_max = 10.0 * t_sim if t_max is None else t_max
@@ -295,21 +316,23 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
         block_span=("t_sim", t_sim),
     )
     rounds, spread = [], 0.0
-    while True:
-        state, frame, block_sums, round_spread = _accumulate_compiled(engine, system, state,
-                                                                      frame)
-        _raise_if_diverged(engine, state)
-        rounds.append(block_sums)
-        spread = max(spread, float(round_spread))
-        if tol is None:
-            break
-        stderr = summarize_blocks(jnp.concatenate(rounds), engine.block_time)[1]
-        if float(jnp.max(stderr)) <= tol:
-            break
-        if (len(rounds) + 1) * t_sim > t_max * (1 + 1e-12):
-            warnings.warn(f"standard errors {float(jnp.max(stderr)):.3g} > tol = {tol:g} at "
-                          f"t_max = {t_max:g}", RuntimeWarning, stacklevel=2)
-            break
+    with ProgressBar(progress, n_blocks, "lyapunov_spectrum", "block") as bar:
+        while True:
+            state, frame, block_sums, round_spread = _accumulate_with_progress(
+                engine, system, state, frame, bar)
+            _raise_if_diverged(engine, state)
+            rounds.append(block_sums)
+            spread = max(spread, float(round_spread))
+            if tol is None:
+                break
+            stderr = summarize_blocks(jnp.concatenate(rounds), engine.block_time)[1]
+            if float(jnp.max(stderr)) <= tol:
+                break
+            if (len(rounds) + 1) * t_sim > t_max * (1 + 1e-12):
+                warnings.warn(f"standard errors {float(jnp.max(stderr)):.3g} > tol = {tol:g} "
+                              f"at t_max = {t_max:g}", RuntimeWarning, stacklevel=2)
+                break
+            bar.add_to_total(n_blocks)
     _warn_if_spread(spread, frame.dtype)
     exponents, stderr, blocks, times, history = summarize_blocks(jnp.concatenate(rounds),
                                                                  engine.block_time)

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from .._core._errors import ConfigError, DivergenceError
 
@@ -17,10 +18,13 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a config (default: the embedded gain sweep)")
     run.add_argument("config", nargs="?", help="TOML config file (omit for the embedded default)")
     run.add_argument("--out", help="run folder (default: <output.root>/<name>-<timestamp>)")
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     resume = commands.add_parser("resume", help="continue an interrupted run of any job")
     resume.add_argument("folder", help="the run folder")
-    resume.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    for command in (run, resume):
+        command.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        command.add_argument("--compilation-cache", metavar="DIR",
+                             help="folder of JAX's persistent compilation cache, or 'off' "
+                                  "(default: $JAXCHAOS_CACHE_DIR, else ~/.cache/jaxchaos/jax)")
     commands.add_parser("show-config", help="print the embedded default config, resolved")
     return parser
 
@@ -37,6 +41,10 @@ def main(argv=None) -> int:
         except BrokenPipeError:  # `jaxchaos show-config | head`: the reader left early
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    from ._compile_cache import CompileTimer, cache_folder, enable_compilation_cache
+
+    cache = enable_compilation_cache(cache_folder(args.compilation_cache))
+    timer, started = CompileTimer(), time.perf_counter()
     folder = None
     try:
         if args.command == "run":
@@ -52,5 +60,6 @@ def main(argv=None) -> int:
         hint = f"; continue with `jaxchaos resume {folder}`" if folder else ""
         print(f"\njaxchaos: interrupted{hint}", file=sys.stderr)
         return 130
+    print(f"jaxchaos: {timer.summary(time.perf_counter() - started, cache)}", file=sys.stderr)
     print(f"jaxchaos: results in {folder}")
     return 0

@@ -69,6 +69,7 @@ import jax
 import jax.numpy as jnp
 
 from .._core._errors import ConfigError, check_real
+from .._core._results import result_repr
 from ._dmft import _chebyshev_nodes, _count_below, _interpolate, _odd_nonlinearity
 from ._gaussian import _expect, _expect_pair
 
@@ -93,6 +94,8 @@ class DiscreteMeanField(eqx.Module):
     - `residual`: max_k |R(k)|/Δ(0) of the Δ equation at the solution (round-off when solved);
       `tail`: Δ(K)/Δ(0) (small when the window of K lags is long enough).
     """
+
+    __repr__ = result_repr
 
     leak: jax.Array
     coupling: jax.Array

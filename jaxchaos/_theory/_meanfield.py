@@ -20,6 +20,7 @@ from jax.scipy.special import erfc
 
 from .._core._errors import ConfigError, check_real
 from .._core._nonlinearities import Nonlinearity
+from .._core._results import result_repr
 from ._gaussian import DEFAULT_POINTS, _expect, _expect_pair, derivative_of
 
 _BOUNDED = {"tanh": 1.0, "erf": 1.0, "rectified_tanh": 1.0}
@@ -112,6 +113,8 @@ class DeepMeanField(eqx.Module):
       (it diverges at the order–chaos boundary χ1 = 1).
     """
 
+    __repr__ = result_repr
+
     q_star: jax.Array
     chi1: jax.Array
     chi2: jax.Array
@@ -154,12 +157,18 @@ def _chi2(q, sigma_w, phi, points):
 def deep_mean_field(sigma_w, sigma_b, nonlinearity="tanh", *,
                     points: int = DEFAULT_POINTS) -> DeepMeanField:
     """q*, χ1, c* and the depth scales of a deep random net with weight std `sigma_w` and bias
-    std `sigma_b` (standard deviations, not variances). Scalars; vmap for curves. Differentiable
-    in both (implicit function theorem through q* and c*)."""
+    std `sigma_b` (standard deviations, not variances): scalars, or arrays broadcast against
+    each other (every field then has their broadcast shape). Differentiable in both (implicit
+    function theorem through q* and c*)."""
     phi = _as_nonlinearity(nonlinearity)
     _check_deep(sigma_w, sigma_b, phi)
-    dtype = jnp.result_type(float, sigma_w, sigma_b)
-    return _deep(jnp.asarray(sigma_w, dtype), jnp.asarray(sigma_b, dtype), phi, points)
+    sigma_w, sigma_b = jnp.asarray(sigma_w), jnp.asarray(sigma_b)
+    dtype = jnp.result_type(float, sigma_w.dtype, sigma_b.dtype)
+    sigma_w, sigma_b = jnp.broadcast_arrays(sigma_w.astype(dtype), sigma_b.astype(dtype))
+    if sigma_w.ndim == 0:
+        return _deep(sigma_w, sigma_b, phi, points)
+    flat = jax.vmap(lambda sw, sb: _deep(sw, sb, phi, points))(sigma_w.ravel(), sigma_b.ravel())
+    return jax.tree.map(lambda field: field.reshape(sigma_w.shape), flat)
 
 
 class CurveMeanField(eqx.Module):
@@ -275,6 +284,8 @@ class CessacMeanField(eqx.Module):
     of the recursion (J̄ ∫f - θ̄): seed 001 prints it as h√v + J̄μ - σ_θ², a typo (σ_θ² enters the
     variance v, and J̄ is already inside μ).
     """
+
+    __repr__ = result_repr
 
     mean: jax.Array
     variance: jax.Array
