@@ -80,8 +80,9 @@ def set_precision(precision: str):
 
 
 def config_hash(config: dict) -> str:
-    """SHA-256 of a resolved config (canonical JSON): what ties a record to its checkpoint."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+    """SHA-256 of a resolved config's JSON, in its key order (the order of the sweep axes is the
+    order of the grid's axes): what ties a record to its checkpoint."""
+    return hashlib.sha256(json.dumps(config).encode()).hexdigest()
 
 
 # --- files: every write of a run folder goes through `_replace` or `_write_slice` -------------
@@ -395,6 +396,7 @@ def open_run(folder, job: str, resolve):
     environment recorded. The record must be untouched (its config hash); an interrupt, a
     divergence or any other error is recorded in its status before it propagates."""
     folder = Path(folder)
+    read_record(folder, job)  # a run folder at all, before a lock file is created in it
     with locked(folder):
         record = read_record(folder, job)
         if record.get("config_hash") != config_hash(record["config"]):
@@ -403,6 +405,8 @@ def open_run(folder, job: str, resolve):
                               "edited config")
         config = resolve(record["config"])
         run = Run(folder, record, config)
+        for path in folder.glob("stream_*.npy") if run.finished else ():
+            path.unlink()  # left by a crash between finishing and cleaning up
         if not run.finished:
             set_precision(config["output"]["precision"])
             record.update(environment(config["output"]["precision"]))

@@ -291,7 +291,7 @@ def check_finite_results(arrays: dict):
 def make_experiment(config: dict) -> _Experiment:
     """The experiment a resolved config describes: spectra if it has `[lyapunov]`. The last
     two are kept, so that resuming a run in the same process does not compile it again."""
-    return _experiment(json.dumps(config, sort_keys=True), jax.config.jax_enable_x64)
+    return _experiment(json.dumps(config), jax.config.jax_enable_x64)  # keeps the axes' order
 
 
 @functools.lru_cache(maxsize=2)
