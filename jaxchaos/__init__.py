@@ -63,6 +63,9 @@ from ._lyapunov._spectrum import (
 from ._lyapunov._spectrum import lyapunov_spectrum as lyapunov_spectrum
 from ._lyapunov._spectrum import qr_safe_devices as qr_safe_devices
 from ._lyapunov._spectrum import step_with_tangent as step_with_tangent
+from ._models._balanced import BalancedRateNetwork as BalancedRateNetwork
+from ._models._balanced import balance_rate as balance_rate
+from ._models._balanced import common_response_amplitude as common_response_amplitude
 from ._models._binary import BalancedBinaryNetwork as BalancedBinaryNetwork
 from ._models._binary import BinaryTrajectory as BinaryTrajectory
 from ._models._binary import binary_rates as binary_rates
@@ -114,6 +117,8 @@ from ._theory._meanfield import critical_sigma_w as critical_sigma_w
 from ._theory._meanfield import critical_weight_variance as critical_weight_variance
 from ._theory._meanfield import deep_mean_field as deep_mean_field
 from ._theory._meanfield import q_map as q_map
+from ._theory._sampling_dmft import SamplingMeanField as SamplingMeanField
+from ._theory._sampling_dmft import sampling_dmft as sampling_dmft
 
 try:
     __version__ = version("jaxchaos")
