@@ -70,6 +70,7 @@ from ._models._binary import BalancedBinaryNetwork as BalancedBinaryNetwork
 from ._models._binary import BinaryTrajectory as BinaryTrajectory
 from ._models._binary import binary_rates as binary_rates
 from ._models._binary import count_balanced_rates as count_balanced_rates
+from ._models._binary import damage_spreading as damage_spreading
 from ._models._binary import simulate_binary as simulate_binary
 from ._models._deepnet import DeepNetwork as DeepNetwork
 from ._models._deepnet import ManifoldGeometry as ManifoldGeometry

@@ -58,7 +58,12 @@ import numpy as np
 from jax.scipy.special import erfc, gammaln
 
 from .._core._errors import ConfigError, check_real, check_shape, check_steps
-from .._theory._meanfield import _check_balanced, balanced_rates, balanced_rates_limit
+from .._theory._meanfield import (
+    DEFAULT_THRESHOLDS,
+    _check_balanced,
+    balanced_rates,
+    balanced_rates_limit,
+)
 
 # The values used in the `balanced_rates` tests: J_E = 2, J_I = 1.8, E = 1, I = 0.8 (vVS 1998's
 # normalisation J_EE = J_IE = 1), for which the K → ∞ rates are m_E = m_I = m0.
@@ -134,7 +139,7 @@ class BalancedBinaryNetwork(eqx.Module):
     tau: tuple[float, float] = eqx.field(static=True)
 
     def __init__(self, key, n_e: int, n_i: int, k: float, *, couplings=DEFAULT_COUPLINGS,
-                 drives=DEFAULT_DRIVES, m0=0.1, thresholds=(1.0, 0.7), tau=(1.0, 0.9)):
+                 drives=DEFAULT_DRIVES, m0=0.1, thresholds=DEFAULT_THRESHOLDS, tau=(1.0, 0.9)):
         for name, value in (("n_e", n_e), ("n_i", n_i)):
             check_real(name, value, positive=True, integer=True)
             if value < 2:
@@ -207,7 +212,7 @@ class BalancedBinaryNetwork(eqx.Module):
         return balanced_rates_limit(self.couplings, self.drives, self.m0)[0]
 
 
-def count_balanced_rates(couplings, drives, m0, k, thresholds=(1.0, 1.0), sizes=None):
+def count_balanced_rates(couplings, drives, m0, k, thresholds=DEFAULT_THRESHOLDS, sizes=None):
     """Mean-field rates (m_E, m_I) of the balanced binary network with exact input-count
     statistics instead of the Gaussian inputs of `balanced_rates` (same arguments and
     conventions; `k` a Python number):
@@ -385,6 +390,8 @@ def simulate_binary(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0
         check_shape("initial_rates", initial_rates, (2,))
         check_real("initial_rates", initial_rates, nonnegative=True, below=1.0 + 1e-12)
         initial_rates = jnp.asarray(initial_rates, net.couplings.dtype)
+    if state is None and initial_rates is None:  # eagerly: a singular J raises here
+        initial_rates = jnp.clip(net.limit_rates(), 0.01, 0.99)
     rates, state_e, state_i = _simulate(net, key, state, initial_rates, n_steps, counts)
     times = dt * jnp.arange(1, n_steps + 1, dtype=rates.dtype)
     return BinaryTrajectory(times, rates, state_e, state_i)
@@ -402,3 +409,59 @@ def binary_rates(net: BalancedBinaryNetwork, key, *, t_warmup: float = 5.0, t_ru
     check_steps("t_run", t_run, dt)
     run = simulate_binary(net, key, t1=t_warmup + t_run, dt=dt, initial_rates=initial_rates)
     return jnp.mean(run.rates[n_warm:], axis=0)
+
+
+@eqx.filter_jit
+def _damage(net, key, state, flipped, n_steps: int, counts: tuple[int, int]):
+    count_e, count_i = counts
+    sizes = jnp.repeat(jnp.array([net.n_e, net.n_i]), jnp.array([count_e, count_i]),
+                       total_repeat_length=count_e + count_i)
+    offsets = jnp.where(jnp.arange(count_e + count_i) < count_e, 0, net.n_e)
+    dtype = net.couplings.dtype
+
+    def update(s, rows):
+        s_e, s_i = s
+        active = net.fields(s_e, s_i, rows) > 0
+        return (s_e.at[rows[:count_e]].set(active[:count_e]),
+                s_i.at[rows[count_e:] - net.n_e].set(active[count_e:]))
+
+    def one_step(carry, step_key):
+        a, b = carry
+        local = jnp.minimum(jax.random.uniform(step_key, sizes.shape, dtype) * sizes, sizes - 1)
+        rows = local.astype(jnp.int32) + offsets  # the same updates in both copies
+        a, b = update(a, rows), update(b, rows)
+        distance = jnp.sum(a[0] != b[0]) + jnp.sum(a[1] != b[1])
+        return (a, b), distance
+
+    _, distances = jax.lax.scan(one_step, (state, flipped), jax.random.split(key, n_steps))
+    return distances
+
+
+def damage_spreading(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0.01,
+                     state, flip: int | None = 0) -> jax.Array:
+    """Chaos by damage spreading: two copies of `net`, started from `state` = (state_e,
+    state_i) and from the same state with neuron `flip` (a global index; None: no flip, an
+    identical copy) flipped, run with the same update sequence (`simulate_binary`'s batched
+    steps from `key`). Returns the Hamming distance (number of neurons in different states)
+    after each step, shape (t1/dt,). In the chaotic balanced state one flip spreads to a
+    finite fraction of the network; without recurrent instability it heals. Start from a
+    state on the attractor (the final state of a `simulate_binary` run)."""
+    if not isinstance(net, BalancedBinaryNetwork):
+        raise ConfigError(f"net must be a BalancedBinaryNetwork, got {type(net).__name__}")
+    check_real("dt", dt, positive=True)
+    check_real("t1", t1, positive=True)
+    n_steps = check_steps("t1", t1, dt)
+    counts = _updates_per_step(net, float(dt))
+    state = tuple(jnp.asarray(s, bool) for s in state)
+    check_shape("state[0]", state[0], (net.n_e,))
+    check_shape("state[1]", state[1], (net.n_i,))
+    flipped = state
+    if flip is not None:
+        check_real("flip", flip, nonnegative=True, integer=True)
+        if flip >= net.n:
+            raise ConfigError(f"flip = {flip} is not a neuron index (N = {net.n})")
+        if flip < net.n_e:
+            flipped = (state[0].at[flip].set(~state[0][flip]), state[1])
+        else:
+            flipped = (state[0], state[1].at[flip - net.n_e].set(~state[1][flip - net.n_e]))
+    return _damage(net, key, state, flipped, n_steps, counts)

@@ -15,6 +15,7 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optimistix as optx
 from jax.scipy.special import erfc
 
@@ -280,6 +281,10 @@ def _gaussian_tail(x):
     return 0.5 * erfc(x / math.sqrt(2.0))
 
 
+# vVS 1998's thresholds, the default of the theory and of `BalancedBinaryNetwork` alike.
+DEFAULT_THRESHOLDS = (1.0, 0.7)
+
+
 def _check_balanced(couplings, drives):
     couplings, drives = jnp.asarray(couplings, jnp.result_type(float)), jnp.asarray(drives)
     if couplings.shape != (2, 2) or drives.shape != (2,):
@@ -287,10 +292,20 @@ def _check_balanced(couplings, drives):
                           f"(E, I), got shapes {couplings.shape} and {drives.shape}")
     check_real("couplings", couplings)
     check_real("drives", drives)
+    try:
+        c = np.asarray(couplings)
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        c = None  # traced: checked by the caller's eager call
+    if c is not None:
+        det, scale = np.linalg.det(c), np.max(np.abs(c)) ** 2
+        if abs(det) <= 1e-12 * max(scale, 1e-300):
+            raise ConfigError(f"couplings {c.tolist()} form a singular balance matrix (det = "
+                              f"{det:.3g}: e.g. equal E and I couplings), so the balance "
+                              "equations E m0 + J m = 0 have no unique solution")
     return couplings, drives.astype(couplings.dtype)
 
 
-def balanced_rates(couplings, drives, m0, k, thresholds=(1.0, 1.0)):
+def balanced_rates(couplings, drives, m0, k, thresholds=DEFAULT_THRESHOLDS):
     """Mean-field rates (m_E, m_I) of a balanced binary E/I network with K inputs per population:
 
         m_k = H(-u_k/√α_k),  u_k = √K (E_k m0 + Σ_l J_kl m_l) - θ_k,  α_k = Σ_l J_kl² m_l,
