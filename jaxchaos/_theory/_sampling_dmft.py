@@ -155,8 +155,10 @@ def _solve(config: _Config, params, key):
 
     def run(corr, key):
         # One PRNG call per run (each call site costs compilation time): per sample T normals
-        # for η, T - 1 noise kicks, x(0), h and a uniform phase (Φ of a normal).
-        normals = jax.random.normal(key, (m, 2 * t_count + 2), dtype)
+        # for η, T - 1 noise kicks, x(0), h and a uniform phase (Φ of a normal). Drawn in
+        # float32 (10x faster than float64 on CPU; 24 bits are ample for Monte Carlo), then
+        # every operation in the working dtype.
+        normals = jax.random.normal(key, (m, 2 * t_count + 2), jnp.float32).astype(dtype)
         z, kicks = normals[:, :t_count], noise_std * normals[:, t_count:2 * t_count - 1].T
         x0 = initial_std * normals[:, 2 * t_count - 1]
         cov = gain**2 * corr
