@@ -317,12 +317,16 @@ def _count_rates(args, k, grid: int, candidates):
 class BinaryTrajectory(eqx.Module):
     """A run of `simulate_binary`: `times` (steps,) at the end of each step, population `rates`
     (steps, 2) = (m_E, m_I) after each step, and the final boolean states `state_e`, `state_i`
-    (pass them back as `state=` to continue)."""
+    (pass them back as `state=` to continue). With `watch=i` (exact mode): `inputs` (steps, 4),
+    neuron i's excitatory Σ J_kE n_E/√K, inhibitory Σ J_kI n_I/√K, external √K E_k m0 and net
+    input u_i (the three minus θ_k) at each record time, and `watched` (steps,) its state."""
 
     times: jax.Array
     rates: jax.Array
     state_e: jax.Array
     state_i: jax.Array
+    inputs: jax.Array | None = None
+    watched: jax.Array | None = None
 
 
 def _updates_per_step(net: BalancedBinaryNetwork, dt: float) -> tuple[int, int]:
@@ -345,11 +349,7 @@ def _simulate(net, key, state, initial_rates, n_steps: int, counts: tuple[int, i
     dtype = net.couplings.dtype
     key_init, key_run = jax.random.split(key)
     if state is None:
-        if initial_rates is None:
-            initial_rates = jnp.clip(net.limit_rates(), 0.01, 0.99)
-        p = jnp.repeat(initial_rates, jnp.array([net.n_e, net.n_i]), total_repeat_length=net.n)
-        active = jax.random.uniform(key_init, (net.n,), dtype) < p
-        state = (active[: net.n_e], active[net.n_e :])
+        state = _initial(net, key_init, initial_rates)
     # One uniform draw per update picks the neuron: few PRNG call sites keep compilation short.
     sizes = jnp.repeat(jnp.array([net.n_e, net.n_i]), jnp.array([count_e, count_i]),
                        total_repeat_length=count_e + count_i)
@@ -368,20 +368,100 @@ def _simulate(net, key, state, initial_rates, n_steps: int, counts: tuple[int, i
     return rates, state_e, state_i
 
 
+def _initial(net, key, initial_rates):
+    p = jnp.repeat(initial_rates, jnp.array([net.n_e, net.n_i]), total_repeat_length=net.n)
+    active = jax.random.uniform(key, (net.n,), net.couplings.dtype) < p
+    return active[: net.n_e], active[net.n_e :]
+
+
+def _input_parts(net, s_e, s_i, i):
+    """(excitatory, inhibitory, external, net) input of global neuron i."""
+    pop = jnp.asarray(i >= net.n_e, jnp.int32)
+    n_act_e = jnp.append(s_e, False)[net.pre_e[i]].sum(dtype=jnp.int32)
+    n_act_i = jnp.append(s_i, False)[net.pre_i[i]].sum(dtype=jnp.int32)
+    sqrt_k = math.sqrt(net.k)
+    exc = net.couplings[pop, 0] * n_act_e / sqrt_k
+    inh = net.couplings[pop, 1] * n_act_i / sqrt_k
+    ext = sqrt_k * net.drives[pop] * net.m0
+    return jnp.stack([exc, inh, ext, exc + inh + ext - net.thresholds[pop]])
+
+
+@eqx.filter_jit
+def _simulate_exact(net, key, state, initial_rates, n_records: int, dt: float, watch):
+    """Gillespie: events at total rate R = N_E/τ_E + N_I/τ_I; each event picks population k
+    with probability (N_k/τ_k)/R and one of its neurons uniformly, and sets σ_i = Θ(u_i) from
+    the current state."""
+    dtype = net.couplings.dtype
+    key_init, key_run = jax.random.split(key)
+    if state is None:
+        state = _initial(net, key_init, initial_rates)
+    rate_e, rate_i = net.n_e / net.tau[0], net.n_i / net.tau[1]
+    total = rate_e + rate_i
+
+    def event(carry):
+        s_e, s_i, t, count, _ = carry
+        u = jax.random.uniform(jax.random.fold_in(key_run, count), (3,), dtype)
+        t_next = t - jnp.log1p(-u[0]) / total
+        is_e = u[1] * total < rate_e
+        local = jnp.where(is_e, jnp.minimum(u[2] * net.n_e, net.n_e - 1),
+                          jnp.minimum(u[2] * net.n_i, net.n_i - 1)).astype(jnp.int32)
+        row = jnp.where(is_e, local, local + net.n_e)
+        return s_e, s_i, t_next, count + 1, row
+
+    def apply(carry):
+        s_e, s_i, t, count, row = carry
+        active = net.fields(s_e, s_i, row[None])[0] > 0
+        s_e = jnp.where(row < net.n_e, s_e.at[row].set(active), s_e)
+        s_i = jnp.where(row >= net.n_e, s_i.at[row - net.n_e].set(active), s_i)
+        return event((s_e, s_i, t, count, row))
+
+    def one_record(carry, record_index):
+        t_record = dt * (record_index + 1)
+        carry = jax.lax.while_loop(lambda c: c[2] <= t_record, apply, carry)
+        s_e, s_i = carry[0], carry[1]
+        rates = jnp.stack([jnp.mean(s_e, dtype=dtype), jnp.mean(s_i, dtype=dtype)])
+        if watch is None:
+            return carry, (rates, None, None)
+        watched = jnp.where(watch < net.n_e, s_e[jnp.minimum(watch, net.n_e - 1)],
+                            s_i[jnp.maximum(watch - net.n_e, 0)])
+        return carry, (rates, _input_parts(net, s_e, s_i, watch), watched)
+
+    start = event((state[0], state[1], jnp.zeros((), dtype), jnp.zeros((), jnp.int32),
+                   jnp.zeros((), jnp.int32)))
+    carry, (rates, inputs, watched) = jax.lax.scan(one_record, start, jnp.arange(n_records))
+    return rates, carry[0], carry[1], inputs, watched, carry[3]
+
+
 def simulate_binary(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0.01,
-                    initial_rates=None, state=None) -> BinaryTrajectory:
-    """Asynchronous dynamics of `net` for a time `t1` in steps `dt` (module docstring: n_k =
-    round(N_k dt/τ_k) random neurons of population k updated per step). Starts from `state` =
-    (state_e, state_i) if given, else from independent neurons active with probabilities
-    `initial_rates` (default: the K → ∞ rates, clipped to [0.01, 0.99]). `key` drives the
-    initial state and the update times. Traceable in `key` and the array leaves of `net`
-    (vmap over seeds or m0); `t1`, `dt` are Python floats."""
+                    initial_rates=None, state=None, mode: str = "batched",
+                    watch: int | None = None) -> BinaryTrajectory:
+    """Asynchronous dynamics of `net` for a time `t1`, rates recorded every `dt`.
+
+    `mode="batched"` (module docstring): steps of length dt, n_k = round(N_k dt/τ_k) random
+    neurons of population k updated per step from the state at its start; bias O(dt) (the
+    n_k updates do not see each other), so dt ≪ τ/√K. `mode="exact"`: one neuron per event,
+    events of population k at the times of a Poisson clock of rate N_k/τ_k (each neuron has its
+    own exponential clock of rate 1/τ_k), each update seeing all earlier ones; `watch=i` also
+    records neuron i's input components and state (`BinaryTrajectory`).
+
+    Starts from `state` = (state_e, state_i) if given, else from independent neurons active
+    with probabilities `initial_rates` (default: the K → ∞ rates, clipped to [0.01, 0.99]).
+    `key` drives the initial state and the update times. Traceable in `key` and the array
+    leaves of `net` (vmap over seeds or m0); `t1`, `dt` are Python floats."""
     if not isinstance(net, BalancedBinaryNetwork):
         raise ConfigError(f"net must be a BalancedBinaryNetwork, got {type(net).__name__}")
     check_real("dt", dt, positive=True)
     check_real("t1", t1, positive=True)
     n_steps = check_steps("t1", t1, dt)
-    counts = _updates_per_step(net, float(dt))
+    if mode not in ("batched", "exact"):
+        raise ConfigError(f"mode must be 'batched' or 'exact', got {mode!r}")
+    if watch is not None:
+        if mode != "exact":
+            raise ConfigError("watch needs mode='exact'")
+        check_real("watch", watch, nonnegative=True, integer=True)
+        if watch >= net.n:
+            raise ConfigError(f"watch = {watch} is not a neuron index (N = {net.n})")
+        watch = int(watch)
     if state is not None:
         state = tuple(jnp.asarray(s, bool) for s in state)
         check_shape("state[0]", state[0], (net.n_e,))
@@ -392,6 +472,12 @@ def simulate_binary(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0
         initial_rates = jnp.asarray(initial_rates, net.couplings.dtype)
     if state is None and initial_rates is None:  # eagerly: a singular J raises here
         initial_rates = jnp.clip(net.limit_rates(), 0.01, 0.99)
+    if mode == "exact":
+        rates, state_e, state_i, inputs, watched, _ = _simulate_exact(
+            net, key, state, initial_rates, n_steps, float(dt), watch)
+        times = dt * jnp.arange(1, n_steps + 1, dtype=rates.dtype)
+        return BinaryTrajectory(times, rates, state_e, state_i, inputs, watched)
+    counts = _updates_per_step(net, float(dt))
     rates, state_e, state_i = _simulate(net, key, state, initial_rates, n_steps, counts)
     times = dt * jnp.arange(1, n_steps + 1, dtype=rates.dtype)
     return BinaryTrajectory(times, rates, state_e, state_i)
