@@ -109,12 +109,15 @@ from ._theory._gaussian import expectation as expectation
 from ._theory._gaussian import pair_expectation as pair_expectation
 from ._theory._meanfield import CessacMeanField as CessacMeanField
 from ._theory._meanfield import DeepMeanField as DeepMeanField
+from ._theory._meanfield import balanced_mean_field_dynamics as balanced_mean_field_dynamics
 from ._theory._meanfield import balanced_rates as balanced_rates
 from ._theory._meanfield import balanced_rates_limit as balanced_rates_limit
+from ._theory._meanfield import balanced_stability as balanced_stability
 from ._theory._meanfield import c_map as c_map
 from ._theory._meanfield import cessac_mean_field as cessac_mean_field
 from ._theory._meanfield import cessac_recursion as cessac_recursion
 from ._theory._meanfield import critical_sigma_w as critical_sigma_w
+from ._theory._meanfield import critical_tau_ratio as critical_tau_ratio
 from ._theory._meanfield import critical_weight_variance as critical_weight_variance
 from ._theory._meanfield import deep_mean_field as deep_mean_field
 from ._theory._meanfield import q_map as q_map
