@@ -12,7 +12,7 @@ f = 0.2, I0 = J0 = 1 (the paper's values); θ_i = 0 (common input) or uniform pe
   independent: about constant).
 
 Written to `--out` (default `results/balanced_input/`): `lyapunov_vs_amplitude.png`,
-`critical_amplitude.png`, `results.json`. `--quick`: N_sim = 500, short runs (~4 min on 2
+`critical_amplitude.png`, `results.json`. `--quick`: N_sim = 500, short runs (~5 min on 2
 shared CPU cores); default N_sim = 2000 (the paper's 5000 does not fit a CPU budget).
 
     .venv/bin/python experiments/balanced_input.py [--quick] [--out DIR]
@@ -34,12 +34,16 @@ jax.config.update("jax_enable_x64", True)
 import jaxchaos as jc  # noqa: E402
 
 GAIN, FREQ, I0, J0 = 2.0, 0.2, 1.0, 1.0
-FULL = {"n_sim": 2000, "amplitudes": [0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0],
-        "t_sim": 400.0, "samples": 2000, "mf_sizes": [250, 1000, 4000, 16000],
-        "mf_amplitudes": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0]}
-QUICK = {"n_sim": 500, "amplitudes": [0.0, 0.5, 1.0, 2.0, 3.0], "t_sim": 200.0,
-         "samples": 800, "mf_sizes": [250, 1000, 4000],
-         "mf_amplitudes": [0.0, 1.0, 2.0, 3.0, 4.0, 6.0]}
+FULL = {"n_sim": 2000, "t_sim": 400.0, "samples": 2000, "mf_sizes": [250, 1000, 4000, 16000],
+        "amplitudes": {"common": [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0],
+                       "independent": [0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0]},
+        "mf_amplitudes": {"common": [0.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0],
+                          "independent": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]}}
+QUICK = {"n_sim": 500, "t_sim": 200.0, "samples": 800, "mf_sizes": [250, 1000, 4000],
+         "amplitudes": {"common": [0.0, 2.0, 4.0, 8.0, 16.0],
+                        "independent": [0.0, 1.0, 2.0, 3.0, 4.0]},
+         "mf_amplitudes": {"common": [0.0, 8.0, 16.0, 32.0, 64.0, 128.0],
+                           "independent": [0.0, 2.0, 3.0, 4.0, 5.0, 6.0]}}
 
 
 def make_input(kind, n, amplitude):
@@ -86,9 +90,9 @@ def main():
     kinds = ("common", "independent")
     results = {"config": cfg, "simulation": {}, "mean_field": {}, "critical": {}}
     for kind in kinds:
-        sim = [simulated_lambda(kind, cfg["n_sim"], a, cfg["t_sim"]) for a in cfg["amplitudes"]]
-        mf = [mean_field_lambda(kind, cfg["n_sim"], a, cfg["samples"])
-              for a in cfg["amplitudes"]]
+        amps = cfg["amplitudes"][kind]
+        sim = [simulated_lambda(kind, cfg["n_sim"], a, cfg["t_sim"]) for a in amps]
+        mf = [mean_field_lambda(kind, cfg["n_sim"], a, cfg["samples"]) for a in amps]
         results["simulation"][kind] = sim
         results["mean_field"][kind] = mf
         print(kind, "sim", [round(s[0], 4) for s in sim], "mf", [round(m, 4) for m in mf],
@@ -96,26 +100,27 @@ def main():
     for kind in kinds:
         results["critical"][kind] = {}
         for n in cfg["mf_sizes"]:
-            lams = [mean_field_lambda(kind, n, a, cfg["samples"]) for a in cfg["mf_amplitudes"]]
-            results["critical"][kind][n] = {"lambdas": lams,
-                                            "I1_c": critical(cfg["mf_amplitudes"], lams)}
+            amps = cfg["mf_amplitudes"][kind]
+            lams = [mean_field_lambda(kind, n, a, cfg["samples"]) for a in amps]
+            results["critical"][kind][n] = {"lambdas": lams, "I1_c": critical(amps, lams)}
             print(kind, n, "I1_c", results["critical"][kind][n]["I1_c"],
                   f"{time.perf_counter() - start:.0f}s", flush=True)
     for kind in kinds:
         sim = np.asarray(results["simulation"][kind])[:, 0]
-        results["critical"][kind]["simulation"] = critical(cfg["amplitudes"], list(sim))
+        results["critical"][kind]["simulation"] = critical(cfg["amplitudes"][kind], list(sim))
     results["seconds"] = time.perf_counter() - start
     (out / "results.json").write_text(json.dumps(results, indent=1))
 
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for kind, color in zip(kinds, ("C0", "C3"), strict=True):
         sim = np.asarray(results["simulation"][kind])
-        ax.errorbar(cfg["amplitudes"], sim[:, 0], yerr=sim[:, 1], fmt="o", color=color,
+        amps = cfg["amplitudes"][kind]
+        ax.errorbar(amps, sim[:, 0], yerr=sim[:, 1], fmt="o", color=color,
                     label=f"{kind}: simulation N={cfg['n_sim']}")
-        ax.plot(cfg["amplitudes"], results["mean_field"][kind], "-", color=color,
+        ax.plot(amps, results["mean_field"][kind], "-", color=color,
                 label=f"{kind}: sampling DMFT")
     ax.axhline(0, color="k", lw=0.5)
-    ax.set(xlabel="input amplitude $I_1$", ylabel=r"$\lambda_1$ (1/τ)",
+    ax.set(xscale="symlog", xlabel="input amplitude $I_1$", ylabel=r"$\lambda_1$ (1/τ)",
            title=f"balanced ReLU network, g={GAIN}, f={FREQ}")
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -126,7 +131,8 @@ def main():
         sizes = cfg["mf_sizes"]
         ax.plot(sizes, [results["critical"][kind][n]["I1_c"] for n in sizes], "o-",
                 color=color, label=kind)
-    ax.set(xscale="log", xlabel="N", ylabel="critical amplitude $I_1^c$ (mean field)")
+    ax.set(xscale="log", yscale="log", xlabel="N",
+           ylabel="critical amplitude $I_1^c$ (mean field)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "critical_amplitude.png", dpi=130)
