@@ -9,7 +9,7 @@ Model (time in units of τ = 1):
 - sparse (`k` set): neuron i has exactly K presynaptic partners drawn without replacement (no
   autapse), each weight -J0/√K + (g/√K) z, z ~ N(0, 1); the constant input is then √K I0.
   Its recurrent input has mean -J0 √K ν and, for K ≪ N, variance (g² + J0²) C: the sparse
-  network is the dense one with N → K and g² → g² + J0² (`effective_gain`).
+  network is the dense one with N → K and g² → g² + J0² (for the mean-field theory).
 
 φ is ReLU (`"relu"`, threshold-linear at 0) or `"rectified_tanh"` (non-negative rates);
 I1_i(t) is any `AbstractInput`: `SinusoidalInput(I1, f)` is common to all neurons,
@@ -37,8 +37,9 @@ import jax.numpy as jnp
 from .._core._errors import ConfigError, check_real
 from .._core._inputs import AbstractInput, ConstantInput
 from .._core._nonlinearities import Nonlinearity
-from .._core._operator import AbstractOperator, SparseOperator, as_operator, check_coupling
+from .._core._operator import AbstractOperator, SparseOperator, as_operator
 from .._core._system import AbstractFlow
+from ._rate import _coupling, _noise_or_none
 
 BALANCED_NONLINEARITIES = ("relu", "rectified_tanh")
 
@@ -85,8 +86,7 @@ class BalancedRateNetwork(AbstractFlow):
     noise: jax.Array | None
 
     def __init__(self, weights, drive, nonlinearity="relu", input=None, noise=None):
-        check_coupling(weights)
-        self.weights = weights if isinstance(weights, AbstractOperator) else jnp.asarray(weights)
+        self.weights = _coupling(weights)
         self.drive = jnp.asarray(check_real("drive", drive))
         self.nonlinearity = (nonlinearity if isinstance(nonlinearity, Nonlinearity)
                              else Nonlinearity(nonlinearity))
@@ -96,9 +96,7 @@ class BalancedRateNetwork(AbstractFlow):
         self.input = ConstantInput(0.0) if input is None else input
         if not isinstance(self.input, AbstractInput):
             raise ConfigError(f"input must be an AbstractInput, got {type(input).__name__}")
-        check_real("noise", noise, nonnegative=True)
-        self.noise = None if noise is None or (isinstance(noise, (int, float)) and noise == 0) \
-            else jnp.asarray(noise)
+        self.noise = _noise_or_none(noise)
 
     @classmethod
     def random(cls, key, n: int, *, gain=2.0, j0=1.0, i0=1.0, k=None, nonlinearity="relu",
@@ -134,12 +132,6 @@ class BalancedRateNetwork(AbstractFlow):
     def initial_state(self, key):
         """x_i ~ N(0, 1): balance sets in within a time O(1/√N)."""
         return jax.random.normal(key, (self.n,))
-
-
-def effective_gain(gain, j0, sparse: bool):
-    """The g of the equivalent dense network's fluctuations: g (dense), √(g² + J0²) (sparse,
-    K ≪ N: the mean weight's variance over random partners adds J0²)."""
-    return math.sqrt(gain**2 + j0**2) if sparse else gain
 
 
 def balance_rate(net: BalancedRateNetwork, mean_state, mean_rates, mean_input=0.0):
