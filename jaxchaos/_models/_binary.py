@@ -432,6 +432,37 @@ def _simulate_exact(net, key, state, initial_rates, n_records: int, dt: float, w
     return rates, carry[0], carry[1], inputs, watched, carry[3]
 
 
+@eqx.filter_jit
+def _simulate_sweeps(net, key, state, initial_rates, n_sweeps: int, watch):
+    """Seed 000's schedule: every unit of time, all N neurons are updated one after the other in
+    one fixed random order (drawn once from `key`), each seeing all earlier updates."""
+    dtype = net.couplings.dtype
+    key_init, key_order = jax.random.split(key)
+    if state is None:
+        state = _initial(net, key_init, initial_rates)
+    order = jax.random.permutation(key_order, net.n).astype(jnp.int32)
+
+    def update(position, s):
+        s_e, s_i = s
+        row = order[position]
+        active = net.fields(s_e, s_i, row[None])[0] > 0
+        s_e = jnp.where(row < net.n_e, s_e.at[row].set(active), s_e)
+        s_i = jnp.where(row >= net.n_e, s_i.at[row - net.n_e].set(active), s_i)
+        return s_e, s_i
+
+    def one_sweep(s, _):
+        s_e, s_i = jax.lax.fori_loop(0, net.n, update, s)
+        rates = jnp.stack([jnp.mean(s_e, dtype=dtype), jnp.mean(s_i, dtype=dtype)])
+        if watch is None:
+            return (s_e, s_i), (rates, None, None)
+        watched = jnp.where(watch < net.n_e, s_e[min(watch, net.n_e - 1)],
+                            s_i[max(watch - net.n_e, 0)])
+        return (s_e, s_i), (rates, _input_parts(net, s_e, s_i, watch), watched)
+
+    (s_e, s_i), (rates, inputs, watched) = jax.lax.scan(one_sweep, state, None, length=n_sweeps)
+    return rates, s_e, s_i, inputs, watched
+
+
 def simulate_binary(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0.01,
                     initial_rates=None, state=None, mode: str = "batched",
                     watch: int | None = None) -> BinaryTrajectory:
@@ -441,8 +472,10 @@ def simulate_binary(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0
     neurons of population k updated per step from the state at its start; bias O(dt) (the
     n_k updates do not see each other), so dt ≪ τ/√K. `mode="exact"`: one neuron per event,
     events of population k at the times of a Poisson clock of rate N_k/τ_k (each neuron has its
-    own exponential clock of rate 1/τ_k), each update seeing all earlier ones; `watch=i` also
-    records neuron i's input components and state (`BinaryTrajectory`).
+    own exponential clock of rate 1/τ_k), each update seeing all earlier ones. `mode="sweep"`
+    (seed 000's schedule; needs τ_E = τ_I = dt): every dt, all neurons updated one after the
+    other in one fixed random order. `watch=i` (exact and sweep modes) also records neuron i's
+    input components and state (`BinaryTrajectory`).
 
     Starts from `state` = (state_e, state_i) if given, else from independent neurons active
     with probabilities `initial_rates` (default: the K → ∞ rates, clipped to [0.01, 0.99]).
@@ -453,11 +486,14 @@ def simulate_binary(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0
     check_real("dt", dt, positive=True)
     check_real("t1", t1, positive=True)
     n_steps = check_steps("t1", t1, dt)
-    if mode not in ("batched", "exact"):
-        raise ConfigError(f"mode must be 'batched' or 'exact', got {mode!r}")
+    if mode not in ("batched", "exact", "sweep"):
+        raise ConfigError(f"mode must be 'batched', 'exact' or 'sweep', got {mode!r}")
+    if mode == "sweep" and not (net.tau[0] == net.tau[1] == float(dt)):
+        raise ConfigError(f"mode='sweep' updates every neuron once per dt: it needs tau_E = "
+                          f"tau_I = dt, got tau = {net.tau} and dt = {dt}")
     if watch is not None:
-        if mode != "exact":
-            raise ConfigError("watch needs mode='exact'")
+        if mode == "batched":
+            raise ConfigError("watch needs mode='exact' or mode='sweep'")
         check_real("watch", watch, nonnegative=True, integer=True)
         if watch >= net.n:
             raise ConfigError(f"watch = {watch} is not a neuron index (N = {net.n})")
@@ -472,9 +508,13 @@ def simulate_binary(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0
         initial_rates = jnp.asarray(initial_rates, net.couplings.dtype)
     if state is None and initial_rates is None:  # eagerly: a singular J raises here
         initial_rates = jnp.clip(net.limit_rates(), 0.01, 0.99)
-    if mode == "exact":
-        rates, state_e, state_i, inputs, watched, _ = _simulate_exact(
-            net, key, state, initial_rates, n_steps, float(dt), watch)
+    if mode in ("exact", "sweep"):
+        if mode == "exact":
+            rates, state_e, state_i, inputs, watched, _ = _simulate_exact(
+                net, key, state, initial_rates, n_steps, float(dt), watch)
+        else:
+            rates, state_e, state_i, inputs, watched = _simulate_sweeps(
+                net, key, state, initial_rates, n_steps, watch)
         times = dt * jnp.arange(1, n_steps + 1, dtype=rates.dtype)
         return BinaryTrajectory(times, rates, state_e, state_i, inputs, watched)
     counts = _updates_per_step(net, float(dt))
