@@ -81,10 +81,14 @@ if TYPE_CHECKING:
     from ._lyapunov._spectrum import lyapunov_spectrum as lyapunov_spectrum
     from ._lyapunov._spectrum import qr_safe_devices as qr_safe_devices
     from ._lyapunov._spectrum import step_with_tangent as step_with_tangent
+    from ._models._balanced import BalancedRateNetwork as BalancedRateNetwork
+    from ._models._balanced import balance_rate as balance_rate
+    from ._models._balanced import common_response_amplitude as common_response_amplitude
     from ._models._binary import BalancedBinaryNetwork as BalancedBinaryNetwork
     from ._models._binary import BinaryTrajectory as BinaryTrajectory
     from ._models._binary import binary_rates as binary_rates
     from ._models._binary import count_balanced_rates as count_balanced_rates
+    from ._models._binary import damage_spreading as damage_spreading
     from ._models._binary import simulate_binary as simulate_binary
     from ._models._deepnet import DeepNetwork as DeepNetwork
     from ._models._deepnet import ManifoldGeometry as ManifoldGeometry
@@ -143,12 +147,15 @@ if TYPE_CHECKING:
     from ._theory._meanfield import CessacMeanField as CessacMeanField
     from ._theory._meanfield import CurveMeanField as CurveMeanField
     from ._theory._meanfield import DeepMeanField as DeepMeanField
+    from ._theory._meanfield import balanced_mean_field_dynamics as balanced_mean_field_dynamics
     from ._theory._meanfield import balanced_rates as balanced_rates
     from ._theory._meanfield import balanced_rates_limit as balanced_rates_limit
+    from ._theory._meanfield import balanced_stability as balanced_stability
     from ._theory._meanfield import c_map as c_map
     from ._theory._meanfield import cessac_mean_field as cessac_mean_field
     from ._theory._meanfield import cessac_recursion as cessac_recursion
     from ._theory._meanfield import critical_sigma_w as critical_sigma_w
+    from ._theory._meanfield import critical_tau_ratio as critical_tau_ratio
     from ._theory._meanfield import critical_weight_variance as critical_weight_variance
     from ._theory._meanfield import deep_mean_field as deep_mean_field
     from ._theory._meanfield import great_circle_mean_field as great_circle_mean_field
@@ -159,6 +166,8 @@ if TYPE_CHECKING:
     from ._theory._random_matrix import outliers as outliers
     from ._theory._random_matrix import spectral_support as spectral_support
     from ._theory._random_matrix import variance_matrix as variance_matrix
+    from ._theory._sampling_dmft import SamplingMeanField as SamplingMeanField
+    from ._theory._sampling_dmft import sampling_dmft as sampling_dmft
 
 
 def _public_names() -> dict[str, str]:

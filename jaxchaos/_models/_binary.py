@@ -59,7 +59,12 @@ from jax.scipy.special import erfc, gammaln
 
 from .._core._errors import ConfigError, check_real, check_shape, check_steps
 from .._core._operator import SparseOperator
-from .._theory._meanfield import _check_balanced, balanced_rates, balanced_rates_limit
+from .._theory._meanfield import (
+    DEFAULT_THRESHOLDS,
+    _check_balanced,
+    balanced_rates,
+    balanced_rates_limit,
+)
 
 # The values used in the `balanced_rates` tests: J_E = 2, J_I = 1.8, E = 1, I = 0.8 (vVS 1998's
 # normalisation J_EE = J_IE = 1), for which the K → ∞ rates are m_E = m_I = m0.
@@ -135,7 +140,7 @@ class BalancedBinaryNetwork(eqx.Module):
     tau: tuple[float, float] = eqx.field(static=True)
 
     def __init__(self, key, n_e: int, n_i: int, k: float, *, couplings=DEFAULT_COUPLINGS,
-                 drives=DEFAULT_DRIVES, m0=0.1, thresholds=(1.0, 0.7), tau=(1.0, 0.9)):
+                 drives=DEFAULT_DRIVES, m0=0.1, thresholds=DEFAULT_THRESHOLDS, tau=(1.0, 0.9)):
         for name, value in (("n_e", n_e), ("n_i", n_i)):
             check_real(name, value, positive=True, integer=True)
             if value < 2:
@@ -223,7 +228,7 @@ class BalancedBinaryNetwork(eqx.Module):
         return balanced_rates_limit(self.couplings, self.drives, self.m0)[0]
 
 
-def count_balanced_rates(couplings, drives, m0, k, thresholds=(1.0, 1.0), sizes=None):
+def count_balanced_rates(couplings, drives, m0, k, thresholds=DEFAULT_THRESHOLDS, sizes=None):
     """Mean-field rates (m_E, m_I) of the balanced binary network with exact input-count
     statistics instead of the Gaussian inputs of `balanced_rates` (same arguments and
     conventions; `k` a Python number):
@@ -328,12 +333,16 @@ def _count_rates(args, k, grid: int, candidates):
 class BinaryTrajectory(eqx.Module):
     """A run of `simulate_binary`: `times` (steps,) at the end of each step, population `rates`
     (steps, 2) = (m_E, m_I) after each step, and the final boolean states `state_e`, `state_i`
-    (pass them back as `state=` to continue)."""
+    (pass them back as `state=` to continue). With `watch=i` (exact mode): `inputs` (steps, 4),
+    neuron i's excitatory Σ J_kE n_E/√K, inhibitory Σ J_kI n_I/√K, external √K E_k m0 and net
+    input u_i (the three minus θ_k) at each record time, and `watched` (steps,) its state."""
 
     times: jax.Array
     rates: jax.Array
     state_e: jax.Array
     state_i: jax.Array
+    inputs: jax.Array | None = None
+    watched: jax.Array | None = None
 
 
 def _updates_per_step(net: BalancedBinaryNetwork, dt: float) -> tuple[int, int]:
@@ -356,11 +365,7 @@ def _simulate(net, key, state, initial_rates, n_steps: int, counts: tuple[int, i
     dtype = net.couplings.dtype
     key_init, key_run = jax.random.split(key)
     if state is None:
-        if initial_rates is None:
-            initial_rates = jnp.clip(net.limit_rates(), 0.01, 0.99)
-        p = jnp.repeat(initial_rates, jnp.array([net.n_e, net.n_i]), total_repeat_length=net.n)
-        active = jax.random.uniform(key_init, (net.n,), dtype) < p
-        state = (active[: net.n_e], active[net.n_e :])
+        state = _initial(net, key_init, initial_rates)
     # One uniform draw per update picks the neuron: few PRNG call sites keep compilation short.
     sizes = jnp.repeat(jnp.array([net.n_e, net.n_i]), jnp.array([count_e, count_i]),
                        total_repeat_length=count_e + count_i)
@@ -379,20 +384,136 @@ def _simulate(net, key, state, initial_rates, n_steps: int, counts: tuple[int, i
     return rates, state_e, state_i
 
 
+def _initial(net, key, initial_rates):
+    p = jnp.repeat(initial_rates, jnp.array([net.n_e, net.n_i]), total_repeat_length=net.n)
+    active = jax.random.uniform(key, (net.n,), net.couplings.dtype) < p
+    return active[: net.n_e], active[net.n_e :]
+
+
+def _input_parts(net, s_e, s_i, i):
+    """(excitatory, inhibitory, external, net) input of global neuron i."""
+    pop = jnp.asarray(i >= net.n_e, jnp.int32)
+    n_act_e = jnp.append(s_e, False)[net.pre_e[i]].sum(dtype=jnp.int32)
+    n_act_i = jnp.append(s_i, False)[net.pre_i[i]].sum(dtype=jnp.int32)
+    sqrt_k = math.sqrt(net.k)
+    exc = net.couplings[pop, 0] * n_act_e / sqrt_k
+    inh = net.couplings[pop, 1] * n_act_i / sqrt_k
+    ext = sqrt_k * net.drives[pop] * net.m0
+    return jnp.stack([exc, inh, ext, exc + inh + ext - net.thresholds[pop]])
+
+
+@eqx.filter_jit
+def _simulate_exact(net, key, state, initial_rates, n_records: int, dt: float, watch):
+    """Gillespie: events at total rate R = N_E/τ_E + N_I/τ_I; each event picks population k
+    with probability (N_k/τ_k)/R and one of its neurons uniformly, and sets σ_i = Θ(u_i) from
+    the current state."""
+    dtype = net.couplings.dtype
+    key_init, key_run = jax.random.split(key)
+    if state is None:
+        state = _initial(net, key_init, initial_rates)
+    rate_e, rate_i = net.n_e / net.tau[0], net.n_i / net.tau[1]
+    total = rate_e + rate_i
+
+    def event(carry):
+        s_e, s_i, t, count, _ = carry
+        u = jax.random.uniform(jax.random.fold_in(key_run, count), (3,), dtype)
+        t_next = t - jnp.log1p(-u[0]) / total
+        is_e = u[1] * total < rate_e
+        local = jnp.where(is_e, jnp.minimum(u[2] * net.n_e, net.n_e - 1),
+                          jnp.minimum(u[2] * net.n_i, net.n_i - 1)).astype(jnp.int32)
+        row = jnp.where(is_e, local, local + net.n_e)
+        return s_e, s_i, t_next, count + 1, row
+
+    def apply(carry):
+        s_e, s_i, t, count, row = carry
+        active = net.fields(s_e, s_i, row[None])[0] > 0
+        s_e = jnp.where(row < net.n_e, s_e.at[row].set(active), s_e)
+        s_i = jnp.where(row >= net.n_e, s_i.at[row - net.n_e].set(active), s_i)
+        return event((s_e, s_i, t, count, row))
+
+    def one_record(carry, record_index):
+        t_record = dt * (record_index + 1)
+        carry = jax.lax.while_loop(lambda c: c[2] <= t_record, apply, carry)
+        s_e, s_i = carry[0], carry[1]
+        rates = jnp.stack([jnp.mean(s_e, dtype=dtype), jnp.mean(s_i, dtype=dtype)])
+        if watch is None:
+            return carry, (rates, None, None)
+        watched = jnp.where(watch < net.n_e, s_e[jnp.minimum(watch, net.n_e - 1)],
+                            s_i[jnp.maximum(watch - net.n_e, 0)])
+        return carry, (rates, _input_parts(net, s_e, s_i, watch), watched)
+
+    start = event((state[0], state[1], jnp.zeros((), dtype), jnp.zeros((), jnp.int32),
+                   jnp.zeros((), jnp.int32)))
+    carry, (rates, inputs, watched) = jax.lax.scan(one_record, start, jnp.arange(n_records))
+    return rates, carry[0], carry[1], inputs, watched, carry[3]
+
+
+@eqx.filter_jit
+def _simulate_sweeps(net, key, state, initial_rates, n_sweeps: int, watch):
+    """Seed 000's schedule: every unit of time, all N neurons are updated one after the other in
+    one fixed random order (drawn once from `key`), each seeing all earlier updates."""
+    dtype = net.couplings.dtype
+    key_init, key_order = jax.random.split(key)
+    if state is None:
+        state = _initial(net, key_init, initial_rates)
+    order = jax.random.permutation(key_order, net.n).astype(jnp.int32)
+
+    def update(position, s):
+        s_e, s_i = s
+        row = order[position]
+        active = net.fields(s_e, s_i, row[None])[0] > 0
+        s_e = jnp.where(row < net.n_e, s_e.at[row].set(active), s_e)
+        s_i = jnp.where(row >= net.n_e, s_i.at[row - net.n_e].set(active), s_i)
+        return s_e, s_i
+
+    def one_sweep(s, _):
+        s_e, s_i = jax.lax.fori_loop(0, net.n, update, s)
+        rates = jnp.stack([jnp.mean(s_e, dtype=dtype), jnp.mean(s_i, dtype=dtype)])
+        if watch is None:
+            return (s_e, s_i), (rates, None, None)
+        watched = jnp.where(watch < net.n_e, s_e[min(watch, net.n_e - 1)],
+                            s_i[max(watch - net.n_e, 0)])
+        return (s_e, s_i), (rates, _input_parts(net, s_e, s_i, watch), watched)
+
+    (s_e, s_i), (rates, inputs, watched) = jax.lax.scan(one_sweep, state, None, length=n_sweeps)
+    return rates, s_e, s_i, inputs, watched
+
+
 def simulate_binary(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0.01,
-                    initial_rates=None, state=None) -> BinaryTrajectory:
-    """Asynchronous dynamics of `net` for a time `t1` in steps `dt` (module docstring: n_k =
-    round(N_k dt/τ_k) random neurons of population k updated per step). Starts from `state` =
-    (state_e, state_i) if given, else from independent neurons active with probabilities
-    `initial_rates` (default: the K → ∞ rates, clipped to [0.01, 0.99]). `key` drives the
-    initial state and the update times. Traceable in `key` and the array leaves of `net`
-    (vmap over seeds or m0); `t1`, `dt` are Python floats."""
+                    initial_rates=None, state=None, mode: str = "batched",
+                    watch: int | None = None) -> BinaryTrajectory:
+    """Asynchronous dynamics of `net` for a time `t1`, rates recorded every `dt`.
+
+    `mode="batched"` (module docstring): steps of length dt, n_k = round(N_k dt/τ_k) random
+    neurons of population k updated per step from the state at its start; bias O(dt) (the
+    n_k updates do not see each other), so dt ≪ τ/√K. `mode="exact"`: one neuron per event,
+    events of population k at the times of a Poisson clock of rate N_k/τ_k (each neuron has its
+    own exponential clock of rate 1/τ_k), each update seeing all earlier ones. `mode="sweep"`
+    (seed 000's schedule; needs τ_E = τ_I = dt): every dt, all neurons updated one after the
+    other in one fixed random order. `watch=i` (exact and sweep modes) also records neuron i's
+    input components and state (`BinaryTrajectory`).
+
+    Starts from `state` = (state_e, state_i) if given, else from independent neurons active
+    with probabilities `initial_rates` (default: the K → ∞ rates, clipped to [0.01, 0.99]).
+    `key` drives the initial state and the update times. Traceable in `key` and the array
+    leaves of `net` (vmap over seeds or m0); `t1`, `dt` are Python floats."""
     if not isinstance(net, BalancedBinaryNetwork):
         raise ConfigError(f"net must be a BalancedBinaryNetwork, got {type(net).__name__}")
     check_real("dt", dt, positive=True)
     check_real("t1", t1, positive=True)
     n_steps = check_steps("t1", t1, dt)
-    counts = _updates_per_step(net, float(dt))
+    if mode not in ("batched", "exact", "sweep"):
+        raise ConfigError(f"mode must be 'batched', 'exact' or 'sweep', got {mode!r}")
+    if mode == "sweep" and not (net.tau[0] == net.tau[1] == float(dt)):
+        raise ConfigError(f"mode='sweep' updates every neuron once per dt: it needs tau_E = "
+                          f"tau_I = dt, got tau = {net.tau} and dt = {dt}")
+    if watch is not None:
+        if mode == "batched":
+            raise ConfigError("watch needs mode='exact' or mode='sweep'")
+        check_real("watch", watch, nonnegative=True, integer=True)
+        if watch >= net.n:
+            raise ConfigError(f"watch = {watch} is not a neuron index (N = {net.n})")
+        watch = int(watch)
     if state is not None:
         state = tuple(jnp.asarray(s, bool) for s in state)
         check_shape("state[0]", state[0], (net.n_e,))
@@ -401,6 +522,18 @@ def simulate_binary(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0
         check_shape("initial_rates", initial_rates, (2,))
         check_real("initial_rates", initial_rates, nonnegative=True, below=1.0 + 1e-12)
         initial_rates = jnp.asarray(initial_rates, net.couplings.dtype)
+    if state is None and initial_rates is None:  # eagerly: a singular J raises here
+        initial_rates = jnp.clip(net.limit_rates(), 0.01, 0.99)
+    if mode in ("exact", "sweep"):
+        if mode == "exact":
+            rates, state_e, state_i, inputs, watched, _ = _simulate_exact(
+                net, key, state, initial_rates, n_steps, float(dt), watch)
+        else:
+            rates, state_e, state_i, inputs, watched = _simulate_sweeps(
+                net, key, state, initial_rates, n_steps, watch)
+        times = dt * jnp.arange(1, n_steps + 1, dtype=rates.dtype)
+        return BinaryTrajectory(times, rates, state_e, state_i, inputs, watched)
+    counts = _updates_per_step(net, float(dt))
     rates, state_e, state_i = _simulate(net, key, state, initial_rates, n_steps, counts)
     times = dt * jnp.arange(1, n_steps + 1, dtype=rates.dtype)
     return BinaryTrajectory(times, rates, state_e, state_i)
@@ -418,3 +551,59 @@ def binary_rates(net: BalancedBinaryNetwork, key, *, t_warmup: float = 5.0, t_ru
     check_steps("t_run", t_run, dt)
     run = simulate_binary(net, key, t1=t_warmup + t_run, dt=dt, initial_rates=initial_rates)
     return jnp.mean(run.rates[n_warm:], axis=0)
+
+
+@eqx.filter_jit
+def _damage(net, key, state, flipped, n_steps: int, counts: tuple[int, int]):
+    count_e, count_i = counts
+    sizes = jnp.repeat(jnp.array([net.n_e, net.n_i]), jnp.array([count_e, count_i]),
+                       total_repeat_length=count_e + count_i)
+    offsets = jnp.where(jnp.arange(count_e + count_i) < count_e, 0, net.n_e)
+    dtype = net.couplings.dtype
+
+    def update(s, rows):
+        s_e, s_i = s
+        active = net.fields(s_e, s_i, rows) > 0
+        return (s_e.at[rows[:count_e]].set(active[:count_e]),
+                s_i.at[rows[count_e:] - net.n_e].set(active[count_e:]))
+
+    def one_step(carry, step_key):
+        a, b = carry
+        local = jnp.minimum(jax.random.uniform(step_key, sizes.shape, dtype) * sizes, sizes - 1)
+        rows = local.astype(jnp.int32) + offsets  # the same updates in both copies
+        a, b = update(a, rows), update(b, rows)
+        distance = jnp.sum(a[0] != b[0]) + jnp.sum(a[1] != b[1])
+        return (a, b), distance
+
+    _, distances = jax.lax.scan(one_step, (state, flipped), jax.random.split(key, n_steps))
+    return distances
+
+
+def damage_spreading(net: BalancedBinaryNetwork, key, *, t1: float, dt: float = 0.01,
+                     state, flip: int | None = 0) -> jax.Array:
+    """Chaos by damage spreading: two copies of `net`, started from `state` = (state_e,
+    state_i) and from the same state with neuron `flip` (a global index; None: no flip, an
+    identical copy) flipped, run with the same update sequence (`simulate_binary`'s batched
+    steps from `key`). Returns the Hamming distance (number of neurons in different states)
+    after each step, shape (t1/dt,). In the chaotic balanced state one flip spreads to a
+    finite fraction of the network; without recurrent instability it heals. Start from a
+    state on the attractor (the final state of a `simulate_binary` run)."""
+    if not isinstance(net, BalancedBinaryNetwork):
+        raise ConfigError(f"net must be a BalancedBinaryNetwork, got {type(net).__name__}")
+    check_real("dt", dt, positive=True)
+    check_real("t1", t1, positive=True)
+    n_steps = check_steps("t1", t1, dt)
+    counts = _updates_per_step(net, float(dt))
+    state = tuple(jnp.asarray(s, bool) for s in state)
+    check_shape("state[0]", state[0], (net.n_e,))
+    check_shape("state[1]", state[1], (net.n_i,))
+    flipped = state
+    if flip is not None:
+        check_real("flip", flip, nonnegative=True, integer=True)
+        if flip >= net.n:
+            raise ConfigError(f"flip = {flip} is not a neuron index (N = {net.n})")
+        if flip < net.n_e:
+            flipped = (state[0].at[flip].set(~state[0][flip]), state[1])
+        else:
+            flipped = (state[0], state[1].at[flip - net.n_e].set(~state[1][flip - net.n_e]))
+    return _damage(net, key, state, flipped, n_steps, counts)

@@ -15,6 +15,7 @@ import math
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optimistix as optx
 from jax.scipy.special import erfc
 
@@ -386,6 +387,10 @@ def _gaussian_tail(x):
     return 0.5 * erfc(x / math.sqrt(2.0))
 
 
+# vVS 1998's thresholds, the default of the theory and of `BalancedBinaryNetwork` alike.
+DEFAULT_THRESHOLDS = (1.0, 0.7)
+
+
 def _check_balanced(couplings, drives):
     couplings, drives = jnp.asarray(couplings, jnp.result_type(float)), jnp.asarray(drives)
     if couplings.shape != (2, 2) or drives.shape != (2,):
@@ -393,10 +398,20 @@ def _check_balanced(couplings, drives):
                           f"(E, I), got shapes {couplings.shape} and {drives.shape}")
     check_real("couplings", couplings)
     check_real("drives", drives)
+    try:
+        c = np.asarray(couplings)
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+        c = None  # traced: checked by the caller's eager call
+    if c is not None:
+        det, scale = np.linalg.det(c), np.max(np.abs(c)) ** 2
+        if abs(det) <= 1e-12 * max(scale, 1e-300):
+            raise ConfigError(f"couplings {c.tolist()} form a singular balance matrix (det = "
+                              f"{det:.3g}: e.g. equal E and I couplings), so the balance "
+                              "equations E m0 + J m = 0 have no unique solution")
     return couplings, drives.astype(couplings.dtype)
 
 
-def balanced_rates(couplings, drives, m0, k, thresholds=(1.0, 1.0)):
+def balanced_rates(couplings, drives, m0, k, thresholds=DEFAULT_THRESHOLDS):
     """Mean-field rates (m_E, m_I) of a balanced binary E/I network with K inputs per population:
 
         m_k = H(-u_k/√α_k),  u_k = √K (E_k m0 + Σ_l J_kl m_l) - θ_k,  α_k = Σ_l J_kl² m_l,
@@ -448,3 +463,82 @@ def balanced_rates_limit(couplings, drives, m0):
     couplings, drives = _check_balanced(couplings, drives)
     m = -jnp.linalg.solve(couplings, drives * m0)
     return m, jnp.all((m > 0) & (m < 1))
+
+
+def _rate_map(m, couplings, drives, m0, k, thresholds):
+    """F_k(m) = H(-u_k/√α_k) of `balanced_rates`."""
+    u = jnp.sqrt(k) * (drives * m0 + couplings @ m) - thresholds
+    return _gaussian_tail(-u / jnp.sqrt((couplings**2) @ m))
+
+
+def balanced_mean_field_dynamics(couplings, drives, m0, k, *, thresholds=DEFAULT_THRESHOLDS,
+                                 tau=(1.0, 0.9), m_init=(0.2, 0.2), t1: float = 20.0,
+                                 dt: float = 0.01):
+    """The dynamic mean field of the balanced binary network (vVS 1998),
+
+        τ_k dm_k/dt = -m_k + H(-u_k/√α_k)   (u_k, α_k as in `balanced_rates`),
+
+    integrated by RK4 with step dt from `m_init` to `t1`. Returns (times, m) with m of shape
+    (steps + 1, 2), starting at m_init."""
+    couplings, drives = _check_balanced(couplings, drives)
+    check_real("tau", tau, positive=True)
+    check_real("m_init", m_init, nonnegative=True)
+    check_real("t1", t1, positive=True)
+    check_real("dt", dt, positive=True)
+    steps = int(round(t1 / dt))
+    dtype = couplings.dtype
+    args = (couplings, drives, jnp.asarray(m0, dtype), jnp.asarray(k, dtype),
+            jnp.asarray(thresholds, dtype))
+    inv_tau = 1.0 / jnp.asarray(tau, dtype)
+
+    def field(m):
+        return inv_tau * (-m + _rate_map(jnp.clip(m, 1e-300, 1.0), *args))
+
+    def rk4(m, _):
+        k1 = field(m)
+        k2 = field(m + 0.5 * dt * k1)
+        k3 = field(m + 0.5 * dt * k2)
+        k4 = field(m + dt * k3)
+        m = m + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        return m, m
+
+    m_start = jnp.asarray(m_init, dtype)
+    _, ms = jax.lax.scan(rk4, m_start, None, length=steps)
+    times = dt * jnp.arange(steps + 1, dtype=dtype)
+    return times, jnp.concatenate([m_start[None], ms])
+
+
+def balanced_stability(couplings, drives, m0, k, *, thresholds=DEFAULT_THRESHOLDS,
+                       tau=(1.0, 0.9)):
+    """Eigenvalues of the linearised dynamic mean field at the `balanced_rates` fixed point,
+    diag(1/τ) (-I + ∂F/∂m) (complex, shape (2,)); the balanced state is linearly stable iff
+    both real parts are negative. vVS: stable for τ_I/τ_E below a critical ratio, beyond which
+    the rates oscillate (`critical_tau_ratio`)."""
+    couplings, drives = _check_balanced(couplings, drives)
+    check_real("tau", tau, positive=True)
+    dtype = couplings.dtype
+    args = (couplings, drives, jnp.asarray(m0, dtype), jnp.asarray(k, dtype),
+            jnp.asarray(thresholds, dtype))
+    m = balanced_rates(couplings, drives, m0, k, thresholds)
+    jac = jax.jacfwd(_rate_map)(m, *args)
+    return jnp.linalg.eigvals((-jnp.eye(2, dtype=dtype) + jac) / jnp.asarray(tau, dtype)[:, None])
+
+
+def critical_tau_ratio(couplings, drives, m0, k, *, thresholds=DEFAULT_THRESHOLDS,
+                       upper: float = 100.0) -> float:
+    """The τ_I/τ_E (τ_E = 1) at which the balanced state loses stability (the largest real part
+    of `balanced_stability` crosses 0), by bisection on (0.01, `upper`); inf if it is stable up
+    to `upper`."""
+    def growth(ratio):
+        return float(jnp.max(jnp.real(balanced_stability(
+            couplings, drives, m0, k, thresholds=thresholds, tau=(1.0, ratio)))))
+
+    lower = 0.01
+    if growth(lower) >= 0:
+        raise ConfigError("the balanced state is unstable even at tau_I/tau_E = 0.01")
+    if growth(upper) < 0:
+        return math.inf
+    for _ in range(50):
+        mid = math.sqrt(lower * upper)
+        lower, upper = (mid, upper) if growth(mid) < 0 else (lower, mid)
+    return math.sqrt(lower * upper)

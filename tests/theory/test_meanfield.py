@@ -11,12 +11,16 @@ import pytest
 
 from jaxchaos._core._errors import ConfigError
 from jaxchaos._theory._meanfield import (
+    _rate_map,
+    balanced_mean_field_dynamics,
     balanced_rates,
     balanced_rates_limit,
+    balanced_stability,
     c_map,
     cessac_mean_field,
     cessac_recursion,
     critical_sigma_w,
+    critical_tau_ratio,
     critical_weight_variance,
     deep_mean_field,
     great_circle_mean_field,
@@ -183,3 +187,29 @@ def test_great_circle_mean_field_recursion():
     assert float(q_star * curve.curvature[-1] ** 2) == pytest.approx(fixed, rel=1e-10)
     with pytest.raises(ConfigError, match="smooth"):
         great_circle_mean_field(1.0, 0.1, 1.0, 3, "relu")
+
+
+def test_balanced_dynamic_mean_field_stability_vs_tau_ratio():
+    """vVS's dynamic mean field τ_k dm_k/dt = -m_k + H(-u_k/√α_k) at K = 1000 (defaults):
+    below the critical τ_I/τ_E (from the linearisation's eigenvalues) RK4 relaxes to
+    `balanced_rates` (to 1e-8 after 60 τ_E: the slowest rate there is ≥ 0.3/τ_E); 20% above it
+    the fixed point is unstable and the rates keep oscillating (range over the last 20 τ_E >
+    1e-3). The eigenvalues are checked against a finite-difference Jacobian (1e-6)."""
+    couplings, drives, m0, k = [[1.0, -2.0], [1.0, -1.8]], [1.0, 0.8], 0.1, 1000.0
+    ratio = critical_tau_ratio(couplings, drives, m0, k)
+    rates = np.asarray(balanced_rates(couplings, drives, m0, k))
+    _, m = balanced_mean_field_dynamics(couplings, drives, m0, k, tau=(1.0, 0.8 * ratio),
+                                        t1=60.0)
+    np.testing.assert_allclose(np.asarray(m[-1]), rates, atol=1e-8)
+    _, m = balanced_mean_field_dynamics(couplings, drives, m0, k, tau=(1.0, 1.2 * ratio),
+                                        t1=60.0, m_init=rates + 1e-3)
+    tail = np.asarray(m[-2000:])
+    assert np.all(tail.max(axis=0) - tail.min(axis=0) > 1e-3)
+    args = (jnp.asarray(couplings), jnp.asarray(drives), m0, k, jnp.asarray((1.0, 0.7)))
+    h = 1e-7
+    fd = np.stack([(np.asarray(_rate_map(jnp.asarray(rates) + h * e, *args))
+                    - np.asarray(_rate_map(jnp.asarray(rates) - h * e, *args))) / (2 * h)
+                   for e in np.eye(2)], axis=1)
+    expected = np.linalg.eigvals((fd - np.eye(2)) / np.array([[1.0], [0.9]]))
+    got = np.asarray(balanced_stability(couplings, drives, m0, k, tau=(1.0, 0.9)))
+    np.testing.assert_allclose(np.sort_complex(got), np.sort_complex(expected), atol=1e-6)
