@@ -63,6 +63,11 @@ from ._lyapunov._spectrum import (
 from ._lyapunov._spectrum import lyapunov_spectrum as lyapunov_spectrum
 from ._lyapunov._spectrum import qr_safe_devices as qr_safe_devices
 from ._lyapunov._spectrum import step_with_tangent as step_with_tangent
+from ._lyapunov._spiking import SpikingSpectrum as SpikingSpectrum
+from ._lyapunov._spiking import spiking_lyapunov_spectrum as spiking_lyapunov_spectrum
+from ._lyapunov._spiking import (
+    spiking_two_trajectory_exponent as spiking_two_trajectory_exponent,
+)
 from ._models._binary import BalancedBinaryNetwork as BalancedBinaryNetwork
 from ._models._binary import BinaryTrajectory as BinaryTrajectory
 from ._models._binary import binary_rates as binary_rates
@@ -87,6 +92,20 @@ from ._models._hopfield import random_patterns as random_patterns
 from ._models._hopfield import sampling_statistics as sampling_statistics
 from ._models._hopfield import subspace_bases as subspace_bases
 from ._models._hopfield import visits as visits
+from ._models._spiking import AbstractPhaseNeuron as AbstractPhaseNeuron
+from ._models._spiking import EventState as EventState
+from ._models._spiking import LIFNeuron as LIFNeuron
+from ._models._spiking import RapidThetaNeuron as RapidThetaNeuron
+from ._models._spiking import SpikeRun as SpikeRun
+from ._models._spiking import SpikingNetwork as SpikingNetwork
+from ._models._spiking import ThetaNeuron as ThetaNeuron
+from ._models._spiking import balanced_drive as balanced_drive
+from ._models._spiking import random_phases as random_phases
+from ._models._spiking import random_targets as random_targets
+from ._models._spiking import run_spikes as run_spikes
+from ._models._spiking import spike_statistics as spike_statistics
+from ._models._spiking import spike_step as spike_step
+from ._models._spiking import stack_networks as stack_networks
 from ._models._rate import CessacNetwork as CessacNetwork
 from ._models._rate import EulerMap as EulerMap
 from ._models._rate import SCSNetwork as SCSNetwork

@@ -137,14 +137,17 @@ def _spectrum_compiled(network, state, frame, qr_every, warmup_spikes, frame_war
 def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: int | None = None,
                               qr_every: int | None = None, warmup_spikes: int | None = None,
                               frame_warmup_qrs: int = 50, n_blocks: int = 10,
-                              qrs_per_block: int = 50, search: str = "tree") -> SpikingSpectrum:
+                              qrs_per_block: int = 50, search: str = "tree",
+                          zero_mode: bool = True) -> SpikingSpectrum:
     """The k leading (default all N) Lyapunov exponents of `network` by the exact
     single-spike Jacobian with QR every `qr_every` spikes (default N/10) (module docstring).
 
     Starts from `phases` (or random ones from `key`), warms the trajectory up for
     `warmup_spikes` (default 10 N) spikes and the frame for `frame_warmup_qrs` QR intervals,
     then accumulates `n_blocks` blocks of `qrs_per_block` intervals. `key` also draws the
-    initial frame.
+    initial frame. With `zero_mode` the frame's first column is the all-ones direction (the
+    time shift), which the dynamics keeps exactly: its exponent is 0 to round-off and the other
+    columns give the leading k − 1 exponents of the rest; the output is sorted descending.
     """
     n = network.n
     k = n if k is None else k
@@ -164,13 +167,19 @@ def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: i
     if phases is None:
         phases = random_phases(phase_key, network)
     state = initial_state(network, phases, search=search)
-    frame = jnp.linalg.qr(jax.random.normal(frame_key, (n, int(k))))[0]
+    frame = jax.random.normal(frame_key, (n, int(k)))
+    if zero_mode:
+        frame = frame.at[:, 0].set(1.0)
+    frame = jnp.linalg.qr(frame)[0]
     state, frame, (logs, times, log_dg) = _spectrum_compiled(
         network, state, frame, int(qr_every), int(warmup_spikes), int(frame_warmup_qrs),
         int(n_blocks), int(qrs_per_block), search)
     if not bool(jnp.all(jnp.isfinite(logs))):
         raise FloatingPointError("the spiking spectrum produced NaN/inf (check the drive and "
                                  "couplings)")
+    if zero_mode:  # sort by the exponents (the zero mode is column 0 of the frame)
+        order = jnp.argsort(-jnp.sum(logs, 0))
+        logs, frame = logs[:, order], frame[:, order]
     total = jnp.sum(times)
     exponents = jnp.sum(logs, 0) / total
     block_exponents = logs / times[:, None]

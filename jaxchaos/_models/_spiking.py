@@ -144,7 +144,7 @@ class RapidThetaNeuron(AbstractPhaseNeuron):
     """Rapid theta neuron, τ dV/dt = F(V) + I, F = V² (V < 0), r²V² (V ≥ 0), spike at V = ∞
     (module docstring). `rapidness` r ≥ 1 may be a traced array (vmapped over)."""
 
-    rapidness: float = 1.0
+    rapidness: jax.Array = eqx.field(default=1.0, converter=jnp.asarray)
     tau: float = 1.0
 
     threshold = math.pi
