@@ -92,6 +92,9 @@ from ._models._hopfield import random_patterns as random_patterns
 from ._models._hopfield import sampling_statistics as sampling_statistics
 from ._models._hopfield import subspace_bases as subspace_bases
 from ._models._hopfield import visits as visits
+from ._models._rate import CessacNetwork as CessacNetwork
+from ._models._rate import EulerMap as EulerMap
+from ._models._rate import SCSNetwork as SCSNetwork
 from ._models._spiking import AbstractPhaseNeuron as AbstractPhaseNeuron
 from ._models._spiking import EventState as EventState
 from ._models._spiking import LIFNeuron as LIFNeuron
@@ -106,9 +109,6 @@ from ._models._spiking import run_spikes as run_spikes
 from ._models._spiking import spike_statistics as spike_statistics
 from ._models._spiking import spike_step as spike_step
 from ._models._spiking import stack_networks as stack_networks
-from ._models._rate import CessacNetwork as CessacNetwork
-from ._models._rate import EulerMap as EulerMap
-from ._models._rate import SCSNetwork as SCSNetwork
 from ._theory._discrete_dmft import DiscreteMeanField as DiscreteMeanField
 from ._theory._discrete_dmft import cessac_dmft as cessac_dmft
 from ._theory._discrete_dmft import discrete_dmft as discrete_dmft

@@ -30,8 +30,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core._errors import ConfigError, check_choice, check_real
-from .._models._spiking import (SEARCHES, EventState, SpikingNetwork, _build_tree,
-                                initial_state, random_phases, recenter, spike_step)
+from .._models._spiking import (
+    SEARCHES,
+    EventState,
+    SpikingNetwork,
+    _build_tree,
+    initial_state,
+    random_phases,
+    recenter,
+    spike_step,
+)
 from ._spectrum import kaplan_yorke_dimension, ks_entropy
 
 

@@ -1,11 +1,11 @@
 """Pulse-coupled spiking networks, simulated exactly event by event (no time grid).
 
-**Phase representation.** Every neuron model here has a closed-form free solution, so its state can
-be written as a phase φ that grows at one constant speed ω between input spikes and spikes when it
-reaches φ_th; it is then reset to φ_th − P (P the phase period). A δ-pulse of size c in voltage units
-moves the phase of a receiving neuron to the phase-transition curve g(φ) = Φ(V(φ) + c), V(φ) the
-voltage at phase φ and Φ its inverse. With τ dV/dt = F(V) + I, dφ/dt = ω gives
-V'(φ) = (F(V) + I)/(τω), so for every model
+**Phase representation.** Every neuron model here has a closed-form free solution, so its state
+can be written as a phase φ that grows at one constant speed ω between input spikes and spikes
+when it reaches φ_th; it is then reset to φ_th − P (P the phase period). A δ-pulse of size c in
+voltage units moves the phase of a receiving neuron to the phase-transition curve
+g(φ) = Φ(V(φ) + c), V(φ) the voltage at phase φ and Φ its inverse. With τ dV/dt = F(V) + I,
+dφ/dt = ω gives V'(φ) = (F(V) + I)/(τω), so for every model
 
     g'(φ) = (F(V(φ)) + I) / (F(V(φ) + c) + I)     (voltage speed before / after the kick).
 
@@ -24,7 +24,7 @@ V'(φ) = (F(V) + I)/(τω), so for every model
   limits the sparse-chaos paper names). Free period T = (πτ/(2√I))(1 + 1/r),
   ω = 2π/T = 4r√I/((r+1)τ). Phase φ ∈ (−π, π] splits at φ_c = π(r−1)/(r+1): below, V = √I tan(α/2)
   with α = −π + (φ+π)(r+1)/(2r); above, rV = √I tan(β/2) with β = (φ−φ_c)(r+1)/2. g and g' follow
-  in closed form by half-angle atan2 (no overflow near the spike; `_rapid_theta_transition`).
+  in closed form by half-angle atan2 (no overflow near the spike; `RapidThetaNeuron.transition`).
 
 **Networks.** N neurons, each with the same drive I and neuron model; a spike of neuron j kicks its
 K targets (fixed out-degree, no self-connections, no repeated targets) by W_ij: −J0/√K from
@@ -34,10 +34,10 @@ set by the balance condition for a target rate ν̄: I = τ√K ν̄ ((1 − f_E
 operator of `_core._operator` with `column(j)` (stored `SparseOperator` or `RegeneratedOperator`).
 
 **Exact event-driven integration.** Phases are stored as ψ_i = φ_i − Δ with one global offset Δ:
-between spikes only Δ moves, so a spike costs O(K): the next spiker j* is the neuron with the largest
-ψ, the time to its spike is (φ_th − ψ_j* − Δ)/ω, Δ jumps to φ_th − ψ_j*, ψ_j* is reset and only the
-targets' ψ change. The largest ψ is kept in a tournament tree (`search="tree"`: O(K log N) per
-spike) or found by an argmax over N (`search="argmax"`: O(N), parallel on accelerators). Δ is
+between spikes only Δ moves, so a spike costs O(K): the next spiker j* is the neuron with the
+largest ψ, the time to its spike is (φ_th − ψ_j* − Δ)/ω, Δ jumps to φ_th − ψ_j*, ψ_j* is reset and
+only the targets' ψ change. The largest ψ is kept in a tournament tree (`search="tree"`: O(K log N)
+per spike) or found by an argmax over N (`search="argmax"`: O(N), parallel on accelerators). Δ is
 re-centred (ψ ← ψ + Δ, Δ ← 0) every `recenter_every` spikes so that φ = ψ + Δ keeps float64
 precision. The spikes run in a `lax.scan` over a spike budget up to a time `t_end`; steps after
 t_end are masked, so networks with different rates can be vmapped together; if the budget ends
