@@ -483,6 +483,11 @@ class SpikeRun(eqx.Module):
     t_end: jax.Array
     overrun: jax.Array
 
+    def spikes(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (times, neurons) of the valid spikes of one (unbatched) run."""
+        valid = np.asarray(self.valid)
+        return np.asarray(self.times)[valid], np.asarray(self.neurons)[valid]
+
 
 def _run_spikes(network, state, t_end, budget, search, recenter_every):
     chunk = max(1, min(budget, recenter_every))
@@ -572,12 +577,11 @@ def stack_networks(networks) -> SpikingNetwork:
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *networks)
 
 
-def spike_statistics(run: SpikeRun, n: int) -> dict:
+def spike_statistics(times, neurons, n: int, t_end: float) -> dict:
     """Per-neuron rates (spikes / t_end) and CVs of the interspike intervals (NaN with fewer
-    than 3 spikes), and the population rate, from one (unbatched) run."""
-    valid = np.asarray(run.valid)
-    times, neurons = np.asarray(run.times)[valid], np.asarray(run.neurons)[valid]
-    t_end = float(run.t_end)
+    than 3 spikes), and the population rate, from the spikes of one network
+    (`SpikeRun.spikes()`)."""
+    times, neurons = np.asarray(times), np.asarray(neurons)
     counts = np.bincount(neurons, minlength=n)
     order = np.lexsort((times, neurons))
     times, neurons = times[order], neurons[order]

@@ -120,7 +120,7 @@ def test_tree_argmax_and_recentering_agree():
     np.testing.assert_array_equal(tree.times, arg.times)
     np.testing.assert_array_equal(tree.neurons[:500], often.neurons[:500])
     np.testing.assert_allclose(tree.times[:500], often.times[:500], rtol=1e-12, atol=1e-12)
-    stats = jc.spike_statistics(tree, net.n)
+    stats = jc.spike_statistics(*tree.spikes(), net.n, 40.0)
     assert 0.05 < stats["population_rate"] < 0.15 and np.nanmean(stats["cv"]) > 0
 
 
