@@ -37,8 +37,16 @@ from tqdm.auto import tqdm
 
 from .._core._errors import ConfigError, check_choice, check_real
 from .._lyapunov._spiking import spiking_lyapunov_spectrum
-from .._models._spiking import (NEURONS, SEARCHES, RapidThetaNeuron, SpikingNetwork,
-                                initial_state, random_phases, run_spikes, spike_statistics)
+from .._models._spiking import (
+    NEURONS,
+    SEARCHES,
+    RapidThetaNeuron,
+    SpikingNetwork,
+    initial_state,
+    random_phases,
+    run_spikes,
+    spike_statistics,
+)
 from ._config import NUMBER, resolve_tables
 from ._runfolder import finish, load_tree, reopen, save_tree, write_record
 
