@@ -448,12 +448,13 @@ def spike_step(network: SpikingNetwork, state: EventState, *, t_end=jnp.inf, sea
     before = state.psi[targets] + offset
     g, dg = neuron.transition(jnp.where(valid, before, neuron.reset), kicks, network.drive)
     dg = jnp.where(valid, dg, 1.0)
-    j_write = jnp.where(active, j, n)
-    psi = state.psi.at[j_write].set(jnp.where(active, neuron.reset - offset, -jnp.inf))
-    psi = psi.at[targets].set(jnp.where(valid, g - offset, -jnp.inf))
+    changed = jnp.concatenate([jnp.where(active, j, n)[None], targets])
+    values = jnp.concatenate([jnp.where(active, neuron.reset - offset, -jnp.inf)[None],
+                              jnp.where(valid, g - offset, -jnp.inf)])
+    psi = state.psi.at[changed].set(values, unique_indices=True)
     tree = state.tree
     if search == "tree":
-        tree = _update_tree(tree, psi, jnp.concatenate([j_write[None], targets]))
+        tree = _update_tree(tree, psi, changed)
     if frame is not None:
         rows = frame.at[targets].get(mode="fill", fill_value=0.0)
         mixed = dg[:, None] * rows + (1.0 - dg)[:, None] * frame[j][None, :]
