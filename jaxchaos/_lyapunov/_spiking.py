@@ -205,14 +205,8 @@ def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: i
 def _advance(network, state, t_target, search):
     """Every spike up to `t_target` (a while loop), then the state expressed at t_target."""
 
-    def next_time(state):
-        j = state.tree[1] if search == "tree" else jnp.argmax(state.psi)
-        gap = jnp.maximum(network.neuron.threshold - state.psi[j] - state.offset, 0.0)
-        return state.time + gap / network.omega
-
-    state = jax.lax.while_loop(lambda s: next_time(s) <= t_target,
-                               lambda s: spike_step(network, s, t_end=t_target, search=search)[0],
-                               state)
+    state = jax.lax.while_loop(lambda s: _next_spike_time(network, s, search) <= t_target,
+                               lambda s: spike_step(network, s, search=search)[0], state)
     phases = state.phases(network, t_target)
     return eqx.tree_at(lambda s: (s.psi, s.offset, s.time), state,
                        (jnp.concatenate([phases, state.psi[-1:]]), jnp.zeros_like(state.offset),

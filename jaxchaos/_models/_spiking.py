@@ -428,9 +428,10 @@ def _next_spiker(state: EventState, search: str):
     return state.tree[1] if search == "tree" else jnp.argmax(state.psi).astype(jnp.int32)
 
 
-def spike_step(network: SpikingNetwork, state: EventState, *, t_end=jnp.inf, search="tree",
+def spike_step(network: SpikingNetwork, state: EventState, *, t_end=None, search="tree",
                frame=None):
-    """One event: the next spike if it comes before `t_end` (else nothing changes).
+    """One event: the next spike; with `t_end`, only if it comes before t_end (else nothing
+    changes: the masked step of batched runs).
 
     Returns (state, frame, (time, neuron, active, Σ_post ln g')). With `frame` (N, k), the
     tangent vectors are carried by the exact single-spike Jacobian: only the target rows change,
@@ -441,7 +442,7 @@ def spike_step(network: SpikingNetwork, state: EventState, *, t_end=jnp.inf, sea
     j = _next_spiker(state, search)
     offset = jnp.maximum(state.offset, neuron.threshold - state.psi[j])
     time = state.time + (offset - state.offset) / network.omega
-    active = time <= t_end
+    active = jnp.asarray(True) if t_end is None else time <= t_end
     targets, kicks = network.connectivity.column(j)
     valid = active & (kicks != 0)
     targets = jnp.where(valid, targets, n).astype(jnp.int32)
@@ -459,9 +460,12 @@ def spike_step(network: SpikingNetwork, state: EventState, *, t_end=jnp.inf, sea
         rows = frame.at[targets].get(mode="fill", fill_value=0.0)
         mixed = dg[:, None] * rows + (1.0 - dg)[:, None] * frame[j][None, :]
         frame = frame.at[targets].set(mixed, mode="drop")
-    new = EventState(psi, jnp.where(active, offset, state.offset),
-                     jnp.where(active, time, state.time), tree,
-                     state.spikes + active.astype(jnp.int32))
+    if t_end is None:  # no masking: selects here would make XLA copy ψ every spike
+        new = EventState(psi, offset, time, tree, state.spikes + 1)
+    else:
+        new = EventState(psi, jnp.where(active, offset, state.offset),
+                         jnp.where(active, time, state.time), tree,
+                         state.spikes + active.astype(jnp.int32))
     return new, frame, (time, j, active, jnp.sum(jnp.log(dg)))
 
 
@@ -491,28 +495,58 @@ class SpikeRun(eqx.Module):
 
 
 def _run_spikes(network, state, t_end, budget, search, recenter_every):
+    """Exactly `budget` masked steps (steps after t_end change nothing), re-centring every
+    `recenter_every` spikes: the batched path (vmap needs a fixed number of steps)."""
     chunk = max(1, min(budget, recenter_every))
-    n_chunks = -(-budget // chunk)
 
-    def one_chunk(state, _):
-        def body(state, _):
-            state, _, (time, j, active, _) = spike_step(network, state, t_end=t_end,
-                                                        search=search)
-            return state, (time, j, active)
+    def body(state, _):
+        state, _, (time, j, active, _) = spike_step(network, state, t_end=t_end, search=search)
+        return state, (time, j, active)
 
-        state, record = jax.lax.scan(body, state, None, length=chunk)
+    def one_chunk(state, length):
+        state, record = jax.lax.scan(body, state, None, length=length)
         return recenter(state), record
 
-    state, (times, neurons, valid) = jax.lax.scan(one_chunk, state, None, length=n_chunks)
-    nxt = _next_spiker(state, search)
-    next_time = state.time + jnp.maximum(
-        network.neuron.threshold - state.psi[nxt] - state.offset, 0.0) / network.omega
-    return SpikeRun(times.reshape(-1), neurons.reshape(-1), valid.reshape(-1), state,
-                    state.phases(network, t_end), jnp.asarray(t_end, float),
-                    next_time <= t_end)
+    state, record = jax.lax.scan(lambda st, _: one_chunk(st, chunk), state, None,
+                                 length=budget // chunk)
+    records = [jax.tree_util.tree_map(lambda x: x.reshape(-1), record)]
+    if budget % chunk:
+        state, rest = one_chunk(state, budget % chunk)
+        records.append(rest)
+    times, neurons, valid = (jnp.concatenate(parts) for parts in zip(*records, strict=True))
+    return SpikeRun(times, neurons, valid, state, state.phases(network, t_end),
+                    jnp.asarray(t_end, float), _next_spike_time(network, state, search) <= t_end)
 
 
-_run_spikes_jit = eqx.filter_jit(_run_spikes)
+def _next_spike_time(network, state, search):
+    gap = network.neuron.threshold - state.psi[_next_spiker(state, search)] - state.offset
+    return state.time + jnp.maximum(gap, 0.0) / network.omega
+
+
+@eqx.filter_jit
+def _run_spikes_until(network, state, t_end, budget, search, recenter_every):
+    """One network: while loops (re-centring every `recenter_every` spikes) that stop at t_end
+    or at the budget, so no step is masked (a masked step makes XLA CPU copy ψ every spike)."""
+    limit_time = lambda st: _next_spike_time(network, st, search) <= t_end  # noqa: E731
+
+    def chunk(carry):
+        stop = jnp.minimum(carry[1] + recenter_every, budget)
+
+        def body(carry):
+            st, count, times, neurons = carry
+            st, _, (time, j, _, _) = spike_step(network, st, search=search)
+            return st, count + 1, times.at[count].set(time), neurons.at[count].set(j)
+
+        st, count, times, neurons = jax.lax.while_loop(
+            lambda c: (c[1] < stop) & limit_time(c[0]), body, carry)
+        return recenter(st), count, times, neurons
+
+    init = (state, jnp.zeros((), jnp.int32), jnp.full(budget, jnp.inf, state.time.dtype),
+            jnp.zeros(budget, jnp.int32))
+    state, count, times, neurons = jax.lax.while_loop(
+        lambda c: (c[1] < budget) & limit_time(c[0]), chunk, init)
+    return SpikeRun(times, neurons, jnp.arange(budget) < count, state,
+                    state.phases(network, t_end), jnp.asarray(t_end, float), limit_time(state))
 
 
 @eqx.filter_jit
@@ -545,7 +579,7 @@ def run_spikes(network: SpikingNetwork, phases=None, *, t_end: float, max_spikes
                                    (_batch_size(network),) if batched else ())
         init = functools.partial(initial_state, search=search)
         state = jax.vmap(init)(network, phases) if batched else init(network, phases)
-    run = _run_spikes_batched if batched else _run_spikes_jit
+    run = _run_spikes_batched if batched else _run_spikes_until
     out = run(network, state, jnp.asarray(t_end, float), int(max_spikes), search,
               recenter_every)
     if check:
