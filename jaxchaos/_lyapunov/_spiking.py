@@ -35,6 +35,7 @@ from .._models._spiking import (
     EventState,
     SpikingNetwork,
     _build_tree,
+    _next_spike_time,
     initial_state,
     random_phases,
     recenter,
