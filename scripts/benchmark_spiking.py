@@ -6,9 +6,7 @@
    produce the same spike sequence.
 2. A batch of B = 16 networks (different seeds) in one vmapped run against 16 single runs.
 3. Wall time per spike vs N at fixed K = 100 (tree and argmax; N = 10⁶ with regenerated
-   connectivity, O(N) memory). On XLA CPU both grow ∝ N above N ≈ 10⁴: the compiled scan copies
-   the phase array (and the tree) once per spike (copies inserted by XLA in the loop body), so
-   the tree's O(K log N) search does not yet show.
+   connectivity, O(N) memory).
 4. Spectrum cost: the share of QR in a full spectrum (N = 200, K = 20, QR every 20 spikes).
 
     .venv/bin/python scripts/benchmark_spiking.py [--quick]
