@@ -81,6 +81,11 @@ if TYPE_CHECKING:
     from ._lyapunov._spectrum import lyapunov_spectrum as lyapunov_spectrum
     from ._lyapunov._spectrum import qr_safe_devices as qr_safe_devices
     from ._lyapunov._spectrum import step_with_tangent as step_with_tangent
+    from ._lyapunov._spiking import SpikingSpectrum as SpikingSpectrum
+    from ._lyapunov._spiking import spiking_lyapunov_spectrum as spiking_lyapunov_spectrum
+    from ._lyapunov._spiking import (
+        spiking_two_trajectory_exponent as spiking_two_trajectory_exponent,
+    )
     from ._models._balanced import BalancedRateNetwork as BalancedRateNetwork
     from ._models._balanced import balance_rate as balance_rate
     from ._models._balanced import common_response_amplitude as common_response_amplitude
@@ -112,6 +117,20 @@ if TYPE_CHECKING:
     from ._models._rate import CessacNetwork as CessacNetwork
     from ._models._rate import EulerMap as EulerMap
     from ._models._rate import SCSNetwork as SCSNetwork
+    from ._models._spiking import AbstractPhaseNeuron as AbstractPhaseNeuron
+    from ._models._spiking import EventState as EventState
+    from ._models._spiking import LIFNeuron as LIFNeuron
+    from ._models._spiking import RapidThetaNeuron as RapidThetaNeuron
+    from ._models._spiking import SpikeRun as SpikeRun
+    from ._models._spiking import SpikingNetwork as SpikingNetwork
+    from ._models._spiking import ThetaNeuron as ThetaNeuron
+    from ._models._spiking import balanced_drive as balanced_drive
+    from ._models._spiking import random_phases as random_phases
+    from ._models._spiking import random_targets as random_targets
+    from ._models._spiking import run_spikes as run_spikes
+    from ._models._spiking import spike_statistics as spike_statistics
+    from ._models._spiking import spike_step as spike_step
+    from ._models._spiking import stack_networks as stack_networks
     from ._response._kernels import ResponseKernel as ResponseKernel
     from ._response._kernels import finite_difference_response as finite_difference_response
     from ._response._kernels import mean_field_kernel as mean_field_kernel

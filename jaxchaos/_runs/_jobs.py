@@ -8,6 +8,7 @@ A TOML config's top-level `job` key (default "sweep") picks how it is resolved a
 | `"train-rnn"` | network, task, flossing, training, output       | `_training_job.train`      |
 | `"train-gan"` | latent, data, model, training, output           | `_gan_job.train_gan`     |
 | `"deep-net"`  | network, figures, output                        | `_deepnet_job.run_deep_net` |
+| `"spiking"`   | network, simulation, lyapunov, output           | `_spiking_job.run_spiking` |
 
 `start_run` resolves a config (every error before anything is compiled) and creates its run
 folder; `execute_run` runs or resumes whatever job a run folder holds. The job modules are
@@ -24,6 +25,7 @@ JOBS = {
     "train-rnn": ("._training_job:resolve_training_config", "._training_job:train"),
     "train-gan": ("._gan_job:resolve_gan_config", "._gan_job:train_gan"),
     "deep-net": ("._deepnet_job:resolve_deep_net_config", "._deepnet_job:run_deep_net"),
+    "spiking": ("._spiking_job:resolve_spiking_config", "._spiking_job:run_spiking"),
 }
 
 
