@@ -8,8 +8,8 @@ import equinox as eqx
 import pytest
 
 import jaxchaos
-from jaxchaos._runs._jobs import JOBS, resolve_job
 from jaxchaos._runs._config import NUMBER
+from jaxchaos._runs._jobs import JOBS, resolve_job
 from jaxchaos._runs._sweep_config import (
     _MODEL,
     CONNECTIVITY_KEYS,

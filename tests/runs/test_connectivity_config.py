@@ -9,8 +9,12 @@ import numpy as np
 import pytest
 
 import jaxchaos as jc
-from jaxchaos._runs._sweep_config import build_system, connectivity_from, load_config, \
-    resolve_config
+from jaxchaos._runs._sweep_config import (
+    build_system,
+    connectivity_from,
+    load_config,
+    resolve_config,
+)
 
 CONFIGS = Path(__file__).parents[2] / "configs"
 

@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from test_gan_job import tiny_gan_config
 
 from jaxchaos._runs import _deepnet_job, _runfolder
 from jaxchaos._runs._deepnet_job import resolve_deep_net_config, run_deep_net
@@ -19,8 +20,6 @@ from jaxchaos._runs._runfolder import new_run_folder, read_record
 from jaxchaos._runs._sweep_config import resolve_config
 from jaxchaos._runs._sweep_job import execute
 from jaxchaos._runs._training_job import resolve_training_config, train
-
-from test_gan_job import tiny_gan_config
 
 
 class Crash(BaseException):

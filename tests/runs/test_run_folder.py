@@ -7,14 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 import jaxchaos
 from jaxchaos._runs._cli import main
-from jaxchaos._runs._jobs import execute_run
 from jaxchaos._runs._runfolder import CHECKPOINT, RECORD, locked, new_run_folder, read_record
 from jaxchaos._runs._sweep_config import resolve_config
 from jaxchaos._runs._sweep_job import execute
@@ -158,7 +156,8 @@ def test_cli_path_errors_are_one_line(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert main(["run", "--out", str(tmp_path / "file" / "run")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("jaxchaos: error: cannot create the run folder") and "Traceback" not in err
+    assert err.startswith("jaxchaos: error: cannot create the run folder")
+    assert "Traceback" not in err
     assert main(["resume", str(tmp_path / "file")]) == 2
 
 
