@@ -48,6 +48,7 @@ from ._learning._tasks import DelayedXOR as DelayedXOR
 from ._lyapunov._covariant import CovariantLyapunovVectors as CovariantLyapunovVectors
 from ._lyapunov._covariant import covariant_lyapunov_vectors as covariant_lyapunov_vectors
 from ._lyapunov._covariant import participation_ratio as participation_ratio
+from ._lyapunov._spectrum import DENSE_TANGENT_MAX_N as DENSE_TANGENT_MAX_N
 from ._lyapunov._spectrum import LyapunovEngine as LyapunovEngine
 from ._lyapunov._spectrum import LyapunovSpectrum as LyapunovSpectrum
 from ._lyapunov._spectrum import kaplan_yorke_dimension as kaplan_yorke_dimension
@@ -57,7 +58,9 @@ from ._lyapunov._spectrum import (
 )
 from ._lyapunov._spectrum import lyapunov_spectrum as lyapunov_spectrum
 from ._lyapunov._spectrum import qr_safe_devices as qr_safe_devices
+from ._lyapunov._spectrum import spread_limit as spread_limit
 from ._lyapunov._spectrum import step_with_tangent as step_with_tangent
+from ._lyapunov._spectrum import summarize_blocks as summarize_blocks
 from ._models._binary import BalancedBinaryNetwork as BalancedBinaryNetwork
 from ._models._binary import BinaryTrajectory as BinaryTrajectory
 from ._models._binary import binary_rates as binary_rates
