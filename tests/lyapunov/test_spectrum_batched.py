@@ -155,3 +155,28 @@ def test_dense_and_jvp_tangents_are_the_same_derivative(solver):
              for tangent in ("dense", "jvp")]
     np.testing.assert_allclose(steps[0][0].x, steps[1][0].x, rtol=0, atol=1e-15)
     np.testing.assert_allclose(steps[0][1], steps[1][1], rtol=0, atol=1e-14)
+
+
+def test_cholesky_qr2_is_the_qr_and_falls_back_when_ill_conditioned():
+    """A well-conditioned frame (κ ≈ 1e3): Q orthonormal to 1e-14, Q R = A, |R| equal to
+    Householder's to 1e-12 relative. κ ≈ 1e12 (beyond 1/√eps): the fallback gives exactly
+    Householder's result."""
+    a = jax.random.normal(jax.random.key(0), (40, 8)) * jnp.logspace(0, 3, 8)
+    q, r = jc.cholesky_qr2(a)
+    np.testing.assert_allclose(q.T @ q, np.eye(8), atol=1e-14)
+    np.testing.assert_allclose(q @ r, a, rtol=0, atol=1e-12 * float(jnp.abs(a).max()))
+    np.testing.assert_allclose(jnp.abs(r), jnp.abs(jnp.linalg.qr(a)[1]), rtol=1e-12,
+                               atol=1e-12 * float(jnp.abs(r).max()))
+    assert np.all(np.diagonal(r) > 0)
+    bad = a * jnp.logspace(0, 12, 8)
+    for got, expected in zip(jc.cholesky_qr2(bad), jnp.linalg.qr(bad), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_cholesky_qr2_gives_the_same_exponents():
+    """All 20 exponents of the network (g = 3) with either QR: equal to round-off amplified by
+    chaos over t = 30 (1e-11, as above)."""
+    specs = [_spectrum(0, 3.0, qr=qr).block_exponents for qr in ("householder", "cholesky2")]
+    np.testing.assert_allclose(specs[1], specs[0], rtol=0, atol=TOL)
+    with pytest.raises(jc.ConfigError, match="unknown qr"):
+        _spectrum(0, 3.0, qr="gram-schmidt")
