@@ -16,8 +16,7 @@ TIMES = {"dt": 0.1, "solver": "rk4", "t_ons": 0.5, "t_warmup": 5.0, "t_frame_war
 
 
 def _spectrum(seed, gain, **kwargs):
-    # An array gain: a Python float is a static field of the network, compiled per value.
-    net = jc.SCSNetwork.random(jax.random.key(seed), N, jnp.asarray(gain))
+    net = jc.SCSNetwork.random(jax.random.key(seed), N, gain)
     return jc.lyapunov_spectrum(net, k=K, key=jax.random.fold_in(jax.random.key(seed), 1),
                                 **TIMES, **kwargs)
 
