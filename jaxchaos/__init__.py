@@ -50,8 +50,8 @@ from ._lyapunov._covariant import covariant_lyapunov_vectors as covariant_lyapun
 from ._lyapunov._covariant import participation_ratio as participation_ratio
 from ._lyapunov._spectrum import DENSE_TANGENT_MAX_N as DENSE_TANGENT_MAX_N
 from ._lyapunov._spectrum import LyapunovEngine as LyapunovEngine
-from ._lyapunov._spectrum import cholesky_qr2 as cholesky_qr2
 from ._lyapunov._spectrum import LyapunovSpectrum as LyapunovSpectrum
+from ._lyapunov._spectrum import cholesky_qr2 as cholesky_qr2
 from ._lyapunov._spectrum import kaplan_yorke_dimension as kaplan_yorke_dimension
 from ._lyapunov._spectrum import ks_entropy as ks_entropy
 from ._lyapunov._spectrum import (

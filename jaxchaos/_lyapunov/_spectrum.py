@@ -286,9 +286,15 @@ def _initial_state(integrator: Integrator, system, x0, key):
     return state, key_tangent
 
 
+try:
+    _TRACER = jax.core.Tracer
+except AttributeError:  # should a later JAX drop it from jax.core
+    from jax._src.core import Tracer as _TRACER
+
+
 def _is_traced(*trees) -> bool:
     """Whether any array in `trees` is a tracer (the call runs inside jit/vmap/grad)."""
-    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(trees))
+    return any(isinstance(leaf, _TRACER) for leaf in jax.tree.leaves(trees))
 
 
 def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame_warmup,
