@@ -48,7 +48,6 @@ from ._learning._tasks import DelayedXOR as DelayedXOR
 from ._lyapunov._covariant import CovariantLyapunovVectors as CovariantLyapunovVectors
 from ._lyapunov._covariant import covariant_lyapunov_vectors as covariant_lyapunov_vectors
 from ._lyapunov._covariant import participation_ratio as participation_ratio
-from ._lyapunov._spectrum import DENSE_TANGENT_MAX_N as DENSE_TANGENT_MAX_N
 from ._lyapunov._spectrum import LyapunovEngine as LyapunovEngine
 from ._lyapunov._spectrum import LyapunovSpectrum as LyapunovSpectrum
 from ._lyapunov._spectrum import cholesky_qr2 as cholesky_qr2

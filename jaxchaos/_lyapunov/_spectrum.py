@@ -39,17 +39,18 @@ def qr_safe_devices() -> list:
     return devices[:1] if devices[0].platform == "cpu" else devices
 
 
-DENSE_TANGENT_MAX_N = 50
+TANGENTS = ("jvp", "dense")
 
 
-def step_with_tangent(integrator: Integrator, system, state: SimState, frame, tangent="auto"):
+def step_with_tangent(integrator: Integrator, system, state: SimState, frame, tangent="jvp"):
     """One step of `integrator` and its exact derivative applied to `frame` (N,) or (N, k).
 
     `tangent` (flows only; a map applies its own `jvp`): `"jvp"` pushes the k columns through
     `jax.linearize` of the solver step; `"dense"` forms the N×N step Jacobian by forward mode
-    (`jax.jacfwd`, one batched pass with the step itself) and multiplies the frame by it;
-    `"auto"` is dense for N ≤ `DENSE_TANGENT_MAX_N` (small systems, where the linearized
-    step's per-operation overhead dominates), jvp otherwise. Both are the same derivative."""
+    (`jax.jacfwd`, one batched pass with the step itself) and multiplies the frame by it. Both
+    are the same derivative; for Lorenz-63 dense was not faster on the CPU
+    (`scripts/benchmark_small_systems.py`), so jvp is the default."""
+    check_choice("tangent", tangent, TANGENTS)
     t, t_next = integrator.time(state.step), integrator.time(state.step + 1)
     if isinstance(system, AbstractMap):
         x = integrator.map_step(system, state.key, state.step, state.x)
@@ -65,8 +66,6 @@ def step_with_tangent(integrator: Integrator, system, state: SimState, frame, ta
             solver_state = solver.init(terms, t, t_next, y, None)
             return solver.step(terms, t, t_next, y, None, solver_state, made_jump=False)[0]
 
-        if tangent == "auto":
-            tangent = "dense" if system.n <= DENSE_TANGENT_MAX_N else "jvp"
         if tangent == "dense":
             jacobian, x = jax.jacfwd(lambda y: (lambda out: (out, out))(one_step(y)),
                                      has_aux=True)(state.x)
@@ -122,7 +121,7 @@ class LyapunovEngine(eqx.Module):
     Times are in steps of `integrator`: `qr_every` steps per QR, `warmup_steps` for the
     trajectory, `frame_warmup_qrs` QR intervals for the frame, and `n_blocks` blocks of
     `qrs_per_block` QR intervals each. `tangent`: how a flow's step is differentiated
-    ("auto", "dense" or "jvp"; see `step_with_tangent`); `qr`: the re-orthonormalization,
+    ("jvp" or "dense"; see `step_with_tangent`); `qr`: the re-orthonormalization,
     "householder" or "cholesky2" (`reorthonormalize`).
     """
 
@@ -133,7 +132,7 @@ class LyapunovEngine(eqx.Module):
     frame_warmup_qrs: int = eqx.field(static=True)
     n_blocks: int = eqx.field(static=True)
     qrs_per_block: int = eqx.field(static=True)
-    tangent: str = eqx.field(static=True, default="auto")
+    tangent: str = eqx.field(static=True, default="jvp")
     qr: str = eqx.field(static=True, default="householder")
 
     def _advance(self, system, state, n_steps):
