@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from ._lyapunov._covariant import participation_ratio as participation_ratio
     from ._lyapunov._spectrum import LyapunovEngine as LyapunovEngine
     from ._lyapunov._spectrum import LyapunovSpectrum as LyapunovSpectrum
+    from ._lyapunov._spectrum import cholesky_qr2 as cholesky_qr2
     from ._lyapunov._spectrum import kaplan_yorke_dimension as kaplan_yorke_dimension
     from ._lyapunov._spectrum import ks_entropy as ks_entropy
     from ._lyapunov._spectrum import (
@@ -80,7 +81,9 @@ if TYPE_CHECKING:
     )
     from ._lyapunov._spectrum import lyapunov_spectrum as lyapunov_spectrum
     from ._lyapunov._spectrum import qr_safe_devices as qr_safe_devices
+    from ._lyapunov._spectrum import spread_limit as spread_limit
     from ._lyapunov._spectrum import step_with_tangent as step_with_tangent
+    from ._lyapunov._spectrum import summarize_blocks as summarize_blocks
     from ._lyapunov._spiking import SpikingSpectrum as SpikingSpectrum
     from ._lyapunov._spiking import spiking_lyapunov_spectrum as spiking_lyapunov_spectrum
     from ._lyapunov._spiking import (

@@ -38,8 +38,8 @@ XLA's for the cores; the thread count (`OPENBLAS_NUM_THREADS`, which NumPy's Ope
 is printed with the results, and the two QR shares differ by that competition.
 
 Run: `.venv/bin/python scripts/benchmark_lyapunov.py [--sizes 512,1024,2048] [--ks 1/16,1/4,1]
-[--qr-every 10] [--dtype float64|float32] [--repeats 5] [--json PATH]`. The default run takes
-about 3.5 minutes on 2 CPU cores (longer on a loaded machine); N = 4096
+[--qr-every 10] [--qr householder|cholesky2] [--dtype float64|float32] [--repeats 5] [--json PATH]`.
+The default run takes about 3.5 minutes on 2 CPU cores (longer on a loaded machine); N = 4096
 (`--sizes 512,1024,2048,4096`) adds about 6 minutes there at `--repeats 3`, mostly k = N.
 """
 import argparse
@@ -64,6 +64,7 @@ NUMPY_SHARE = 4  # NumPy times about 1/NUMPY_SHARE of the engine's QR intervals
 WARMUP_STEPS = 200  # trajectory warm-up before the timed calls (not timed)
 PAUSE = 0.2  # seconds of rest before each timed call (see `best_times`)
 GOAL = 0.5  # the loop should reach this fraction of the matmul rate for N >= 1024
+QR = {"method": "householder"}  # --qr: the engine's and the qr row's re-orthonormalization
 
 
 def step_flops(n: int, k: int) -> int:
@@ -86,7 +87,7 @@ def _intervals(n: int, k: int, qr_every: int) -> int:
 def engine(k: int, qr_every: int, intervals_per_block: int) -> jaxchaos.LyapunovEngine:
     integrator = jaxchaos.Integrator(dt=DT, solver="euler")
     return jaxchaos.LyapunovEngine(integrator, k, qr_every, WARMUP_STEPS, 0, 1,
-                                   intervals_per_block)
+                                   intervals_per_block, qr=QR["method"])
 
 
 def warm_start(system, k: int, key_x, key_frame):
@@ -128,7 +129,8 @@ def qr_call(frame, n_qrs):
     def qrs(q):
         def body(_, carry):
             q, logs = carry
-            q, r = jnp.linalg.qr(q)
+            q, r = (jaxchaos.cholesky_qr2(q) if QR["method"] == "cholesky2"
+                    else jnp.linalg.qr(q))
             return q, logs + jnp.log(jnp.abs(jnp.diagonal(r)))
 
         return jax.lax.fori_loop(0, n_qrs, body, (q, jnp.zeros(q.shape[1], q.dtype)))
@@ -294,8 +296,11 @@ def main():
     parser.add_argument("--qr-every", type=int, default=10, help="Euler steps per QR")
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per method (best)")
+    parser.add_argument("--qr", choices=("householder", "cholesky2"), default="householder",
+                        help="re-orthonormalization of the engine and the qr row")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     args = parser.parse_args()
+    QR["method"] = args.qr
     if args.qr_every < 1:
         parser.error("--qr-every must be at least 1")
     if args.dtype == "float64":
@@ -311,6 +316,7 @@ def main():
         "gain": GAIN,
         "dt": DT,
         "qr_every": args.qr_every,
+        "qr": args.qr,
         "repeats": args.repeats,
         "flops": FLOPS,
         "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._core._errors import ConfigError, DivergenceError, check_real, check_steps
+from .._core._errors import ConfigError, DivergenceError, check_choice, check_real, check_steps
 from .._core._progress import ProgressBar, check_progress
 from .._core._results import result_repr
 from .._core._simulate import Integrator, SimState
@@ -41,8 +41,18 @@ def qr_safe_devices() -> list:
     return devices[:1] if devices[0].platform == "cpu" else devices
 
 
-def step_with_tangent(integrator: Integrator, system, state: SimState, frame):
-    """One step of `integrator` and its exact derivative applied to `frame` (N,) or (N, k)."""
+TANGENTS = ("jvp", "dense")
+
+
+def step_with_tangent(integrator: Integrator, system, state: SimState, frame, tangent="jvp"):
+    """One step of `integrator` and its exact derivative applied to `frame` (N,) or (N, k).
+
+    `tangent` (flows only; a map applies its own `jvp`): `"jvp"` pushes the k columns through
+    `jax.linearize` of the solver step; `"dense"` forms the N×N step Jacobian by forward mode
+    (`jax.jacfwd`, one batched pass with the step itself) and multiplies the frame by it. Both
+    are the same derivative; for Lorenz-63 dense was not faster on the CPU
+    (`scripts/benchmark_small_systems.py`), so jvp is the default."""
+    check_choice("tangent", tangent, TANGENTS)
     t, t_next = integrator.time(state.step), integrator.time(state.step + 1)
     if isinstance(system, AbstractMap):
         x = integrator.map_step(system, state.key, state.step, state.x)
@@ -58,12 +68,53 @@ def step_with_tangent(integrator: Integrator, system, state: SimState, frame):
             solver_state = solver.init(terms, t, t_next, y, None)
             return solver.step(terms, t, t_next, y, None, solver_state, made_jump=False)[0]
 
-        x, tangent = jax.linearize(one_step, state.x)
-        frame = tangent(frame) if frame.ndim == 1 else jax.vmap(tangent, 1, 1)(frame)
+        if tangent == "dense":
+            jacobian, x = jax.jacfwd(lambda y: (lambda out: (out, out))(one_step(y)),
+                                     has_aux=True)(state.x)
+            frame = jnp.matmul(jacobian, frame, precision=jax.lax.Precision.HIGHEST)
+        else:
+            x, linear = jax.linearize(one_step, state.x)
+            frame = linear(frame) if frame.ndim == 1 else jax.vmap(linear, 1, 1)(frame)
     finite = jnp.all(jnp.isfinite(x))
     diverged = jnp.where((state.diverged_step < 0) & ~finite, state.step + 1,
                          state.diverged_step)
     return SimState(state.step + 1, x, state.solver_state, state.key, diverged), frame
+
+
+QR_METHODS = ("householder", "cholesky2")
+
+
+def cholesky_qr2(frame):
+    """`Q, R` of an N×k frame (k ≤ N) by Cholesky-QR2: twice `G = AᵀA`, `R_j = chol(G)ᵀ`,
+    `A ← A R_j⁻¹`, then `R = R_2 R_1` (diagonal > 0). Its work is GEMMs (AᵀA and a triangular
+    solve), which accelerators run near peak, instead of Householder's sequence of
+    matrix-vector updates. It is as accurate as Householder QR while the frame's condition
+    number stays below ~1/√eps (Yamamoto et al. 2015); when the first pass finds it larger (the
+    spread of log R_1,ii above log(1/√eps) less log 100, a lower bound on log κ) or the Cholesky
+    fails, Householder's `jnp.linalg.qr` is used instead (under vmap both are computed)."""
+
+    def one_pass(a):
+        gram = jnp.matmul(a.T, a, precision=jax.lax.Precision.HIGHEST)
+        r = jnp.linalg.cholesky(gram).T
+        q = jax.scipy.linalg.solve_triangular(r, a.T, trans="T", lower=False).T
+        return q, r
+
+    q1, r1 = one_pass(frame)
+    q, r2 = one_pass(q1)
+    r = jnp.matmul(r2, r1, precision=jax.lax.Precision.HIGHEST)
+    log_diag = jnp.log(jnp.abs(jnp.diagonal(r1)))
+    well_conditioned = ((jnp.max(log_diag) - jnp.min(log_diag)
+                         < spread_limit(frame.dtype) - math.log(100.0))
+                        & jnp.all(jnp.isfinite(r)) & jnp.all(jnp.isfinite(q)))
+    return jax.lax.cond(well_conditioned, lambda: (q, r), lambda: tuple(jnp.linalg.qr(frame)))
+
+
+def reorthonormalize(frame, method: str = "householder"):
+    """`Q, R = qr(frame)` by `method`: "householder" (`jnp.linalg.qr`) or "cholesky2"
+    (`cholesky_qr2`). The exponents use log|R_ii| only, which both give alike."""
+    if method == "cholesky2":
+        return cholesky_qr2(frame)
+    return jnp.linalg.qr(frame)
 
 
 class LyapunovEngine(eqx.Module):
@@ -71,7 +122,9 @@ class LyapunovEngine(eqx.Module):
 
     Times are in steps of `integrator`: `qr_every` steps per QR, `warmup_steps` for the
     trajectory, `frame_warmup_qrs` QR intervals for the frame, and `n_blocks` blocks of
-    `qrs_per_block` QR intervals each.
+    `qrs_per_block` QR intervals each. `tangent`: how a flow's step is differentiated
+    ("jvp" or "dense"; see `step_with_tangent`); `qr`: the re-orthonormalization,
+    "householder" or "cholesky2" (`reorthonormalize`).
     """
 
     integrator: Integrator
@@ -81,6 +134,8 @@ class LyapunovEngine(eqx.Module):
     frame_warmup_qrs: int = eqx.field(static=True)
     n_blocks: int = eqx.field(static=True)
     qrs_per_block: int = eqx.field(static=True)
+    tangent: str = eqx.field(static=True, default="jvp")
+    qr: str = eqx.field(static=True, default="householder")
 
     def _advance(self, system, state, n_steps):
         def body(state, _):
@@ -95,10 +150,10 @@ class LyapunovEngine(eqx.Module):
         state, frame = carry
 
         def body(carry, _):
-            return step_with_tangent(self.integrator, system, *carry), None
+            return step_with_tangent(self.integrator, system, *carry, self.tangent), None
 
         (state, frame), _ = jax.lax.scan(body, (state, frame), None, length=self.qr_every)
-        frame, r = jnp.linalg.qr(frame)
+        frame, r = reorthonormalize(frame, self.qr)
         return (state, frame), r
 
     def _qr_intervals(self, system, carry, n):
@@ -110,11 +165,13 @@ class LyapunovEngine(eqx.Module):
 
         return jax.lax.scan(body, carry, None, length=n)
 
-    def warm_up(self, system, state: SimState, frame_key):
-        """Warm up the trajectory, then a random orthonormal frame drawn from `frame_key`."""
+    def warm_up(self, system, state: SimState, frame_key, frame=None):
+        """Warm up the trajectory, then the frame: `frame` (N, k) if given (orthonormalized by a
+        QR), else a random orthonormal frame drawn from `frame_key`. Returns `(state, frame)`."""
         state = self._advance(system, state, self.warmup_steps)
-        frame = jax.random.normal(frame_key, (system.n, self.k), state.x.dtype)
-        frame = jnp.linalg.qr(frame)[0]
+        if frame is None:
+            frame = jax.random.normal(frame_key, (system.n, self.k), state.x.dtype)
+        frame = jnp.linalg.qr(jnp.asarray(frame, state.x.dtype))[0]
         return self._qr_intervals(system, (state, frame), self.frame_warmup_qrs)[0]
 
     def accumulate(self, system, state: SimState, frame, n_blocks: int):
@@ -150,7 +207,11 @@ class LyapunovSpectrum(eqx.Module):
     - `block_exponents` (n_blocks, k): the exponent estimates of each block: finite-time
       exponents over a block's duration;
     - `history_times`, `history` (n_blocks, k): running estimates at the end of each block;
-    - `state`, `frame`: the final state and orthonormal frame.
+    - `state`, `frame`: the final state and orthonormal frame (pass both back as `x0 =
+      state.x` and `frame=` with `t_warmup = t_frame_warmup = 0` to continue);
+    - `max_spread`: the largest `max_i log|R_ii| - min_i log|R_ii|` in one QR interval;
+    - `diverged_step`: the step at which the trajectory became NaN/inf, -1 if it did not (only
+      a traced call can return a diverged result: its exponents are then NaN).
     """
 
     __repr__ = result_repr
@@ -162,11 +223,15 @@ class LyapunovSpectrum(eqx.Module):
     history: jax.Array
     state: SimState
     frame: jax.Array
+    max_spread: jax.Array
+    diverged_step: jax.Array
 
 
 def summarize_blocks(block_sums, block_time):
     """Exponents, standard errors, per-block estimates, history times and running history from
-    block sums of shape (..., n_blocks, k) (leading axes: e.g. a sweep grid)."""
+    block sums of shape (..., n_blocks, k) (leading axes: e.g. a sweep grid), as returned by
+    `LyapunovEngine.accumulate`: `(exponents, stderr, block_exponents, history_times, history)`
+    with exponents = mean of the block estimates block_sums / block_time."""
     block_exponents = block_sums / block_time
     n_blocks = block_sums.shape[-2]
     exponents = jnp.mean(block_exponents, axis=-2)
@@ -180,8 +245,8 @@ def summarize_blocks(block_sums, block_time):
 
 
 @eqx.filter_jit
-def _warm_up_compiled(engine, system, state, frame_key):
-    return engine.warm_up(system, state, frame_key)
+def _warm_up_compiled(engine, system, state, frame_key, frame):
+    return engine.warm_up(system, state, frame_key, frame)
 
 
 @eqx.filter_jit
@@ -203,8 +268,9 @@ def _accumulate_with_progress(engine, system, state, frame, bar: ProgressBar):
     return state, frame, jnp.concatenate(sums), jnp.max(jnp.stack(spreads))
 
 
-def _spread_limit(dtype) -> float:
-    """Directions separating by more than 1/√eps between QRs lose orthogonality information."""
+def spread_limit(dtype) -> float:
+    """The largest safe `max_spread` of a spectrum, log(1/√eps) of `dtype`: directions that
+    separate by more than 1/√eps between QRs lose orthogonality information."""
     return 0.5 * math.log(1.0 / float(jnp.finfo(dtype).eps))
 
 
@@ -237,11 +303,23 @@ def _initial_state(integrator: Integrator, system, x0, key):
     return state, key_tangent
 
 
+try:
+    _TRACER = jax.core.Tracer
+except AttributeError:  # should a later JAX drop it from jax.core
+    from jax._src.core import Tracer as _TRACER
+
+
+def _is_traced(*trees) -> bool:
+    """Whether any array in `trees` is a tracer (the call runs inside jit/vmap/grad)."""
+    return any(isinstance(leaf, _TRACER) for leaf in jax.tree.leaves(trees))
+
+
 def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame_warmup,
-                     n_blocks, block_span):
+                     n_blocks, block_span, frame=None, traced=False, qr="householder"):
     """Check the arguments shared by `lyapunov_spectrum` and `covariant_lyapunov_vectors`, build
-    the engine, and warm up the trajectory and a random frame. `block_span = (name, span)`: the
-    time `span` (argument `name`) holds `n_blocks` blocks. Returns `(engine, state, frame)`."""
+    the engine, and warm up the trajectory and the frame (`frame`, or a random one). `block_span
+    = (name, span)`: the time `span` (argument `name`) holds `n_blocks` blocks. `traced`: the
+    divergence check is left to the caller. Returns `(engine, state, frame)`."""
     dt = _unit_steps_for_maps(system, dt)
     k = system.n if k is None else k
     check_real("k", k, positive=True, integer=True)
@@ -255,12 +333,17 @@ def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame
     frame_warmup_qrs = check_steps("t_frame_warmup", t_frame_warmup, t_ons, "t_ons")
     per = "t_ons" if n_blocks == 1 else "n_blocks · t_ons"
     qrs_per_block = check_steps(*block_span, n_blocks * t_ons, per)
+    if frame is not None and jnp.shape(frame) != (system.n, k):
+        raise ConfigError(f"frame must have shape ({system.n}, {k}) (N, k), got "
+                          f"{jnp.shape(frame)}")
     integrator = Integrator(dt=float(dt), solver=solver)
     state, key_frame = _initial_state(integrator, system, x0, key)
+    check_choice("qr", qr, QR_METHODS)
     engine = LyapunovEngine(integrator, int(k), qr_every, warmup_steps, frame_warmup_qrs,
-                            int(n_blocks), qrs_per_block)
-    state, frame = _warm_up_compiled(engine, system, state, key_frame)
-    _raise_if_diverged(engine, state)
+                            int(n_blocks), qrs_per_block, qr=qr)
+    state, frame = _warm_up_compiled(engine, system, state, key_frame, frame)
+    if not traced:
+        _raise_if_diverged(engine, state)
     return engine, state, frame
 
 
@@ -272,7 +355,7 @@ def _raise_if_diverged(engine, state):
 
 
 def _warn_if_spread(spread, dtype, stacklevel=3):
-    if float(spread) > _spread_limit(dtype):
+    if float(spread) > spread_limit(dtype):
         warnings.warn(
             f"the frame's directions separated by e^{float(spread):.1f} within one QR interval "
             f"(more than 1/sqrt(eps)): the trailing exponents are unreliable; shorten t_ons",
@@ -282,7 +365,8 @@ def _warn_if_spread(spread, dtype, stacklevel=3):
 
 def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                       t_warmup=100.0, t_frame_warmup=100.0, t_sim=1000.0, n_blocks=20,
-                      tol=None, t_max=None, key=None, progress=False) -> LyapunovSpectrum:
+                      tol=None, t_max=None, key=None, frame=None, qr="householder",
+                      progress=False) -> LyapunovSpectrum:
     """The k leading Lyapunov exponents of `system` (all N when `k` is None).
 
     **Arguments:**
@@ -295,26 +379,46 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
     - `tol`, `t_max`: stopping rule. With `tol` set, accumulation goes on in further rounds of
       `n_blocks` blocks of the same length until every exponent's standard error is ≤ `tol`, or
       the accumulation time would exceed `t_max` (default 10·t_sim; then a warning).
-    - `key`: draws x0 (if None), the initial frame and the noise.
+    - `key`: split into three keys that draw x0 (if None), the initial frame (if `frame` is
+      None) and the noise.
+    - `frame`: the starting frame (N, k), orthonormalized by a QR, instead of a random one.
+    - `qr`: "householder" or "cholesky2" (GEMM-rich, for accelerators; `cholesky_qr2`).
     - `progress`: show a progress bar over the accumulation blocks (one compiled call per
-      block, the same results); the warm-up runs before the bar starts.
+      block, the same results); the warm-up runs before the bar starts. Not under jit/vmap.
 
     Warns when the frame's directions separate by more than 1/√eps within one QR interval
     (the frame's condition number before a QR exceeds 1/√eps; then shorten `t_ons`). Raises
     `DivergenceError` if the trajectory becomes NaN/inf.
+
+    Traceable: under `jax.jit`/`jax.vmap`/`jc.sweep` the array arguments (the system's fields
+    such as the gain, `x0`, `key`, `frame`) may be traced, and a vmapped call equals the loop
+    over its points (to round-off amplified by chaos). Times, `k`, `dt` and `solver` stay
+    static. A traced call cannot raise or warn at run time and has no stopping rule (`tol`):
+    it returns NaN exponents with `diverged_step >= 0` if the trajectory diverged, and
+    `max_spread` for the caller to compare with `spread_limit(dtype)`.
     """
     check_real("t_sim", t_sim, positive=True)
     check_real("n_blocks", n_blocks, positive=True, integer=True)
     check_progress(progress)
+    traced = _is_traced(system, x0, key, frame)
     if tol is not None:
+        if traced:
+            raise ConfigError("tol (the stopping rule) needs concrete arguments: it cannot run "
+                              "under jit/vmap; set t_sim instead")
         check_real("tol", tol, positive=True)
         t_max = 10.0 * t_sim if t_max is None else t_max
         check_real("t_max", t_max, positive=True)
     engine, state, frame = _warmed_up_frame(
         system, x0, key, k=k, dt=dt, solver=solver, t_ons=t_ons, t_warmup=t_warmup,
         t_frame_warmup=t_frame_warmup, n_blocks=n_blocks,
-        block_span=("t_sim", t_sim),
+        block_span=("t_sim", t_sim), frame=frame, traced=traced, qr=qr,
     )
+    if traced:
+        state, frame, block_sums, spread = _accumulate_compiled(engine, system, state, frame,
+                                                                engine.n_blocks)
+        block_sums = jnp.where(state.diverged_step >= 0, jnp.nan, block_sums)
+        return LyapunovSpectrum(*summarize_blocks(block_sums, engine.block_time), state, frame,
+                                spread, state.diverged_step)
     rounds, spread = [], 0.0
     with ProgressBar(progress, n_blocks, "lyapunov_spectrum", "block") as bar:
         while True:
@@ -334,9 +438,8 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
                 break
             bar.add_to_total(n_blocks)
     _warn_if_spread(spread, frame.dtype)
-    exponents, stderr, blocks, times, history = summarize_blocks(jnp.concatenate(rounds),
-                                                                 engine.block_time)
-    return LyapunovSpectrum(exponents, stderr, blocks, times, history, state, frame)
+    return LyapunovSpectrum(*summarize_blocks(jnp.concatenate(rounds), engine.block_time), state,
+                            frame, jnp.asarray(spread), state.diverged_step)
 
 
 def largest_exponent_two_trajectories(system, x0=None, *, dt=None, solver="tsit5",

@@ -393,19 +393,28 @@ def _default_lags(leak, span):
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
         raise ConfigError("the leak is traced (jit/grad/vmap over it): pass lags= explicitly, "
                           "e.g. lags = span/(1 - leak)") from None
-    return max(int(math.ceil(span / (1.0 - a))), 16)
+    return _on_ladder(span / (1.0 - a), 16)
 
 
 def _default_points(leak, coupling, slope, noise):
     """Trapezoid points for Var x ≤ (c² + s²σ²)/(1-γ)² (the shooting bracket): ~70 per unit
-    of √Var (`_gaussian`: 240 points give ~1e-13 up to Var ≈ 12, 1200 up to ≈ 400), capped at
-    1200; 240 when traced. The bound is loose for γ near 1 (cost grows like points²)."""
+    of √Var (`_gaussian`: 240 points give ~1e-13 up to Var ≈ 12, 1200 up to ≈ 400), on the
+    ladder of `_on_ladder`, capped at 1200; 240 when traced. The bound is loose for γ near 1
+    (cost grows like points²)."""
     try:
         bound = ((float(slope) * float(coupling)) ** 2 + (float(slope) * float(noise)) ** 2)
         bound /= (1.0 - float(leak)) ** 2
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
         return 240
-    return min(1200, max(240, 2 * int(math.ceil(35.0 * math.sqrt(bound)))))
+    return min(1200, _on_ladder(70.0 * math.sqrt(bound), 240))
+
+
+def _on_ladder(needed: float, least: int) -> int:
+    """The smallest size `least`·2^(j/4), j = 0, 1, ..., rounded up to even, that is ≥ `needed`.
+    Sizes are static shapes (each compiles once, 4–20 s): a coarse ladder lets a sweep over δ or
+    g reuse a few compilations, at most 19 % above the size needed."""
+    j = max(0, math.ceil(4 * math.log2(max(needed, 1.0) / least) - 1e-9))
+    return 2 * math.ceil(least * 2 ** (j / 4) / 2)
 
 
 def discrete_dmft(leak, coupling, nonlinearity="tanh", *, slope=1.0, noise=0.0, dt=1.0,
@@ -419,7 +428,8 @@ def discrete_dmft(leak, coupling, nonlinearity="tanh", *, slope=1.0, noise=0.0, 
     - `nonlinearity`: odd φ, `"tanh"` or `"erf"` (or a `Nonlinearity`). `slope`: s > 0.
     - `noise`: σ ≥ 0, the standard deviation of the white noise added per step.
     - `dt`: the model time of one step (only sets `lyapunov_rate` = `lyapunov`/dt).
-    - `lags`: K, lags 0..K solved (default ⌈span/(1-γ)⌉; required when γ is traced).
+    - `lags`: K, lags 0..K solved (default span/(1-γ) rounded up onto the ladder 16·2^(j/4), so that
+      nearby γ share one compilation; required when γ is traced).
       `span`: the window in units of the leak time 1/(1-γ) steps. Check `tail` = Δ(K)/Δ(0):
       near onset correlations decay slowly and `span` must grow.
     - `chebyshev`: Chebyshev nodes of the kernel interpolation on [0, Δ(0)]. `points`:
