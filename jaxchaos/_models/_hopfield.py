@@ -50,7 +50,7 @@ from .._core._system import AbstractFlow
 from ._rate import _HIGHEST, _check_weights, _local_field, _noise_or_none, _recurrent
 
 RULES = ("pseudo_inverse", "outer_product")
-ODD_NONLINEARITIES = ("tanh", "erf")
+ODD_NONLINEARITIES = ("tanh", "erf", "erf_standard")
 
 
 def _concrete(value):
