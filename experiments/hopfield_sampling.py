@@ -31,9 +31,10 @@ state counts as a sample of pattern μ (or of its mirror -ξ^μ, a separate stat
 
     .venv/bin/python experiments/hopfield_sampling.py [--quick] [--out results/hopfield_sampling]
 
-About 6 minutes on 2 shared CPU cores for both rules; `--quick` (N = 60, P = 4, 2 seeds,
-quarter-length runs; the outer-product strength and gains scaled with N so that s = N and g/s
-are kept) about 2 minutes. Finished runs in `--out/runs` are reused.
+The full configs (both rules) were not rerun on the shared CPU (about twice the old 3 minutes);
+`--quick` (N = 60, P = 4, 2 seeds, quarter-length runs; the outer-product strength and gains
+scaled with N so that s = N and g/s are kept) took 4 minutes on 2 CPU cores shared by several
+agents. Finished runs in `--out/runs` are reused.
 """
 
 import argparse

@@ -4,7 +4,9 @@
 |------------------|-----------------------------------|-----------------------------------------|
 | `tanh`           | tanh(x)                           | SCS 1988 default; φ'(0) = 1             |
 | `erf`            | erf(√π x / 2)                     | slope 1 at 0, like tanh; closed-form    |
-|                  |                                   | Gaussian kernels                        |
+|                  |                                   | Gaussian kernels (jaxchaos's convention)|
+| `erf_standard`   | erf(x)                            | the literature's erf (Poole et al. 2016,|
+|                  |                                   | neural-tangents): φ'(0) = 2/√π          |
 | `rectified_tanh` | max(0, tanh(x))                   | non-negative rates                      |
 | `shifted_tanh`   | tanh(x + s) - tanh(s)             | φ(0) = 0 kept, φ'(0) = 1 - tanh²(s)     |
 | `relu`           | max(0, x)                         | unbounded: large gains may diverge      |
@@ -20,7 +22,8 @@ from jax.scipy.special import erf, erfc
 
 from ._errors import ConfigError, check_choice, check_real
 
-NONLINEARITIES = ("tanh", "erf", "rectified_tanh", "shifted_tanh", "relu", "gaussian_cdf")
+NONLINEARITIES = ("tanh", "erf", "erf_standard", "rectified_tanh", "shifted_tanh", "relu",
+                  "gaussian_cdf")
 
 
 def sech2(x):
@@ -49,6 +52,8 @@ class Nonlinearity(eqx.Module):
             return jnp.tanh(x)
         if self.name == "erf":
             return erf(0.5 * math.sqrt(math.pi) * x)
+        if self.name == "erf_standard":
+            return erf(x)
         if self.name == "rectified_tanh":
             return jnp.maximum(jnp.tanh(x), 0.0)
         if self.name == "shifted_tanh":
@@ -63,6 +68,8 @@ class Nonlinearity(eqx.Module):
             return sech2(x)
         if self.name == "erf":
             return jnp.exp(-math.pi * x**2 / 4)
+        if self.name == "erf_standard":
+            return (2 / math.sqrt(math.pi)) * jnp.exp(-(x**2))
         if self.name == "rectified_tanh":
             return jnp.where(x > 0, sech2(x), 0.0)
         if self.name == "shifted_tanh":
@@ -88,10 +95,14 @@ class Nonlinearity(eqx.Module):
             return x * erf(a * x) + (2 / math.pi) * jnp.expm1(-(a * x) ** 2)
         if self.name == "gaussian_cdf":
             return x * self(x) + (jnp.exp(-0.5 * x**2) - 1.0) / math.sqrt(2 * math.pi)
+        if self.name == "erf_standard":
+            return x * erf(x) + jnp.expm1(-(x**2)) / math.sqrt(math.pi)
         return 0.5 * jnp.maximum(x, 0.0) ** 2
 
     @property
     def max_derivative(self) -> float:
-        """sup_x φ'(x) (1/√(2π) for `gaussian_cdf`, 1 for the others), the Lipschitz constant of φ
-        that contraction bounds use."""
-        return 1.0 / math.sqrt(2 * math.pi) if self.name == "gaussian_cdf" else 1.0
+        """sup_x φ'(x) (1/√(2π) for `gaussian_cdf`, 2/√π for `erf_standard`, 1 for the others),
+        the Lipschitz constant of φ that contraction bounds use."""
+        if self.name == "gaussian_cdf":
+            return 1.0 / math.sqrt(2 * math.pi)
+        return 2.0 / math.sqrt(math.pi) if self.name == "erf_standard" else 1.0

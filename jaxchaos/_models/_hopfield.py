@@ -51,7 +51,7 @@ from .._core._system import AbstractFlow
 from ._rate import _HIGHEST, _coupling, _noise_or_none
 
 RULES = ("pseudo_inverse", "outer_product")
-ODD_NONLINEARITIES = ("tanh", "erf")
+ODD_NONLINEARITIES = ("tanh", "erf", "erf_standard")
 
 
 def _concrete(value):

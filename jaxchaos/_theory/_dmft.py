@@ -37,7 +37,7 @@ from .._core._progress import ProgressBar, check_progress
 from .._core._results import result_repr
 from ._gaussian import _expect, _expect_pair
 
-ODD_NONLINEARITIES = ("tanh", "erf")
+ODD_NONLINEARITIES = ("tanh", "erf", "erf_standard")
 
 
 def _odd_nonlinearity(nonlinearity) -> Nonlinearity:
@@ -361,7 +361,8 @@ def scs_dmft(gain, nonlinearity="tanh", *, cells: int = 1024, span: float = 20.0
     **Arguments:**
     - `gain`: g ≥ 0 (std of J_ij times √N). Below onset (g ≤ 1) the documented quiet solution
       (see `SCSMeanField`).
-    - `nonlinearity`: an odd φ, `"tanh"` or `"erf"` (or a `Nonlinearity`).
+    - `nonlinearity`: an odd φ with φ'(0) = 1, `"tanh"` or `"erf"` (jaxchaos's erf(√π x/2); the
+      literature's erf(x), `"erf_standard"`, has φ'(0) = 2/√π and is refused here).
     - `cells`: finite-difference cells of the Schrödinger problem (step h = span/(κ cells);
       Δ(τ) is returned at step h/4).
     - `span`: τ_max in units of 1/κ (bound states are e^{-span} small at the far end).

@@ -7,7 +7,9 @@ differentiated by the implicit function theorem (optimistix's `ImplicitAdjoint`)
 unrolling iterations. Gaussian integrals use `_gaussian` (trapezoid rule, Price's theorem).
 
 Conventions: `sigma_w`, `sigma_b` are standard deviations (W_ij ~ N(0, σ_w²/N), b_i ~ N(0, σ_b²));
-q, v and α are variances; rates m are probabilities in [0, 1].
+q, v and α are variances; rates m are probabilities in [0, 1]. The nonlinearity "erf" is
+jaxchaos's erf(√π x/2) (slope 1 at 0, like tanh: σ_w,c(σ_b = 0) = 1); the literature's erf(x)
+(Poole et al. 2016, neural-tangents) is "erf_standard" (slope 2/√π: σ_w,c(0) = √π/2).
 """
 
 import math
@@ -24,7 +26,7 @@ from .._core._nonlinearities import Nonlinearity
 from .._core._results import result_repr
 from ._gaussian import DEFAULT_POINTS, _expect, _expect_pair, derivative_of
 
-_BOUNDED = {"tanh": 1.0, "erf": 1.0, "rectified_tanh": 1.0}
+_BOUNDED = {"tanh": 1.0, "erf": 1.0, "erf_standard": 1.0, "rectified_tanh": 1.0}
 
 
 def _as_nonlinearity(nonlinearity) -> Nonlinearity:
@@ -245,7 +247,8 @@ def critical_sigma_w(sigma_b, nonlinearity="tanh", *, upper: float = 20.0,
                      points: int = DEFAULT_POINTS):
     """The order–chaos boundary in the standard-deviation convention: the weight std σ_w,c with
     χ1(σ_w,c, σ_b) = 1, for bias std `sigma_b` (bracketed in (0, `upper`)). For tanh, σ_w,c = 1
-    at σ_b = 0. Differentiable in σ_b (implicit, through the nested q* root)."""
+    at σ_b = 0, as for "erf" (jaxchaos's erf(√π x/2)); the literature's erf(x), "erf_standard",
+    has σ_w,c = √π/2 there. Differentiable in σ_b (implicit, through the nested q* root)."""
     phi = _as_nonlinearity(nonlinearity)
     check_real("sigma_b", sigma_b, nonnegative=True)
     check_real("upper", upper, positive=True)

@@ -32,6 +32,15 @@ def test_derivative_matches_autodiff(name):
     np.testing.assert_allclose(phi.derivative(x), expected, rtol=0, atol=TIGHT)
 
 
+@pytest.mark.parametrize("name", NONLINEARITIES)
+def test_antiderivative_is_zero_at_zero_and_differentiates_to_phi(name):
+    phi = _nonlinearity(name)
+    x = jnp.concatenate([jnp.linspace(-4.0, -0.01, 50), jnp.linspace(0.01, 4.0, 50)])
+    assert float(phi.antiderivative(jnp.array(0.0))) == 0.0
+    np.testing.assert_allclose(jax.vmap(jax.grad(phi.antiderivative))(x), phi(x), rtol=0,
+                               atol=TIGHT)
+
+
 @pytest.mark.parametrize("name", ["relu", "rectified_tanh"])
 def test_kink_uses_right_derivative_zero(name):
     # The documented convention: φ'(0) = 0 at the kink.

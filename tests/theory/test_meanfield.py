@@ -154,6 +154,28 @@ def test_balanced_rates_silent_state_not_nan():
     assert np.all(np.asarray(balanced_rates(couplings, drives, 0.1, 200, thresholds)) > 0)
 
 
+def test_both_erf_conventions_against_the_arcsin_kernel():
+    """jaxchaos's "erf" is erf(√π x/2) (slope 1), the literature's "erf_standard" is erf(x):
+    E[erf(a u) erf(a v)] = (2/π) arcsin(2a²Σ_uv / √((1 + 2a²Σ_uu)(1 + 2a²Σ_vv))) with a = √π/2
+    and a = 1. The critical σ_w at σ_b = 0 is 1/φ'(0): 1 and √π/2 (Poole et al.'s value).
+    The trapezoid rule is at round-off for these kernels (1e-12); the bisection at 1e-12."""
+    sw, sb, q, c = 1.3, 0.2, 2.0, 0.6
+    for name, a in (("erf", A), ("erf_standard", 1.0)):
+        def kernel(cov, a=a):
+            return 2 / math.pi * math.asin(2 * a**2 * cov / (1 + 2 * a**2 * q))
+
+        assert float(q_map(q, sw, sb, name)) == pytest.approx(sw**2 * kernel(q) + sb**2,
+                                                              abs=1e-12)
+        assert float(c_map(c, q, sw, sb, name)) == pytest.approx(
+            (sw**2 * kernel(c * q) + sb**2) / q, abs=1e-12)
+    assert float(critical_sigma_w(0.0, "erf")) == pytest.approx(1.0, abs=1e-12)
+    assert float(critical_sigma_w(0.0, "erf_standard")) == pytest.approx(math.sqrt(math.pi) / 2,
+                                                                         abs=1e-12)
+    r = deep_mean_field(1.5, 0.3, "erf_standard")
+    assert float(r.chi1) == pytest.approx(1.5**2 * 4 / math.pi / math.sqrt(1 + 4 * float(r.q_star)),
+                                          rel=1e-12)  # σ_w² E[(2/√π)² e^{-2u²}], Var u = q*
+
+
 def test_chi2_erf_closed_form():
     """φ = erf(A x): φ'' = -(π x/2) e^{-π x²/4}, so χ2 = σ_w² ∫Dz φ''(√q z)² =
     σ_w² π² q / (4 (1 + π q)^{3/2}) exactly; the quadrature is spectrally accurate (1e-12)."""
