@@ -118,7 +118,7 @@ def main():
         "numpy batched seconds": t_batched,
         "speed-up over numpy loop": t_loop / best, "speed-up over numpy batched": t_batched / best,
         "max |jax - numpy batched| / (sqrt(2) jax s.e.), lags >= 1": float(
-            (np.abs(kernel - batched) / (np.sqrt(2) * stderr))[1:].max()),
+            (np.abs(kernel - batched)[1:] / (np.sqrt(2) * stderr[1:])).max()),
         "max |jax - numpy loop| (few trajectories)": float(np.abs(kernel - loop).max()),
     }
 
