@@ -41,10 +41,6 @@ def main(argv=None) -> int:
         except BrokenPipeError:  # `jaxchaos show-config | head`: the reader left early
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    from ._compile_cache import CompileTimer, cache_folder, enable_compilation_cache
-
-    cache = enable_compilation_cache(cache_folder(args.compilation_cache))
-    timer, started = CompileTimer(), time.perf_counter()
     folder = None
     try:
         if args.command == "run":
@@ -52,6 +48,11 @@ def main(argv=None) -> int:
             print(f"jaxchaos: run folder {folder}", file=sys.stderr)
         else:
             folder = args.folder
+        # JAX is imported from here on; the config was resolved and checked without it.
+        from ._compile_cache import CompileTimer, cache_folder, enable_compilation_cache
+
+        cache = enable_compilation_cache(cache_folder(args.compilation_cache))
+        timer, started = CompileTimer(), time.perf_counter()
         folder = execute_run(folder, progress=not args.no_progress)
     except (ConfigError, DivergenceError) as err:
         print(f"jaxchaos: error: {err}", file=sys.stderr)

@@ -72,11 +72,18 @@ def environment(precision: str) -> dict:
     }
 
 
-def set_precision(precision: str):
-    """Enable float64 when asked for; must run before any array is created."""
+@contextlib.contextmanager
+def precision_set(precision: str):
+    """Within the block, JAX computes in `precision` ("float64" enables x64); the caller's
+    setting is restored afterwards, so a float32 run does not switch a session to float32."""
     import jax
 
+    previous = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", precision == "float64")
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", previous)
 
 
 def config_hash(config: dict) -> str:
@@ -392,8 +399,8 @@ class Run:
 
 @contextlib.contextmanager
 def open_run(folder, job: str, resolve):
-    """Lock a `job` run folder and open it as a `Run`, with the run's precision set and the
-    environment recorded. The record must be untouched (its config hash); an interrupt, a
+    """Lock a `job` run folder and open it as a `Run`, with the run's precision set (and the
+    caller's restored on exit) and the environment recorded. The record must be untouched (its config hash); an interrupt, a
     divergence or any other error is recorded in its status before it propagates."""
     folder = Path(folder)
     read_record(folder, job)  # a run folder at all, before a lock file is created in it
@@ -407,11 +414,12 @@ def open_run(folder, job: str, resolve):
         run = Run(folder, record, config)
         for path in folder.glob("stream_*.npy") if run.finished else ():
             path.unlink()  # left by a crash between finishing and cleaning up
+        precision = config["output"]["precision"]
         if not run.finished:
-            set_precision(config["output"]["precision"])
-            record.update(environment(config["output"]["precision"]))
+            record.update(environment(precision))
         try:
-            yield run
+            with precision_set(precision):
+                yield run
         except KeyboardInterrupt:
             run.save(status="interrupted")  # the last checkpoint stays valid
             raise

@@ -43,6 +43,20 @@ def test_run_folder_holds_results_and_record(tmp_path):
         assert np.all(np.isfinite(data["decay_time"][:, 1]))
 
 
+def test_float32_run_leaves_the_sessions_precision_alone(tmp_path):
+    """A run computes in its output.precision, and the caller's float64 setting (this suite's)
+    is restored afterwards: a float32 run must not switch later work to float32."""
+    import jax
+
+    config = _tiny()
+    config["output"]["precision"] = "float32"
+    folder = execute(new_run_folder(config, tmp_path / "run"), progress=False)
+    assert jax.config.jax_enable_x64
+    assert read_record(folder)["precision"]["dtype"] == "float32"
+    with np.load(folder / "results.npz") as data:
+        assert data["variance"].dtype == np.float32
+
+
 def test_summarize_decay_time_and_quiet_runs():
     tau, dt = 3.0, 0.5
     lags = np.arange(41) * dt
