@@ -2,6 +2,7 @@
 entries. Sums of the same products in another order agree to a few ulps of the row sums, so
 products are compared at 1e-12 absolute (entries and vectors are O(1), K <= 40 terms)."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -39,25 +40,25 @@ def _operators(key):
             jc.RegeneratedOperator(k4, _draw_column(30, 6), (30, 30), 6, chunk=8)]
 
 
+@eqx.filter_jit
+def _products(op, v, q, d):
+    """Every product and access of `op`, in one compilation."""
+    return (op @ v, op @ q, op.rmatvec(v), op.rmatmat(q), op.T @ v, op.tangent_product(d, q),
+            op.T.to_dense(), op.to_dense(), op.row(17), op.column(17))
+
+
 @pytest.mark.parametrize("index", range(4))
 def test_products_equal_the_dense_matrix(getkey, index):
     op = _operators(getkey())[index]
-    w = np.asarray(op.to_dense())
     v, q, d = (jax.random.normal(getkey(), s) for s in ((30,), (30, 4), (30,)))
-    np.testing.assert_allclose(op @ v, w @ v, rtol=0, atol=ROUND_OFF)
-    np.testing.assert_allclose(op @ q, w @ q, rtol=0, atol=ROUND_OFF)
-    np.testing.assert_allclose(op.rmatvec(v), w.T @ v, rtol=0, atol=ROUND_OFF)
-    np.testing.assert_allclose(op.rmatmat(q), w.T @ q, rtol=0, atol=ROUND_OFF)
-    np.testing.assert_allclose(op.T @ v, w.T @ v, rtol=0, atol=ROUND_OFF)
-    np.testing.assert_allclose(op.tangent_product(d, q), w @ (d[:, None] * q), rtol=0,
-                               atol=ROUND_OFF)
-    np.testing.assert_allclose(op.T.to_dense(), w.T, rtol=0, atol=ROUND_OFF)
-    for i in (0, 17, 29):  # rows and columns, accumulated as the dense entries
-        idx, wts = op.row(i)
-        np.testing.assert_allclose(np.bincount(np.asarray(idx), np.asarray(wts), 30), w[i],
-                                   rtol=0, atol=ROUND_OFF)
-        idx, wts = op.column(i)
-        np.testing.assert_allclose(np.bincount(np.asarray(idx), np.asarray(wts), 30), w[:, i],
+    mv, mm, rmv, rmm, tv, tp, w_t, w, row, column = _products(op, v, q, d)
+    w = np.asarray(w)
+    for got, expected in ((mv, w @ v), (mm, w @ q), (rmv, w.T @ v), (rmm, w.T @ q), (tv, w.T @ v),
+                          (tp, w @ (d[:, None] * q)), (w_t, w.T)):
+        np.testing.assert_allclose(got, expected, rtol=0, atol=ROUND_OFF)
+    # A row's and a column's (index, weight) pairs accumulate to the dense entries.
+    for (idx, wts), expected in ((row, w[17]), (column, w[:, 17])):
+        np.testing.assert_allclose(np.bincount(np.asarray(idx), np.asarray(wts), 30), expected,
                                    rtol=0, atol=ROUND_OFF)
 
 
