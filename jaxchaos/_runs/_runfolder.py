@@ -400,8 +400,9 @@ class Run:
 @contextlib.contextmanager
 def open_run(folder, job: str, resolve):
     """Lock a `job` run folder and open it as a `Run`, with the run's precision set (and the
-    caller's restored on exit) and the environment recorded. The record must be untouched (its config hash); an interrupt, a
-    divergence or any other error is recorded in its status before it propagates."""
+    caller's restored on exit) and the environment recorded. The record must be untouched (its
+    config hash); an interrupt, a divergence or any other error is recorded in its status before
+    it propagates."""
     folder = Path(folder)
     read_record(folder, job)  # a run folder at all, before a lock file is created in it
     with locked(folder):
