@@ -66,19 +66,20 @@ def test_low_rank_outliers():
 
 
 def test_block_network_transition_at_predicted_gain(getkey):
-    """Two populations with σ = (1, 3) columns: M has identical rows, ρ(M) = 0.5 + 4.5, so
-    g_c = 1/√5 = 0.447, far from the i.i.d. value 1. At 0.8 g_c, x = 0 is stable and
+    """Two populations with σ = (1, 5) columns: M has identical rows, ρ(M) = 0.5 + 12.5, so
+    g_c = 1/√13 = 0.277, far from the i.i.d. value 1. At 0.8 g_c, x = 0 is stable and
     λ_max = g·max Re λ(W) − 1 ≈ −0.2 (the drawn matrix's edge is within a few % of r: ±0.05);
-    at 2 g_c = 0.89 < 1, where the i.i.d. theory predicts order, the network is chaotic
-    (λ_max > 0 by 5 standard errors; the DMFT of the equivalent i.i.d. network at g r = 2 gives
-    0.11, finite N = 200 less)."""
-    ens = jc.Ensemble(fractions=(0.5, 0.5), means=((0, 0), (0, 0)), stds=((1.0, 3.0), (1.0, 3.0)))
-    n = 200
+    at 3 g_c = 0.83 < 1, where the i.i.d. theory predicts order, the network is chaotic
+    (λ_max > 0 by 5 standard errors; measured 0.16–0.20 ± 0.015 over four draws at N = 400).
+    At N = 200 and 2 g_c most draws were not chaotic (finite-size limit cycles: λ_max from −0.12
+    to 0.06 over six draws), hence the larger N and gain."""
+    ens = jc.Ensemble(fractions=(0.5, 0.5), means=((0, 0), (0, 0)), stds=((1.0, 5.0), (1.0, 5.0)))
+    n = 400
     g_c = jc.critical_gain(ens, n)
-    assert abs(g_c - 1 / math.sqrt(5)) < 0.01
+    assert abs(g_c - 1 / math.sqrt(13)) < 0.01
     w = ens.sample(getkey(), n)
     exponents = []
-    for factor in (0.8, 2.0):
+    for factor in (0.8, 3.0):
         net = jc.SCSNetwork(w, factor * g_c)
         spec = jc.lyapunov_spectrum(net, k=1, dt=0.1, solver="rk4", t_warmup=100.0,
                                     t_frame_warmup=20.0, t_sim=200.0, n_blocks=10,
