@@ -16,7 +16,9 @@ from test_gan_job import tiny_gan_config
 from jaxchaos._runs import _deepnet_job, _runfolder
 from jaxchaos._runs._deepnet_job import resolve_deep_net_config, run_deep_net
 from jaxchaos._runs._gan_job import train_gan
+from jaxchaos._runs._jobs import resolve_job
 from jaxchaos._runs._runfolder import new_run_folder, read_record
+from jaxchaos._runs._spiking_job import run_spiking
 from jaxchaos._runs._sweep_config import resolve_config
 from jaxchaos._runs._sweep_job import execute
 from jaxchaos._runs._training_job import resolve_training_config, train
@@ -132,3 +134,17 @@ def test_deep_net_survives_a_crash_at_every_write(tmp_path, monkeypatch):
                              lambda f: run_deep_net(f, progress=False), ["summary.json"])
     summary = json.loads((tmp_path / "crash_1" / "summary.json").read_text())
     assert summary["c"] == [8, 3]
+
+
+def test_spiking_survives_a_crash_at_every_write(tmp_path, monkeypatch):
+    """Each chunk writes its spike file, then commits the event-loop state: a chunk redone after
+    a crash rewrites the same file from the same state."""
+    _, config = resolve_job({
+        "job": "spiking", "name": "crash",
+        "network": {"neuron": "theta", "n": 30, "k": 5, "coupling": 1.0, "rate": 0.1},
+        "simulation": {"t_end": 20.0, "chunks": 2}})
+    writes = _check_every_crash_point(tmp_path, monkeypatch, "spiking", config,
+                                      lambda f: run_spiking(f, progress=False),
+                                      ["spikes_0000.npz", "spikes_0001.npz", "summary.json"])
+    assert writes == 1 + 2 * 3 + 2  # running; per chunk: spikes, checkpoint, record; summary,
+    # finished
