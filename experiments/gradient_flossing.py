@@ -43,7 +43,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from _figures import save_key_figure  # noqa: E402
 
-from jaxchaos._runs._runfolder import RECORD, new_run_folder, read_record  # noqa: E402
+from jaxchaos._runs._runfolder import (  # noqa: E402
+    RECORD,
+    UNDEFINED,
+    new_run_folder,
+    read_record,
+)
 from jaxchaos._runs._sweep_config import read_toml  # noqa: E402
 from jaxchaos._runs._training_job import RESULTS, resolve_training_config, train  # noqa: E402
 
@@ -102,7 +107,7 @@ def _condition_from_exponents(res: dict, config: dict):
 def _row(res: dict, config: dict) -> dict:
     """The numbers of one training (means and medians over seeds)."""
     start = _before_task(res)
-    solved = np.isfinite(res["time_to_solve"])
+    solved = res["time_to_solve"] != UNDEFINED
     return {
         "success_rate": float(res["success_rate"]),
         "median_time_to_solve": float(np.median(res["time_to_solve"][solved]))

@@ -46,6 +46,11 @@ CHECKPOINT = "checkpoint.npz"
 _PACKAGES = ("jaxchaos", "jax", "jaxlib", "equinox", "diffrax", "optax", "numpy")
 
 
+# The value a results file holds where a statistic is not defined (no decay time, a loss over no
+# steps, a task never solved): results never hold NaN. Each job lists the fields that may hold it.
+UNDEFINED = -1.0
+
+
 def versions() -> dict:
     """Python's and the numerical packages' versions (None where a package is missing)."""
     out = {"python": platform.python_version()}

@@ -38,11 +38,10 @@ from .._lyapunov._spectrum import (
     qr_safe_devices,
     summarize_blocks,
 )
-from ._runfolder import check_fits, open_run, write_npz
+from ._runfolder import UNDEFINED, check_fits, open_run, write_npz
 from ._sweep_config import FLOW_KINDS, build_system, initial_state, noise_key, resolve_config
 
 RESULTS = "results.npz"
-UNDEFINED = -1.0  # the value of a statistic that is not defined at a grid point (never NaN)
 MAY_BE_UNDEFINED = ("decay_time", "kaplan_yorke_dimension", "dimension_density")
 QUIET = 1e-8  # temporal variance below which activity counts as static (no decay time)
 

@@ -66,7 +66,7 @@ from .._learning._rnn import CELLS, RNN
 from .._learning._tasks import TASKS, AbstractTask, DelayedRecall
 from .._learning._training import Trainer, init_states, measure_all, run_steps
 from ._config import NUMBER, check_type, resolve_tables
-from ._runfolder import open_run, write_npz
+from ._runfolder import UNDEFINED, open_run, write_npz
 
 LOG = "log.npz"
 RESULTS = "results.npz"
@@ -276,7 +276,7 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
         else:
             logs = {"step": [], "task_steps": [], "train_loss": [], "train_grad_norm": []}
             _append(logs, 0, 0, jax.device_get(measure_all(trainer, states, eval_keys)),
-                    np.nan, np.nan, len(keys))
+                    UNDEFINED, UNDEFINED, len(keys))
         run.save(status="running")
         started, intervals = time.perf_counter(), 0
         with tqdm(total=total, initial=done, desc=config["name"], unit="step",
@@ -331,8 +331,9 @@ def _check_finite(mode: str, start: int, losses, norms, first_seed: int, saved: 
 
 
 def _chunk_mean(per_step: list):
-    """Mean over a log interval's task steps of per-step values (seeds, n); NaN if none."""
-    return np.mean(np.concatenate(per_step, axis=1), axis=1) if per_step else np.nan
+    """Mean over a log interval's task steps of per-step values (seeds, n); `UNDEFINED` if the
+    interval had no task steps."""
+    return np.mean(np.concatenate(per_step, axis=1), axis=1) if per_step else UNDEFINED
 
 
 def _append(logs, step, task_steps, measures, train_loss, train_grad_norm, seeds):
@@ -347,12 +348,13 @@ def _append(logs, step, task_steps, measures, train_loss, train_grad_norm, seeds
 def summarize(config: dict, logs: dict) -> dict:
     """The logs (leading axis: log point, then seed) and, per seed, `success` (final accuracy ≥
     threshold), `time_to_solve` (task steps at the first log point at or above the threshold;
-    NaN if never), with `success_rate` and the condition numbers log10(σ_1/σ_k) (k flossed) and
-    log10(σ_1/σ_N) of the long-term Jacobian."""
+    `UNDEFINED` (-1) if never), with `success_rate` and the condition numbers log10(σ_1/σ_k)
+    (k flossed) and log10(σ_1/σ_N) of the long-term Jacobian. `train_loss` and
+    `train_grad_norm` are `UNDEFINED` at log points after an interval without task steps."""
     threshold = config["training"]["accuracy_threshold"]
     solved = logs["accuracy"] >= threshold
     first = np.argmax(solved, axis=0)
-    time_to_solve = np.where(solved.any(axis=0), logs["task_steps"][first], np.nan)
+    time_to_solve = np.where(solved.any(axis=0), logs["task_steps"][first], UNDEFINED)
     log_sv = logs["log_singular_values"]
     k = config["flossing"]["k"]
     return {
