@@ -116,8 +116,9 @@ def _moments(per_trajectory):
     return mean, jnp.sqrt(spread / (m - 1))
 
 
-@eqx.filter_jit
-def _tangent(system, key, directions, n_lags, n_trajectories, t_warmup):
+def _tangent_scan(system, key, directions, n_lags, n_trajectories, t_warmup, observe):
+    """Propagate the frame `directions` along each stationary trajectory of the ensemble by the
+    step's JVP for `n_lags` steps; `observe(v)` of the (M, N, k) tangents after every step."""
     keys, x = _ensemble(system, key, n_trajectories, t_warmup)
     frames = jnp.broadcast_to(directions, (n_trajectories,) + directions.shape)
 
@@ -125,9 +126,19 @@ def _tangent(system, key, directions, n_lags, n_trajectories, t_warmup):
         x, v = carry
         v = jax.vmap(lambda y, w: system.jvp(step, y, w, None))(x, v)
         x = jax.vmap(lambda k, y: _noisy_step(system, k, step, y)[0])(keys, x)
-        return (x, v), _moments(v)
+        return (x, v), observe(v)
 
-    _, (mean, err) = jax.lax.scan(one, (x, frames), t_warmup + jnp.arange(n_lags))
+    return jax.lax.scan(one, (x, frames), t_warmup + jnp.arange(n_lags))[1]
+
+
+def _mean_squared_norm(v):
+    return jnp.mean(jnp.sum(v**2, axis=(1, 2)))
+
+
+@eqx.filter_jit
+def _tangent(system, key, directions, n_lags, n_trajectories, t_warmup):
+    mean, err = _tangent_scan(system, key, directions, n_lags, n_trajectories, t_warmup,
+                              _moments)
     return (jnp.concatenate([directions[None], mean]),
             jnp.concatenate([jnp.zeros_like(directions)[None], err]))
 
@@ -190,16 +201,8 @@ def tangent_response(system, key, *, n_lags: int, n_trajectories: int = 256,
 
 @eqx.filter_jit
 def _squared(system, key, directions, n_lags, n_trajectories, t_warmup):
-    keys, x = _ensemble(system, key, n_trajectories, t_warmup)
-    frames = jnp.broadcast_to(directions, (n_trajectories,) + directions.shape)
-
-    def one(carry, step):
-        x, v = carry
-        v = jax.vmap(lambda y, w: system.jvp(step, y, w, None))(x, v)
-        x = jax.vmap(lambda k, y: _noisy_step(system, k, step, y)[0])(keys, x)
-        return (x, v), jnp.mean(jnp.sum(v**2, axis=(1, 2)))
-
-    _, out = jax.lax.scan(one, (x, frames), t_warmup + jnp.arange(n_lags))
+    out = _tangent_scan(system, key, directions, n_lags, n_trajectories, t_warmup,
+                        _mean_squared_norm)
     return jnp.concatenate([jnp.sum(directions**2)[None], out])
 
 
