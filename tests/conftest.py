@@ -1,5 +1,6 @@
 """Test configuration: two fake CPU devices (so sharded sweeps are tested on CPU), float64, and a
-`getkey` fixture that hands out fresh PRNG keys."""
+`getkey` fixture that hands out fresh PRNG keys, and a `bars` fixture that records the progress
+bars the library opens."""
 
 import os
 
@@ -26,3 +27,32 @@ def getkey():
         return jax.random.key(next(counter))
 
     return _getkey
+
+
+class RecordingBar:
+    """A stand-in for tqdm that records each bar's total and progress."""
+
+    made = []
+
+    def __init__(self, total, desc, unit, dynamic_ncols):
+        self.total, self.desc, self.n, self.closed = total, desc, 0, False
+        RecordingBar.made.append(self)
+
+    def update(self, amount):
+        self.n += amount
+
+    def refresh(self):
+        pass
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def bars(monkeypatch):
+    """The progress bars opened during the test (`RecordingBar`s, in order)."""
+    from jaxchaos._core import _progress
+
+    RecordingBar.made = []
+    monkeypatch.setattr(_progress, "tqdm", RecordingBar)
+    return RecordingBar.made

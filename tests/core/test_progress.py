@@ -10,32 +10,6 @@ from jaxchaos import ConfigError
 from jaxchaos._core import _progress
 
 
-class RecordingBar:
-    """Stands in for tqdm: records the total, the updates and whether it was closed."""
-
-    made = []
-
-    def __init__(self, total, desc, unit, dynamic_ncols):
-        self.total, self.desc, self.n, self.closed = total, desc, 0, False
-        RecordingBar.made.append(self)
-
-    def update(self, amount):
-        self.n += amount
-
-    def refresh(self):
-        pass
-
-    def close(self):
-        self.closed = True
-
-
-@pytest.fixture
-def bars(monkeypatch):
-    RecordingBar.made = []
-    monkeypatch.setattr(_progress, "tqdm", RecordingBar)
-    return RecordingBar.made
-
-
 def test_chunk_lengths():
     assert _progress.chunk_lengths(1000) == [10] * 100
     assert _progress.chunk_lengths(1001) == [11] * 91

@@ -5,31 +5,6 @@ import numpy as np
 import pytest
 
 import jaxchaos as jc
-from jaxchaos._core import _progress
-
-
-class RecordingBar:
-    made = []
-
-    def __init__(self, total, desc, unit, dynamic_ncols):
-        self.total, self.n, self.closed = total, 0, False
-        RecordingBar.made.append(self)
-
-    def update(self, amount):
-        self.n += amount
-
-    def refresh(self):
-        pass
-
-    def close(self):
-        self.closed = True
-
-
-@pytest.fixture
-def bars(monkeypatch):
-    RecordingBar.made = []
-    monkeypatch.setattr(_progress, "tqdm", RecordingBar)
-    return RecordingBar.made
 
 
 def test_spectrum_with_progress_is_the_same(getkey, bars):
