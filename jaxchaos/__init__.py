@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ._core._ensembles import AbstractEnsemble as AbstractEnsemble
     from ._core._ensembles import Ensemble as Ensemble
     from ._core._ensembles import LowRankEnsemble as LowRankEnsemble
+    from ._core._errors import AccuracyWarning as AccuracyWarning
     from ._core._errors import ConfigError as ConfigError
     from ._core._errors import DivergenceError as DivergenceError
     from ._core._inputs import AbstractInput as AbstractInput
@@ -164,6 +165,7 @@ if TYPE_CHECKING:
     from ._theory._dmft import scs_lyapunov as scs_lyapunov
     from ._theory._dmft import scs_near_onset as scs_near_onset
     from ._theory._dmft import scs_potential as scs_potential
+    from ._theory._dmft import scs_resolution as scs_resolution
     from ._theory._gaussian import expectation as expectation
     from ._theory._gaussian import pair_expectation as pair_expectation
     from ._theory._meanfield import CessacMeanField as CessacMeanField

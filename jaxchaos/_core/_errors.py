@@ -10,6 +10,11 @@ class ConfigError(ValueError):
     """A parameter, argument or configuration entry is invalid. The message names the field."""
 
 
+class AccuracyWarning(UserWarning):
+    """A numerical result's own error estimate exceeds its documented tolerance; the message
+    names the estimate, the tolerance and the argument that raises the resolution."""
+
+
 class DivergenceError(FloatingPointError):
     """A simulation produced NaN or inf; the message says when (step, time) and for which
     parameters."""

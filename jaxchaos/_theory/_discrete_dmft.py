@@ -70,8 +70,8 @@ import jax.numpy as jnp
 
 from .._core._errors import ConfigError, check_real
 from .._core._results import result_repr
-from ._dmft import _chebyshev_nodes, _count_below, _interpolate, _odd_nonlinearity
-from ._gaussian import _expect, _expect_pair
+from ._dmft import _count_below, _interpolate, _odd_nonlinearity, kernel_table, on_ladder
+from ._gaussian import _expect
 
 _SHOOT_BISECTIONS = 64
 _GROWTH_BISECTIONS = 64
@@ -118,13 +118,6 @@ class DiscreteMeanField(eqx.Module):
 # Gaussian kernels on Chebyshev nodes of [0, q].
 
 
-def _table(f, q, chebyshev, points):
-    """E[f(x)f(x')] at Var x = Var x' = q and Cov = the Chebyshev nodes of [0, q]."""
-    x, _ = _chebyshev_nodes(chebyshev)
-    nodes = q * (1 + jnp.asarray(x, q.dtype)) / 2
-    return jax.vmap(lambda d: _expect_pair(f, f, q, q, d, points))(nodes)
-
-
 def _odd_kernel(values, d, q):
     """C(d) by the odd extension of the interpolant on [0, q] (C is odd in d for odd φ)."""
     x = 2 * jnp.minimum(jnp.abs(d), q) / q - 1
@@ -155,7 +148,7 @@ def _residual(d, q, params, phi, chebyshev, points):
     """R(k) = (1+a²)Δ(k) - a[Δ(k+1)+Δ(k-1)] - c²C(Δ(k); q) - σ_x²δ_k0, with Δ(-1) = Δ(1),
     Δ(K+1) = ρΔ(K); q is the variance argument (= Δ(0) at a solution)."""
     a, c, noise_sq = params
-    values = _table(phi, q, chebyshev, points)
+    values = kernel_table(phi, q, chebyshev, points)
     rho = _decay_ratio(a, c**2 * _mean_slope_sq(q, phi, points))
     left = jnp.concatenate([d[1:2], d[:-1]])
     right = jnp.concatenate([d[1:], rho * d[-1:]])
@@ -171,7 +164,7 @@ def _jacobian_solve(d, params, phi, chebyshev, points, rhs):
     q = d[0]
     residual, column = jax.jvp(lambda qq: _residual(d, qq, params, phi, chebyshev, points),
                                (q,), (jnp.ones_like(q),))
-    values = _table(phi, q, chebyshev, points)
+    values = kernel_table(phi, q, chebyshev, points)
     slope = jax.jvp(lambda dd: _odd_kernel(values, dd, q), (d,), (jnp.ones_like(d),))[1]
     rho = _decay_ratio(a, c**2 * _mean_slope_sq(q, phi, points))
     diag = (1 + a**2) - c**2 * slope
@@ -192,7 +185,7 @@ def _shoot(log_q, params, phi, chebyshev, points, lags):
     +1 falls through zero (q too small), -1 turns back up (q too large), 0 neither within K."""
     a, c, noise_sq = params
     q = jnp.exp(log_q)
-    values = _table(phi, q, chebyshev, points)
+    values = kernel_table(phi, q, chebyshev, points)
     safe_a = jnp.maximum(a, jnp.finfo(q.dtype).tiny)
     first = ((1 + a**2) * q - c**2 * _odd_kernel(values, q, q) - noise_sq) / (2 * safe_a)
 
@@ -361,8 +354,8 @@ def _solve(leak, coupling, slope, noise, dt, phi, chebyshev, points, lags):
     safe_c = jnp.where(driven, c, 2 * (1 - a) / slope0)
     d = _autocovariance((a, safe_c, noise_sq), phi, chebyshev, points, lags)
     q = d[0]
-    c_values = _table(phi, q, chebyshev, points)
-    dphi_values = _table(phi.derivative, q, chebyshev, points)
+    c_values = kernel_table(phi, q, chebyshev, points)
+    dphi_values = kernel_table(phi.derivative, q, chebyshev, points)
     tail = safe_c**2 * _mean_slope_sq(q, phi, points)
     potential = safe_c**2 * _even_kernel(dphi_values, d, q)
     mu = _growth(potential, a, tail)
@@ -393,32 +386,26 @@ def _default_lags(leak, span):
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
         raise ConfigError("the leak is traced (jit/grad/vmap over it): pass lags= explicitly, "
                           "e.g. lags = span/(1 - leak)") from None
-    return _on_ladder(span / (1.0 - a), 16)
+    return on_ladder(span / (1.0 - a), 16)
 
 
-def _default_points(leak, coupling, slope, noise):
-    """Trapezoid points for Var x ≤ (c² + s²σ²)/(1-γ)² (the shooting bracket): ~70 per unit
-    of √Var (`_gaussian`: 240 points give ~1e-13 up to Var ≈ 12, 1200 up to ≈ 400), on the
-    ladder of `_on_ladder`, capped at 1200; 240 when traced. The bound is loose for γ near 1
-    (cost grows like points²)."""
+def _default_resolution(leak, coupling, slope, noise):
+    """(chebyshev, points) for Var x ≤ (c² + s²σ²)/(1-γ)² (the shooting bracket): ~20 Chebyshev
+    nodes and ~70 trapezoid points per unit of √Var (`_gaussian`: 240 points give ~1e-13 up to
+    Var ≈ 12; the kernels C'(Δ) vary on the scale 1/Var of [0, Δ(0)] next to Δ(0), which needs
+    nodes ∝ √Var; measured at γ = 0, J = 10: 90 nodes miss λ by 9e-7, 180 by 5e-11), on the
+    `on_ladder` sizes, at least (64, 240); (64, 240) when traced. The
+    bound is loose for γ near 1 (cost grows like chebyshev · points²)."""
     try:
         bound = ((float(slope) * float(coupling)) ** 2 + (float(slope) * float(noise)) ** 2)
         bound /= (1.0 - float(leak)) ** 2
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
-        return 240
-    return min(1200, _on_ladder(70.0 * math.sqrt(bound), 240))
-
-
-def _on_ladder(needed: float, least: int) -> int:
-    """The smallest size `least`·2^(j/4), j = 0, 1, ..., rounded up to even, that is ≥ `needed`.
-    Sizes are static shapes (each compiles once, 4–20 s): a coarse ladder lets a sweep over δ or
-    g reuse a few compilations, at most 19 % above the size needed."""
-    j = max(0, math.ceil(4 * math.log2(max(needed, 1.0) / least) - 1e-9))
-    return 2 * math.ceil(least * 2 ** (j / 4) / 2)
+        return 64, 240
+    return on_ladder(20.0 * math.sqrt(bound), 64), on_ladder(70.0 * math.sqrt(bound), 240)
 
 
 def discrete_dmft(leak, coupling, nonlinearity="tanh", *, slope=1.0, noise=0.0, dt=1.0,
-                  lags=None, span: float = 80.0, chebyshev: int = 64,
+                  lags=None, span: float = 80.0, chebyshev=None,
                   points=None) -> DiscreteMeanField:
     """Solve the stationary two-time mean-field theory of
     u(t+1) = γ u(t) + Σ_j J_ij φ(s u_j(t)) + σ B(t), J_ij ~ N(0, J²/N) (see the module docstring).
@@ -433,9 +420,9 @@ def discrete_dmft(leak, coupling, nonlinearity="tanh", *, slope=1.0, noise=0.0, 
       `span`: the window in units of the leak time 1/(1-γ) steps. Check `tail` = Δ(K)/Δ(0):
       near onset correlations decay slowly and `span` must grow.
     - `chebyshev`: Chebyshev nodes of the kernel interpolation on [0, Δ(0)]. `points`:
-      trapezoid points per axis of each 2-D Gaussian integral; default ~70 per unit of the
-      bound √[(sJ)² + (sσ)²]/(1-γ) on the standard deviation of x = s u, at least 240 (~1e-13
-      accuracy; 240 when the parameters are traced).
+      trapezoid points per axis of each 2-D Gaussian integral. Defaults ~20 and ~70 per unit of
+      the bound √[(sJ)² + (sσ)²]/(1-γ) on the standard deviation of x = s u, at least 64 and
+      240 (~1e-12; 64 and 240 when the parameters are traced: pass them for large variances).
 
     Scalars; differentiable in `leak`, `coupling`, `slope`, `noise` (implicit differentiation).
     Without noise and below onset (sJφ'(0) ≤ 1-γ) the quiet solution Δ ≡ 0 with
@@ -448,14 +435,16 @@ def discrete_dmft(leak, coupling, nonlinearity="tanh", *, slope=1.0, noise=0.0, 
     check_real("noise", noise, nonnegative=True)
     check_real("dt", dt, positive=True)
     check_real("span", span, positive=True)
-    check_real("chebyshev", chebyshev, positive=True, integer=True)
     values = (leak, coupling, slope, noise, dt)
     for name, value in zip(("leak", "coupling", "slope", "noise", "dt"), values, strict=True):
         if jnp.ndim(value) != 0:
             raise ConfigError(f"{name} must be a scalar (vmap for curves), got shape "
                               f"{jnp.shape(value)}")
     lags = _default_lags(leak, span) if lags is None else lags
-    points = _default_points(leak, coupling, slope, noise) if points is None else points
+    auto_chebyshev, auto_points = _default_resolution(leak, coupling, slope, noise)
+    chebyshev = auto_chebyshev if chebyshev is None else chebyshev
+    points = auto_points if points is None else points
+    check_real("chebyshev", chebyshev, positive=True, integer=True)
     check_real("lags", lags, positive=True, integer=True)
     check_real("points", points, positive=True, integer=True)
     if points < 2 or points % 2:

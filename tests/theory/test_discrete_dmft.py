@@ -47,6 +47,16 @@ def test_white_noise_limit(slope, coupling, noise):
     assert bool(r.bound_state) and float(r.residual) < 1e-14
 
 
+def test_euler_map_at_delta_one_large_gain_with_defaults():
+    """δ = 1, g = 10 (Var x ≈ 92): the default resolution grows with the variance and reaches the
+    exact white-noise values ½ ln(g² E φ'²) and Δ(0) = g² E φ² (1-D integrals, 1200 points,
+    ~1e-13 at this variance). The former fixed 64 nodes missed λ by 2.7e-5."""
+    r = euler_map_dmft(10.0, 1.0, lags=SHORT_LAGS)
+    m = cessac_mean_field(1.0, coupling_std=10.0)
+    assert float(r.delta0) == pytest.approx(float(m.variance), rel=1e-10)
+    assert float(r.lyapunov) == pytest.approx(float(m.lyapunov), abs=1e-9)
+
+
 def test_continuum_limit(euler_g2, scs_g2):
     """λ/δ → λ_SCS with error O(δ) (Euler is first order). Measured at g = 2: errors -1.90e-3,
     -9.59e-4, -4.82e-4 for δ = 0.2, 0.1, 0.05, orders log2(e(δ)/e(δ/2)) = 0.987, 0.993; the SCS

@@ -6,6 +6,7 @@ documented values below onset, derivatives against finite differences, and bad i
 The solutions are computed once per module (each distinct solve compiles for ~10 s)."""
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize
 
-from jaxchaos._core._errors import ConfigError
+from jaxchaos._core._errors import AccuracyWarning, ConfigError
 from jaxchaos._theory._dmft import scs_delta0, scs_dmft, scs_lyapunov, scs_near_onset, scs_potential
 
 FD_STEP = 1e-4
@@ -160,6 +161,45 @@ def test_derivatives_against_finite_differences(tanh_solutions):
     # Below onset the documented values have the documented slopes (no NaN from the unused
     # chaotic branch).
     assert float(jax.grad(scs_delta0)(0.7)) == 0.0
+
+
+# λ_max at large gain with the default (automatic) resolution. g = 20: 1.19049474, an
+# independent value (the widely used published table has 1.19071839 there, 2e-4 too high).
+# g = 10: this solver at twice the automatic resolution in every axis (cells 9744, 364 nodes,
+# 3232 points; its own error estimate 4e-12), a convergence check rather than an independent value.
+LARGE_GAIN_LYAPUNOV = {10.0: 0.7734299142728569, 20.0: 1.19049474}
+
+
+@pytest.fixture(scope="module")
+def large_gain_solutions():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AccuracyWarning)  # the defaults must not warn
+        return scs_dmft(jnp.asarray(tuple(LARGE_GAIN_LYAPUNOV)))
+
+
+def test_lyapunov_at_large_gain_with_defaults(large_gain_solutions):
+    solutions = large_gain_solutions
+    for i, g in enumerate(LARGE_GAIN_LYAPUNOV):
+        lam, err = float(solutions.lyapunov[i]), float(solutions.lyapunov_error[i])
+        assert lam == pytest.approx(LARGE_GAIN_LYAPUNOV[g], rel=1e-6)
+        # The error estimate is small and bounds the actual error (up to the 5e-9 rounding of
+        # the g = 20 reference).
+        assert err < 1e-7 and abs(lam - LARGE_GAIN_LYAPUNOV[g]) <= err + 5e-9
+
+
+def test_too_coarse_resolution_warns_with_an_honest_estimate():
+    # The former fixed defaults at g = 20 are 3 % off (1.15453): the estimate must say so.
+    with pytest.warns(AccuracyWarning, match="g = 20"):
+        coarse = scs_dmft(20.0, cells=1024, chebyshev=64, points=240)
+    actual = abs(float(coarse.lyapunov) - LARGE_GAIN_LYAPUNOV[20.0])
+    assert actual > 1e-2 and float(coarse.lyapunov_error) > 0.1 * actual
+
+
+def test_scs_delta0_equals_scs_dmft_delta0_with_defaults(tanh_solutions, large_gain_solutions):
+    # Both choose their Gaussian resolution from the gain the same way (`scs_resolution`).
+    for gains, solutions in ((TANH_GAINS, tanh_solutions),
+                             (tuple(LARGE_GAIN_LYAPUNOV), large_gain_solutions)):
+        assert np.allclose(scs_delta0(jnp.asarray(gains)), solutions.delta0, rtol=1e-13, atol=0)
 
 
 def test_bad_input():

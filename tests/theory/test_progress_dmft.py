@@ -10,7 +10,8 @@ import jaxchaos as jc
 
 def test_dmft_with_progress_is_the_same(bars):
     gains = jnp.linspace(0.8, 2.5, 23)  # 20 chunks of 2 would not fit: 12 of 2, the last padded
-    kwargs = dict(cells=256, chebyshev=24, points=80)
+    # Coarse on purpose (compile time); accuracy is not what this test checks.
+    kwargs = dict(cells=256, chebyshev=24, points=80, tolerance=1.0)
     plain = jc.scs_dmft(gains, **kwargs)
     shown = jc.scs_dmft(gains, **kwargs, progress=True)
     for a, b in zip(jax.tree.leaves(plain), jax.tree.leaves(shown), strict=True):
