@@ -2,7 +2,8 @@
 resonance of the susceptibility absent from the power spectrum (seed 001;
 `jaxchaos._response`).
 
-Three figures (in --out, default results/signal_transmission/; copies in docs/figures/):
+Three figures (in --out, default results/signal_transmission/; `save_key_figure` copies in
+docs/figures/):
 
 `am_transmission.png`: a weak carrier f₀ modulated by a slow f_M,
     ξ_j(s) = ε cos(2πf_M s) sin(2πf₀s) on the 10 source neurons j ∈ S of a chaotic network
@@ -32,7 +33,6 @@ Also writes `numbers.json`.
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -43,6 +43,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import save_key_figure  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
 
@@ -170,17 +171,20 @@ def resonance(quick, g=2.4, lags=80):
     net = jc.CessacNetwork.random(jax.random.key(7), n, g, leak=0.2, threshold_mean=0.1,
                                   threshold_std=0.5)
     d = jnp.eye(n)[:, neurons]
-    r = jc.tangent_response(net, jax.random.key(1), n_lags=lags, t_warmup=3000,
-                            n_trajectories=32 if quick else 64, directions=d)
-    kern = np.asarray(r.kernel[:, neurons, np.arange(10)])
-    err = np.asarray(r.stderr[:, neurons, np.arange(10)])
     freqs = np.linspace(0, 0.5, 201)
-    chi = np.abs(np.asarray(jc.susceptibility(kern, freqs)[1]))
+    chis = []
+    for b in range(2 if quick else 6):   # independent batches: the spread of |χ| is its error
+        r = jc.tangent_response(net, jax.random.key(100 + b), n_lags=lags, t_warmup=3000,
+                                n_trajectories=32 if quick else 64, directions=d)
+        kern = np.asarray(r.kernel[:, neurons, np.arange(10)])
+        chis.append(np.abs(np.asarray(jc.susceptibility(kern, freqs)[1])))
+    chis = np.array(chis)
+    chi, chi_error = chis.mean(0), chis.std(0, ddof=1) / np.sqrt(len(chis))
     u = jc.simulate(net, t1=20000.0 if quick else 40000.0, key=jax.random.key(9),
                     recorders={"x": jc.Trajectory(neurons=tuple(int(i) for i in neurons))})
     sf, spec = jc.power_spectrum(np.asarray(u.records["x"]["x"])[3000:], segment=400)
     # |χ| of a neuron whose slope never leaves saturation is 1/|1 − γe^{-iω}| (max/min 1.5)
-    return dict(g=g, freqs=freqs, chi=chi, chi_error=err[1:].sum(0), sf=sf, spec=spec,
+    return dict(g=g, freqs=freqs, chi=chi, chi_error=chi_error, sf=sf, spec=spec,
                 active=np.flatnonzero(chi.max(0) / chi.min(0) > 1.6))
 
 
@@ -192,9 +196,8 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    figures = Path(__file__).parents[1] / "docs" / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
     numbers = {"quick": args.quick}
+    note = f"experiments/signal_transmission.py{' --quick' if args.quick else ''}"
 
     am, p = am_transmission(args.quick)
     fig, ax = plt.subplots(1, 3, figsize=(14, 4))
@@ -256,6 +259,7 @@ def main():
     numbers["am"]["common receivers among the 10 strongest at each carrier"] = top10
     fig.tight_layout()
     fig.savefig(out / "am_transmission.png", dpi=80)
+    save_key_figure(fig, "am_transmission", note)
     plt.close(fig)
 
     ec, q = effective_connectivity(args.quick)
@@ -291,6 +295,7 @@ def main():
               xlabel="j (presynaptic)", ylabel="i")
     fig.tight_layout()
     fig.savefig(out / "effective_connectivity.png", dpi=80)
+    save_key_figure(fig, "effective_connectivity", note)
     plt.close(fig)
     numbers["effective"] = {"N": q["n"], "K": q["k"], "trajectories": q["m"]}
     for g, v in ec.items():
@@ -312,9 +317,13 @@ def main():
     for a, i in zip(ax[0], res["active"], strict=True):
         chi, spec = res["chi"][:, i], res["spec"][:, i]
         peak = res["freqs"][high][np.argmax(chi[high])]
-        trough = chi[(res["freqs"] >= 0.1) & (res["freqs"] <= peak)].min()
+        below = np.flatnonzero((res["freqs"] >= 0.1) & (res["freqs"] <= peak))
+        low = below[np.argmin(chi[below])]
+        trough, top = chi[low], np.flatnonzero(res["freqs"] == peak)[0]
         level = np.interp(peak, res["sf"], spec) / spec.max()
         a.semilogy(res["freqs"], chi / chi.max(), label="|χ_ii(f)| (tangent)")
+        a.fill_between(res["freqs"], (chi - 2 * res["chi_error"][:, i]) / chi.max(),
+                       (chi + 2 * res["chi_error"][:, i]) / chi.max(), alpha=0.3)
         a.semilogy(res["sf"], np.maximum(spec / spec.max(), 1e-8), label="S_ii(f)")
         a.axvline(peak, color="0.5", lw=0.8)
         a.set(xlabel="f (cycles/step)", ylabel="scaled to max", ylim=(1e-6, 2),
@@ -323,16 +332,16 @@ def main():
         numbers["resonance"][f"neuron {i}"] = {
             "chi local max f in [0.15, 0.5]": float(peak),
             "chi(peak)/min chi on [0.1, peak]": float(chi[high].max() / trough),
-            "chi(peak) - trough, in units of the bound sum_t s.e.(t)":
-                float((chi[high].max() - trough) / res["chi_error"][i]),
+            "chi(peak) - trough over their s.e. (6 batches of 64 trajectories)":
+                float((chi[top] - trough) / np.hypot(res["chi_error"][top, i],
+                                                     res["chi_error"][low, i])),
             "S(peak)/max S": float(level), "S peak f": float(res["sf"][np.argmax(spec)]),
         }
     fig.tight_layout()
     fig.savefig(out / "chi_resonance.png", dpi=80)
+    save_key_figure(fig, "chi_resonance", note)
     plt.close(fig)
 
-    for name in ("am_transmission", "effective_connectivity", "chi_resonance"):
-        shutil.copy(out / f"{name}.png", figures / f"{name}.png")
     numbers["wall seconds"] = time.time() - start
     (out / "numbers.json").write_text(json.dumps(numbers, indent=2))
     print(json.dumps(numbers, indent=2))
