@@ -136,7 +136,9 @@ if TYPE_CHECKING:
     from ._models._spiking import spike_step as spike_step
     from ._models._spiking import stack_networks as stack_networks
     from ._response._kernels import ResponseKernel as ResponseKernel
+    from ._response._kernels import demodulate as demodulate
     from ._response._kernels import finite_difference_response as finite_difference_response
+    from ._response._kernels import lock_in as lock_in
     from ._response._kernels import mean_field_kernel as mean_field_kernel
     from ._response._kernels import mean_jacobian as mean_jacobian
     from ._response._kernels import noise_response as noise_response

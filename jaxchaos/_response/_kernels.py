@@ -19,7 +19,9 @@ step later. Three independent estimators (Cessac & Sepulchre 2004; seed 001):
 For a linear map `x ← Ax + σB` all three equal `A^t` (exactly in expectation). Local chaos (seed
 001's mean-field kernel) replaces the mean of the product by the product of means,
 `K(t) = ⟨DF⟩^t` (for Cessac's network ⟨DF⟩ = γI + J diag⟨g φ'(g u)⟩). The susceptibility is
-`χ(ω) = Σ_{t≥0} R(t) e^{-iωt}`, ω in radians per step, ω = 2πf.
+`χ(ω) = Σ_{t≥0} R(t) e^{-iωt}`, ω in radians per step, ω = 2πf. A weak stimulus
+`ξ(s) = ε Re(d e^{iωs})` thus moves the mean to `δ⟨x(s+1)⟩ = ε Re(χ(ω) d e^{iωs})`; `lock_in`
+and `demodulate` read such components (and slowly modulated carriers) back from a run.
 
 Flows: wrap them in `EulerMap` (kernels then per step of size δ).
 """
@@ -329,3 +331,41 @@ def power_spectrum(x, *, segment: int, axis: int = 0):
         piece = (piece - piece.mean(axis=0)) * window
         total = total + np.abs(np.fft.rfft(piece, axis=0)) ** 2
     return np.fft.rfftfreq(segment), total / (len(starts) * np.sum(window**2))
+
+
+def _carrier(x, frequency, start, axis):
+    """x moved to time-first and the phasors 2 e^{-2πif(start + n)} over its steps n."""
+    x = np.moveaxis(np.asarray(x), axis, 0)
+    check_real("frequency", frequency, positive=True, below=0.5)
+    check_real("start", start, integer=True)
+    steps = start + np.arange(x.shape[0])
+    phasor = 2 * np.exp(-2j * math.pi * frequency * steps)
+    return x, phasor.reshape((-1,) + (1,) * (x.ndim - 1))
+
+
+def lock_in(x, frequency, *, start: int = 0, axis: int = 0):
+    """Complex amplitude A of the component of `x` at `frequency` f (cycles per step,
+    0 < f < 1/2) along `axis` (time, in steps): `A = (2/T) Σ_n x_n e^{-2πif(start+n)}`, so that
+    `x_n ≈ Re(A e^{2πif(start+n)})` + the rest; `start` is the step index of the first sample.
+
+    Exact for a sinusoid with a whole number of cycles in the T steps; otherwise leakage of
+    order 1/(f T) of other components. A stationary background with spectral density S(f)
+    (`power_spectrum`'s convention) adds an error of r.m.s. |A| about 2√(S(f)/T)."""
+    x, phasor = _carrier(x, frequency, start, axis)
+    return np.mean(x * phasor, axis=0)
+
+
+def demodulate(x, frequency, *, window: int, start: int = 0, axis: int = 0):
+    """Complex envelope of `x` around the carrier `frequency` f (lock-in with a boxcar low-pass):
+    `E(n) = (2/W) Σ_{m=n}^{n+W-1} x_m e^{-2πif(start+m)}` for every full window of W = `window`
+    steps. A carrier modulated slowly, `x = a(n) sin(2πf n + φ)`, gives
+    `E ≈ a e^{i(φ − π/2)}` (exact for constant a and W a whole number of carrier periods;
+    W ≥ 1/f suppresses the 2f image). Returns `(centres, E)`: the window centres in steps
+    (from `start`) and E with time first, length T − W + 1."""
+    x, phasor = _carrier(x, frequency, start, axis)
+    check_real("window", window, positive=True, integer=True)
+    if window > x.shape[0]:
+        raise ConfigError(f"window = {window} is longer than the run, {x.shape[0]} steps")
+    total = np.cumsum(np.concatenate([np.zeros_like(phasor[:1] * x[:1]), x * phasor]), axis=0)
+    envelope = (total[window:] - total[:-window]) / window
+    return start + np.arange(envelope.shape[0]) + (window - 1) / 2, envelope

@@ -143,3 +143,67 @@ def test_errors_are_reported(getkey):
         jc.power_spectrum(np.zeros(50), segment=100)
     with pytest.raises(ConfigError, match="AbstractMap"):
         jc.tangent_response(jc.SCSNetwork.random(getkey(), 4, 1.0), getkey(), n_lags=2)
+
+
+def test_lock_in_and_demodulate_read_a_known_am_signal():
+    """x = a cos(2πf_M n) sin(2πf₀n + φ) + c = (a/2)[sin(2π(f₀+f_M)n + φ) + sin(2π(f₀−f_M)n + φ)]:
+    over 4000 steps every component has a whole number of cycles, so the lock-in amplitude at
+    f₀ ± f_M is (a/2) e^{i(φ − π/2)} to round-off and the carrier itself is absent. A window of
+    100 steps (10 carrier and 0.2 modulation periods) gives the envelope a cos(2πf_M n) e^{i(φ−π/2)}
+    up to the boxcar's gain sin(πf_M W)/(W sin(πf_M)) and the images at −2f₀ ± f_M (1 %), and
+    exactly the boxcar-filtered sum of all components."""
+    a, f0, fm, phi, c, n = 0.3, 0.1, 0.002, 0.7, 1.5, 4000
+    steps = np.arange(n)
+    x = a * np.cos(2 * np.pi * fm * steps) * np.sin(2 * np.pi * f0 * steps + phi) + c
+    expected = a / 2 * np.exp(1j * (phi - np.pi / 2))
+    for f in (f0 + fm, f0 - fm):
+        np.testing.assert_allclose(jc.lock_in(x, f), expected, rtol=0, atol=1e-13)
+    assert abs(jc.lock_in(x, f0)) < 1e-13
+    # start shifts the phase reference: the same samples read as steps 1000..4999
+    np.testing.assert_allclose(jc.lock_in(x, f0 + fm, start=1000),
+                               expected * np.exp(-2j * np.pi * (f0 + fm) * 1000), atol=1e-13)
+    stacked = np.stack([x, 2 * x], axis=1)          # lock_in works along the time axis
+    np.testing.assert_allclose(jc.lock_in(stacked.T, f0 + fm, axis=1), [expected, 2 * expected],
+                               atol=1e-13)
+    w = 100
+    centres, env = jc.demodulate(x, f0, window=w)
+    assert env.shape == (n - w + 1,) and centres[0] == (w - 1) / 2
+
+    def boxcar(mu):   # mean of e^{2πiμm} over m = n..n+W−1, relative to its centre
+        return 1.0 if mu == 0 else np.sin(np.pi * mu * w) / (w * np.sin(np.pi * mu))
+
+    # x = Re Σ_k B_k e^{2πiν_k m}; 2x e^{-2πif₀m} shifts each B_k to ν_k − f₀ and B_k* to −ν_k − f₀
+    exact = 0
+    for b, nu in [(expected, f0 + fm), (expected, f0 - fm), (c, 0.0)]:
+        for amp, mu in [(b, nu - f0), (np.conj(b), -nu - f0)]:
+            exact = exact + amp * boxcar(mu) * np.exp(2j * np.pi * mu * centres)
+    np.testing.assert_allclose(env, exact, rtol=0, atol=1e-12)
+    # the slow part alone: a cos(2πf_M n) e^{i(φ−π/2)} times the boxcar's gain at f_M
+    slow = boxcar(fm) * a * np.cos(2 * np.pi * fm * centres) * np.exp(1j * (phi - np.pi / 2))
+    assert np.abs(env - slow).max() < 0.02 * a
+    with pytest.raises(ConfigError, match="frequency must be < 0.5"):
+        jc.lock_in(x, 0.5)
+    with pytest.raises(ConfigError, match="window = 5000 is longer than the run"):
+        jc.demodulate(x, f0, window=5000)
+
+
+def test_effective_connectivity_at_one_step_and_path_sums(getkey):
+    """R(1) = ⟨DF⟩ = γI + J diag⟨g φ'(g u)⟩ exactly (the same ensemble as `stationary_states`,
+    the mean Jacobian rebuilt here from J and the states); and R_ij(t) = 0 exactly whenever no
+    path of length t leads from j to i in the graph of γI + J (seed 001's path sum), here a
+    directed ring of N = 12 with self-loops from the leak: R(t) reaches t + 1 neurons."""
+    n, gamma, g = 12, 0.3, 1.5
+    ring = np.roll(np.eye(n), 1, axis=0) * 0.8      # J_{i+1,i} = 0.8
+    net = jc.CessacNetwork(jnp.asarray(ring), g, leak=gamma, thresholds=0.2, noise=0.5)
+    key = getkey()
+    r = jc.tangent_response(net, key, n_lags=4, n_trajectories=32, t_warmup=50)
+    states = np.asarray(jc.stationary_states(net, key, n_trajectories=32, t_warmup=50))
+    slope = np.mean(g / np.cosh(g * states) ** 2, axis=0)
+    np.testing.assert_allclose(r.kernel[1], gamma * np.eye(n) + ring * slope[None, :],
+                               rtol=1e-12, atol=1e-14)
+    reach = np.eye(n)
+    for t in range(1, 5):
+        reach = (gamma * np.eye(n) + ring) @ reach
+        k = np.asarray(r.kernel[t])
+        assert np.all(k[reach == 0] == 0) and np.all(np.abs(k[reach > 0]) > 1e-6)
+        assert np.count_nonzero(reach[:, 0]) == t + 1
