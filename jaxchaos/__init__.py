@@ -184,6 +184,7 @@ if TYPE_CHECKING:
     from ._theory._meanfield import q_map as q_map
     from ._theory._random_matrix import bulk_radius as bulk_radius
     from ._theory._random_matrix import critical_gain as critical_gain
+    from ._theory._random_matrix import ginibre_product_exponents as ginibre_product_exponents
     from ._theory._random_matrix import mean_matrix as mean_matrix
     from ._theory._random_matrix import outliers as outliers
     from ._theory._random_matrix import spectral_support as spectral_support
