@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from ._learning._rnn import RNN as RNN
     from ._learning._rnn import GRUCell as GRUCell
     from ._learning._rnn import LeakyCell as LeakyCell
+    from ._learning._rnn import LSTMCell as LSTMCell
     from ._learning._rnn import Readout as Readout
     from ._learning._rnn import TanhCell as TanhCell
     from ._learning._tasks import DelayedCopy as DelayedCopy

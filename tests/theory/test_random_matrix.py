@@ -4,8 +4,8 @@ SCS network on a block ensemble turns chaotic at the predicted critical gain."""
 import math
 
 import jax
-import pytest
 import numpy as np
+import pytest
 
 import jaxchaos as jc
 
