@@ -188,6 +188,7 @@ if TYPE_CHECKING:
     from ._theory._random_matrix import ginibre_product_exponents as ginibre_product_exponents
     from ._theory._random_matrix import mean_matrix as mean_matrix
     from ._theory._random_matrix import outliers as outliers
+    from ._theory._random_matrix import slope_product_exponents as slope_product_exponents
     from ._theory._random_matrix import spectral_support as spectral_support
     from ._theory._random_matrix import variance_matrix as variance_matrix
     from ._theory._sampling_dmft import SamplingMeanField as SamplingMeanField

@@ -109,8 +109,7 @@ def ginibre_product_exponents(n: int, scale=1.0) -> np.ndarray:
     mean field. The top exponent ½ ln χ1 is then the mean-field λ_max; the lower exponents
     are overestimated: the exact sum of the map's exponents is `ln|det J| + Σ_j ⟨ln φ'(x_j)⟩_t`
     (E ln|det J| is this formula's sum at σ = g), where the approximation puts ½ N ln⟨φ'²⟩,
-    larger by Jensen's inequality. `experiments/lyapunov_spectra.py --extensive` shows by how
-    much.
+    larger by Jensen's inequality. `slope_product_exponents` keeps the slopes' spread.
 
     Returns an (n,) float64 array, descending.
     """
@@ -119,3 +118,38 @@ def ginibre_product_exponents(n: int, scale=1.0) -> np.ndarray:
     n = int(n)
     i = np.arange(1, n + 1)
     return math.log(scale) + 0.5 * (digamma((n - i + 1) / 2.0) + math.log(2.0 / n))
+
+
+def slope_product_exponents(gain, slopes, seed: int = 0) -> np.ndarray:
+    """Lyapunov exponents of the product of `g G_t D_t`, G_t independent Ginibre matrices
+    (`N(0, 1/N)` entries) and `D_t = diag(d_t)` independent of them, with slope vectors d_t
+    drawn like the rows of `slopes` (S, N):
+
+        λ_i = ln g + ½ [ψ((N − i + 1)/2) + ln(2/N)] + ½ E ln R_ii(D Q)²,
+
+    the last term averaged over the S rows with Q a Haar-random orthogonal matrix (from `seed`)
+    and `R(DQ)` the triangular factor of the QR of `D Q` (|R_ii| > 0).
+
+    Derivation (as in `ginibre_product_exponents`): a step maps the frame Q to `G (D Q)`; with
+    `D Q = Q' R'`, `G Q'` is again Ginibre, so the step's R is `R_G R'` with R_G Ginibre's
+    (Bartlett) and R' = R(DQ); the frame stays Haar and independent of D. The ψ term is the
+    Ginibre part, the last the slopes' part; their sums give the exact identity
+    `Σ_i λ_i = E ln|det gG| + Σ_j E ln d_j`. Constant slopes d reduce it to
+    `ginibre_product_exponents(n, g d)`.
+
+    For the network map `x ← gWφ(x)` (`EulerMap(SCSNetwork(W, g), 1)`) with slopes
+    `d = φ'(x)`, x ~ N(0, Δ0) of its mean field, this is the annealed (fresh-J) approximation
+    of its spectrum with the slopes' full distribution. Returns (N,), descending.
+    """
+    check_real("gain", gain, positive=True)
+    slopes = np.atleast_2d(np.asarray(slopes, float))
+    check_real("slopes", slopes)
+    if slopes.ndim != 2 or np.any(slopes == 0):
+        raise ConfigError("slopes must be an (S, N) array of non-zero slope samples")
+    n = slopes.shape[1]
+    rng = np.random.default_rng(seed)
+    logs = np.zeros(n)
+    for d in slopes:
+        haar = np.linalg.qr(rng.standard_normal((n, n)))[0]
+        logs += np.log(np.abs(np.diag(np.linalg.qr(d[:, None] * haar)[1])))
+    return (ginibre_product_exponents(n, gain) + logs / len(slopes))
