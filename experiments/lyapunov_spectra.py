@@ -249,6 +249,12 @@ def extensive_report(out: Path, spec: dict, single: dict, double: dict, maps: di
               f"{r['dimension_density']:.3f} | {r['entropy_density']:.4f} | "
               f"{r['pair_max_dev']:.3f} / {r['pair_rms_dev']:.3f} | {r['t_sim']:g} | "
               f"{r['seconds']:.0f} |")
+    with precision_set("float64"):
+        dmft = {g: float(jaxchaos.scs_dmft(g).lyapunov) for g in spec["gains"]}
+    report["dmft_lambda_max"] = dmft
+    (out / "extensive_summary.json").write_text(json.dumps(report, indent=2))
+    for g, lam in dmft.items():
+        print(f"| {g:g} | ∞ (DMFT) | {lam:.3f} | | | | | |")
     for key, b in bias.items():
         print(f"float32 - float64 at {key}: " + ", ".join(f"{k} {v:+.2g}" for k, v in b.items()))
     for key, gi in ginibre.items():
@@ -401,9 +407,10 @@ def main():
         single, double, maps = extensive_runs(out, spec)
         extensive_report(out, spec, single, double, maps)
         plot_extensive(out, spec, single, double, maps,
-                       f"experiments/lyapunov_spectra.py --extensive{' --quick' * args.quick}: "
-                       f"one network per N and g, float32 (float64 dashed), RK4 dt = 0.1, "
-                       f"t = {spec['t_sim']}; map: float64, {spec['map_steps']['sim']} steps")
+                       f"lyapunov_spectra.py --extensive{' --quick' * args.quick}: one network "
+                       f"per N, g; float32; RK4 dt 0.1; t = "
+                       f"{'/'.join(f'{t:g}' for t in spec['t_sim'].values())}; "
+                       f"map {spec['map_steps']['sim']} steps")
         return
     full_spec, leading_spec, clv_spec = (
         (QUICK["full"], QUICK["leading"], QUICK["clv"]) if args.quick else (FULL, LEADING, CLV)
