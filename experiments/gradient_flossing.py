@@ -21,7 +21,11 @@ of flossed exponents (`--ks`, default 1 and k/4). Every training is a resumable 
 - `summary.json`: the numbers behind the plots.
 
     .venv/bin/python experiments/gradient_flossing.py [--config PATH] [--delays 5 10 15 20 25 30]
-        [--k-delay 25] [--ks 1 8] [--out DIR] [--quick]
+        [--k-delay 25] [--ks 1 8] [--cell tanh|leaky|gru|lstm] [--out DIR] [--quick]
+
+`--cell` replaces the config's cell (e.g. `--cell lstm`: the same task with an LSTM of n units,
+whose exponents are over its full state (h, c), 2n of them; the key figure then gets the suffix
+`_lstm`).
 
 The default takes about 25 minutes on 2 CPU cores; `--quick` is a smoke run of a minute or two.
 """
@@ -43,6 +47,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from _figures import save_key_figure  # noqa: E402
 
+from jaxchaos._learning._rnn import CELLS  # noqa: E402
 from jaxchaos._runs._runfolder import (  # noqa: E402
     RECORD,
     UNDEFINED,
@@ -134,15 +139,23 @@ def main():
     parser.add_argument("--ks", type=int, nargs="*", default=None,
                         help="numbers of flossed exponents besides the config's k (and 0)")
     parser.add_argument("--tail", type=int, default=20, help="steps after the delay")
-    parser.add_argument("--out", default="results/gradient_flossing")
+    parser.add_argument("--cell", choices=sorted(CELLS), default=None,
+                        help="the network's cell instead of the config's (n units; the LSTM's "
+                        "state (h, c) has 2n dimensions, all in the exponents)")
+    parser.add_argument("--out", default=None,
+                        help="default results/gradient_flossing, with _CELL for other cells")
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
     args = parser.parse_args()
     delays = sorted(args.delays or ([2, 6] if args.quick else [5, 10, 15, 20, 25, 30]))
     k_delay = args.k_delay if args.k_delay is not None else delays[max(len(delays) - 2, 0)]
-    out = Path(args.out)
     base = read_toml(args.config)
     if base.pop("job", "train-rnn") != "train-rnn":
         raise SystemExit(f"{args.config} is not a train-rnn config")
+    if args.cell is not None:
+        base.setdefault("network", {})["cell"] = args.cell
+    cell = base.get("network", {}).get("cell", "tanh")
+    suffix = "" if cell == "tanh" else f"_{cell}"
+    out = Path(args.out or f"results/gradient_flossing{suffix}")
 
     configs = {}
 
@@ -219,7 +232,7 @@ def main():
         ax.legend()
     fig.tight_layout()
     fig.savefig(out / "success.png", dpi=120)
-    save_key_figure(fig, "flossing_success_vs_delay",
+    save_key_figure(fig, f"flossing_success_vs_delay{suffix}",
                     f"experiments/gradient_flossing.py{' --quick' if args.quick else ''}: "
                     f"{config['network']['cell']} RNN, N = {config['network']['n']}, "
                     f"{seeds} seeds, "

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from ._learning._rnn import RNN as RNN
     from ._learning._rnn import GRUCell as GRUCell
     from ._learning._rnn import LeakyCell as LeakyCell
+    from ._learning._rnn import LSTMCell as LSTMCell
     from ._learning._rnn import Readout as Readout
     from ._learning._rnn import TanhCell as TanhCell
     from ._learning._tasks import DelayedCopy as DelayedCopy
@@ -188,8 +189,10 @@ if TYPE_CHECKING:
     from ._theory._meanfield import q_map as q_map
     from ._theory._random_matrix import bulk_radius as bulk_radius
     from ._theory._random_matrix import critical_gain as critical_gain
+    from ._theory._random_matrix import ginibre_product_exponents as ginibre_product_exponents
     from ._theory._random_matrix import mean_matrix as mean_matrix
     from ._theory._random_matrix import outliers as outliers
+    from ._theory._random_matrix import slope_product_exponents as slope_product_exponents
     from ._theory._random_matrix import spectral_support as spectral_support
     from ._theory._random_matrix import variance_matrix as variance_matrix
     from ._theory._sampling_dmft import SamplingMeanField as SamplingMeanField

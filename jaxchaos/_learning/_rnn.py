@@ -10,6 +10,11 @@ gain g, input weights `U_ij ~ N(0, s²/n_in)` at input scale s, biases zero):
   `h ← (1-δ) h + δ (W tanh(h) + U x + b)`; Jacobian `(1-δ) I + δ W diag(1 - tanh²h)`.
 - `GRUCell`: a gated recurrent unit (Cho et al. 2014), `z = σ(W_z h + U_z x + b_z)`,
   `r = σ(W_r h + U_r x + b_r)`, `n = tanh(W_n (r ⊙ h) + U_n x + b_n)`, `h ← (1-z) ⊙ n + z ⊙ h`.
+- `LSTMCell`: a long short-term memory cell with forget gate (Hochreiter & Schmidhuber 1997;
+  Gers et al. 2000) of H units, `i, f, o = σ(W_{i,f,o} h + U_{i,f,o} x + b_{i,f,o})`,
+  `u = tanh(W_u h + U_u x + b_u)`, `c ← f ⊙ c + i ⊙ u`, `h ← o ⊙ tanh(c)`. Its state is the
+  concatenation `(h, c)` (N = 2H), so exponents and Jacobians are over the full state; the
+  readout sees h only (`observed`).
 
 Every cell has `step_and_jvp(h, x, v)`: the next state and the Jacobian `∂h_{t+1}/∂h_t` applied
 to a tangent vector (N,) or a frame (N, k), the primitive of the Lyapunov exponents in
@@ -56,6 +61,20 @@ class AbstractCell(eqx.Module):
     @abc.abstractmethod
     def n_in(self) -> int:
         """Input dimension."""
+
+    @classmethod
+    def state_dimension(cls, n: int) -> int:
+        """The state dimension N of the cell that `init` builds with `n` units."""
+        return n
+
+    @property
+    def n_observed(self) -> int:
+        """Size of `observed(h)`, what the readout sees: N unless a cell says otherwise."""
+        return self.n
+
+    def observed(self, h):
+        """The part of the state h (N,) that the readout sees: all of it by default."""
+        return h
 
     @abc.abstractmethod
     def __call__(self, h, x):
@@ -174,7 +193,63 @@ class GRUCell(AbstractCell):
         return (1 - z) * candidate + z * h
 
 
-CELLS = {"tanh": TanhCell, "leaky": LeakyCell, "gru": GRUCell}
+class LSTMCell(AbstractCell):
+    """Long short-term memory cell with forget gate on the state `(h, c)` (2H,): the rows of
+    `recurrent`, `input_weights` and `bias` are the blocks (i, f, o, u) in that order (input,
+    forget and output gates, candidate). Jacobian `∂(h', c')/∂(h, c)` (2H × 2H) by AD:
+    `∂c'/∂c = diag f`, `∂h'/∂c = diag(o ⊙ sech² c') diag f`, and the h columns through the
+    gates' preactivations."""
+
+    recurrent: jax.Array  # (4H, H): W_i, W_f, W_o, W_u
+    input_weights: jax.Array  # (4H, n_in)
+    bias: jax.Array  # (4H,)
+
+    @classmethod
+    def init(cls, key, n: int, n_in: int, gain, *, input_scale=1.0) -> "LSTMCell":
+        """H = `n` units (state dimension 2n): every recurrent block ~ N(0, g²/H), input blocks
+        ~ N(0, s²/n_in), biases 0 (a forget gate of ½ at h = x = 0)."""
+        _check_sizes(n, n_in, gain, input_scale)
+        key_w, key_u = jax.random.split(key)
+        return cls(gain / jnp.sqrt(n) * jax.random.normal(key_w, (4 * n, n)),
+                   input_scale / jnp.sqrt(n_in) * jax.random.normal(key_u, (4 * n, n_in)),
+                   jnp.zeros(4 * n))
+
+    @classmethod
+    def state_dimension(cls, n: int) -> int:
+        return 2 * n
+
+    @property
+    def units(self) -> int:
+        """H, the number of units."""
+        return self.recurrent.shape[1]
+
+    @property
+    def n(self) -> int:
+        return 2 * self.units
+
+    @property
+    def n_in(self) -> int:
+        return self.input_weights.shape[1]
+
+    @property
+    def n_observed(self) -> int:
+        return self.units
+
+    def observed(self, h):
+        """h, the first H entries of the state `(h, c)`."""
+        return h[: self.units]
+
+    def __call__(self, h, x):
+        units = self.units
+        hidden, cell = h[:units], h[units:]
+        pre = _matmul(self.recurrent, hidden) + _matmul(self.input_weights, x) + self.bias
+        gates = jax.nn.sigmoid(pre[: 3 * units])
+        i, f, o = gates[:units], gates[units: 2 * units], gates[2 * units:]
+        cell = f * cell + i * jnp.tanh(pre[3 * units:])
+        return jnp.concatenate([o * jnp.tanh(cell), cell])
+
+
+CELLS = {"tanh": TanhCell, "leaky": LeakyCell, "gru": GRUCell, "lstm": LSTMCell}
 
 
 class Readout(eqx.Module):
@@ -194,18 +269,20 @@ class Readout(eqx.Module):
 
 class RNN(eqx.Module):
     """A cell and its readout. `states(inputs)` are h_1..h_T (h_{t+1} = F(h_t, x_t)), and
-    `__call__(inputs)` the outputs y_t = C h_{t+1} + c, for inputs of shape (T, n_in)."""
+    `__call__(inputs)` the outputs y_t = C observed(h_{t+1}) + c, for inputs of shape (T, n_in)
+    (`observed`: the whole state, the LSTM's h)."""
 
     cell: AbstractCell
     readout: Readout
 
     @classmethod
     def init(cls, key, kind: str, n: int, n_in: int, n_out: int, gain, **cell_options) -> "RNN":
-        """A `CELLS[kind]` cell at gain g (options: `input_scale`, and `delta` for "leaky")."""
+        """A `CELLS[kind]` cell at gain g (options: `input_scale`, and `delta` for "leaky"); `n`
+        is the number of units (the state dimension, except the LSTM's 2n)."""
         cell_class = CELLS[check_choice("cell kind", kind, CELLS)]
         key_cell, key_out = jax.random.split(key)
-        return cls(cell_class.init(key_cell, n, n_in, gain, **cell_options),
-                   Readout.init(key_out, n, n_out))
+        cell = cell_class.init(key_cell, n, n_in, gain, **cell_options)
+        return cls(cell, Readout.init(key_out, cell.n_observed, n_out))
 
     def states(self, inputs, h0=None):
         """h_1, ..., h_T (T, N) from h_0 (zeros by default)."""
@@ -218,4 +295,4 @@ class RNN(eqx.Module):
         return jax.lax.scan(step, h0, inputs)[1]
 
     def __call__(self, inputs, h0=None):
-        return jax.vmap(self.readout)(self.states(inputs, h0))
+        return jax.vmap(lambda h: self.readout(self.cell.observed(h)))(self.states(inputs, h0))

@@ -29,7 +29,8 @@ Config (TOML), every key with its default in the `_SCHEMA` tables below:
 ```toml
 job = "train-rnn"          # read by `jaxchaos run`; not part of the resolved config
 name = "flossing_copy"
-[network]   # cell = "tanh" | "leaky" | "gru"; recurrent weights ~ N(0, gain²/n)
+[network]   # cell = "tanh" | "leaky" | "gru" | "lstm"; recurrent weights ~ N(0, gain²/n);
+            # n units (the LSTM's state (h, c) has 2n dimensions)
 cell = "tanh"
 n = 32
 gain = 2.5
@@ -165,15 +166,16 @@ def resolve_training_config(raw: dict) -> dict:
     # Build the pieces now: their own checks (task sizes, flossing settings vs N and T) raise
     # here, before anything compiles.
     flossing, task_obj = _flossing_from(config), _task_from(config)
-    if flossing.k > net["n"]:
-        raise ConfigError(f"flossing.k = {fl['k']} exceeds network.n = {net['n']}")
+    n_state = CELLS[net["cell"]].state_dimension(net["n"])  # the LSTM's (h, c): 2n
+    if flossing.k > n_state:
+        raise ConfigError(f"flossing.k = {fl['k']} exceeds the state dimension {n_state}")
     if tr["logged_exponents"] is None:
         tr["logged_exponents"] = fl["k"]
-    if not 1 <= tr["logged_exponents"] <= net["n"]:
-        raise ConfigError(f"training.logged_exponents must lie in [1, network.n = {net['n']}], "
-                          f"got {tr['logged_exponents']}")
+    if not 1 <= tr["logged_exponents"] <= n_state:
+        raise ConfigError(f"training.logged_exponents must lie in [1, the state dimension "
+                          f"{n_state}], got {tr['logged_exponents']}")
     try:
-        flossing.check(net["n"], task_obj.length)
+        flossing.check(n_state, task_obj.length)
     except ConfigError as err:
         raise ConfigError(f"flossing: {err} (task.length sets T)") from None
     return config

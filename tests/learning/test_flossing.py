@@ -16,7 +16,7 @@ from jaxchaos._learning._flossing import (
     jacobian_log_singular_values,
     random_frame,
 )
-from jaxchaos._learning._rnn import RNN, GRUCell, LeakyCell, TanhCell
+from jaxchaos._learning._rnn import RNN, GRUCell, LeakyCell, LSTMCell, TanhCell
 from jaxchaos._learning._tasks import DelayedCopy, DelayedRecall, DelayedXOR
 from jaxchaos._runs._runfolder import UNDEFINED, new_run_folder, read_record
 from jaxchaos._runs._training_job import (
@@ -27,13 +27,13 @@ from jaxchaos._runs._training_job import (
     train,
 )
 
-CELLS = [(TanhCell, {}), (LeakyCell, {"delta": 0.3}), (GRUCell, {})]
+CELLS = [(TanhCell, {}), (LeakyCell, {"delta": 0.3}), (GRUCell, {}), (LSTMCell, {})]
 
 
 def _driven(getkey, cell_class, options, n=12, n_in=2, horizon=48, gain=2.5):
     cell = cell_class.init(getkey(), n, n_in, gain, **options)
     inputs = jax.random.normal(getkey(), (horizon, n_in))
-    h0 = 0.5 * jax.random.normal(getkey(), (n,))
+    h0 = 0.5 * jax.random.normal(getkey(), (cell.n,))
     return cell, inputs, h0
 
 
@@ -92,12 +92,12 @@ def test_long_term_jacobian_singular_values(getkey):
                                rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("cell_class, options", CELLS)
+@pytest.mark.parametrize("cell_class, options", CELLS[:3])  # the LSTM's AD path is the GRU's
 def test_gradient_matches_finite_differences(getkey, cell_class, options):
     """d(flossing loss) along a random parameter direction: reverse mode (through the QRs and the
     trajectory) equals a Richardson-extrapolated central difference."""
     cell, inputs, h0 = _driven(getkey, cell_class, options, n=8, horizon=12, gain=1.5)
-    frame = random_frame(getkey(), 8, 3)
+    frame = random_frame(getkey(), cell.n, 3)
     flossing = Flossing(3, 2, checkpoint_every=3, target=0.05)
     direction = jax.tree.map(lambda a: jax.random.normal(getkey(), a.shape) / np.sqrt(a.size),
                              cell)
@@ -327,7 +327,7 @@ def test_diverging_training_is_reported_with_step_and_seeds(tmp_path):
     (lambda: DelayedCopy(5, 5), "length must be an integer >= 6"),
     (lambda: DelayedXOR(0, 5), "delay must be an integer >= 1"),
     (lambda: LeakyCell.init(jax.random.key(0), 4, 1, 1.0, delta=1.5), "delta must be in"),
-    (lambda: RNN.init(jax.random.key(0), "lstm", 4, 1, 1, 1.0), "unknown cell kind"),
+    (lambda: RNN.init(jax.random.key(0), "lstm2", 4, 1, 1, 1.0), "unknown cell kind"),
     (lambda: _small_config(colour=1), "unknown key"),
     (lambda: _small_config(protocol="sometimes"), "unknown training.protocol"),
     (lambda: _small_config(floss_at=[]), "needs training.floss_at"),
@@ -335,7 +335,9 @@ def test_diverging_training_is_reported_with_step_and_seeds(tmp_path):
     (lambda: _small_config(learning_rate=-1.0), "training.learning_rate must be > 0"),
     (lambda: _small_config(jacobian_batch=8), "jacobian_batch"),
     (lambda: _small_config(logged_exponents=9), "logged_exponents must lie in"),
-    (lambda: resolve_training_config({"flossing": {"k": 40}}), "exceeds network.n"),
+    (lambda: resolve_training_config({"flossing": {"k": 40}}), "exceeds the state dimension 32"),
+    (lambda: resolve_training_config({"network": {"cell": "lstm", "n": 16},
+                                      "flossing": {"k": 33}}), "exceeds the state dimension 32"),
     (lambda: resolve_training_config({"task": {"length": 41}, "flossing": {"qr_every": 2}}),
      "task.length sets T"),
     (lambda: resolve_training_config({"task": {"kind": "recall", "length": 9}}),
@@ -353,3 +355,64 @@ def test_frame_shape_is_checked_before_compiling(getkey):
     cell, inputs, h0 = _driven(getkey, TanhCell, {}, n=6, horizon=10)
     with pytest.raises(ConfigError, match="frame must have shape"):
         jax.jit(Flossing(3).exponents)(cell, inputs, h0, random_frame(getkey(), 6, 2))
+
+
+def test_lstm_jacobian_and_log_determinant(getkey):
+    """LSTM (H = 5, state (h, c) of N = 10): the Jacobian by `step_and_jvp` on the identity frame
+    equals `jax.jacfwd` of the step, and its c columns are the analytic ∂c'/∂c = diag f,
+    ∂h'/∂c = diag(o sech² c' f); all N exponents sum to the mean log|det J_t| along the driven
+    trajectory (J_t by jacfwd, slogdet in NumPy), to round-off."""
+    cell, inputs, h0 = _driven(getkey, LSTMCell, {}, n=5, horizon=30, gain=2.0)
+    units, eye = 5, jnp.eye(10)
+    x = inputs[0]
+    step_jacobian = cell.step_and_jvp(h0, x, eye)[1]
+    np.testing.assert_allclose(step_jacobian, jax.jacfwd(lambda s: cell(s, x))(h0),
+                               rtol=1e-13, atol=1e-15)
+    pre = cell.recurrent @ h0[:units] + cell.input_weights @ x + cell.bias
+    gates = jax.nn.sigmoid(pre[: 3 * units])
+    f, o, c_next = gates[units: 2 * units], gates[2 * units:], cell(h0, x)[units:]
+    np.testing.assert_allclose(step_jacobian[units:, units:], np.diag(f), atol=1e-15)
+    np.testing.assert_allclose(step_jacobian[:units, units:],
+                               np.diag(o * f / np.cosh(c_next) ** 2), atol=1e-15)
+    exponents = jax.jit(Flossing(10).exponents)(cell, inputs, h0, random_frame(getkey(), 10, 10))
+    step_and_jacobian = jax.jit(lambda s, x: (cell(s, x), jax.jacfwd(cell)(s, x)))
+    state, log_dets = h0, []
+    for x in inputs:
+        state, jacobian = step_and_jacobian(state, x)
+        log_dets.append(np.linalg.slogdet(np.asarray(jacobian))[1])
+    np.testing.assert_allclose(np.sum(exponents), np.mean(log_dets), rtol=1e-11)
+
+
+def test_flossing_lowers_the_lstm_loss():
+    """Three LSTMs (H = 6, N = 12, g = 3, driven by Gaussian inputs), all 12 exponents of the
+    state (h, c) flossed by Adam (0.1, 30 steps, T = 20 after 10 warm-up steps, 2 sequences per
+    step): the flossing loss Σλ_i² on 16 held-out h_0 and input sequences falls in every
+    network (measured: to 0.67, 0.15 and 0.16 of its start; at rate 3e-2 for 40 steps to 0.36–0.80,
+    so the fall is the descent's, not one lucky step)."""
+    units, n_in, horizon, batch = 6, 2, 30, 2
+    flossing = Flossing(12, warmup_steps=10)
+    optimizer = optax.adam(0.1)
+
+    def loss(cell, key, batch=batch):
+        key_h, key_q, key_x = jax.random.split(key, 3)
+        h0 = 0.5 * jax.random.normal(key_h, (batch, 2 * units))
+        frames = jax.vmap(lambda q: random_frame(q, 2 * units, 12))(jax.random.split(key_q, batch))
+        inputs = jax.random.normal(key_x, (batch, horizon, n_in))
+        return jnp.mean(jax.vmap(lambda x, h, q: flossing.loss(cell, x, h, q))(inputs, h0, frames))
+
+    @jax.jit
+    @jax.vmap
+    def flossed_ratio(cell):
+        def step(carry, key):
+            cell, opt_state = carry
+            updates, opt_state = optimizer.update(jax.grad(loss)(cell, key), opt_state)
+            return (optax.apply_updates(cell, updates), opt_state), None
+
+        keys = jax.random.split(jax.random.key(1), 30)
+        after = jax.lax.scan(step, (cell, optimizer.init(cell)), keys)[0][0]
+        return loss(after, jax.random.key(9), 16) / loss(cell, jax.random.key(9), 16)
+
+    cells = jax.vmap(lambda key: LSTMCell.init(key, units, n_in, 3.0))(
+        jax.random.split(jax.random.key(0), 3))
+    ratio = np.asarray(flossed_ratio(cells))
+    assert np.all(ratio < 0.8) and np.median(ratio) < 0.5, ratio
