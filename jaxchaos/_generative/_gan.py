@@ -25,21 +25,10 @@ import jax.numpy as jnp
 import optax
 
 from .._core._errors import ConfigError, check_real
+from ._spec import image_layout
 
 BN_MOMENTUM = 0.1
 LEAK = 0.2
-
-
-def image_layout(size: int) -> tuple[int, int]:
-    """(b, u) with size = b·2^u, 4 ≤ b ≤ 7 and u ≥ 1; `ConfigError` if there are none."""
-    check_real("image_size", size, positive=True, integer=True)
-    base, ups = int(size), 0
-    while base % 2 == 0 and base // 2 >= 4:
-        base, ups = base // 2, ups + 1
-    if ups < 1 or base > 7:
-        raise ConfigError(f"image_size must be b·2^u with 4 <= b <= 7 and u >= 1 "
-                          f"(8, 16, 28, 32, 64, ...), got {size}")
-    return base, ups
 
 
 class BatchNorm(eqx.Module):
