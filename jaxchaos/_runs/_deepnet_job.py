@@ -66,7 +66,7 @@ from .._theory._meanfield import (
     q_map,
 )
 from ._deepnet_config import resolve_deep_net_config, sizes
-from ._runfolder import open_run, write_text
+from ._runfolder import finite_json, open_run, write_text
 
 SUMMARY = "summary.json"
 DEPTH_SCALE_PAIRS = 32  # input pairs averaged per network and σ_w in the depth-scale fit
@@ -345,10 +345,10 @@ def run_deep_net(folder, *, progress: bool = True) -> Path:
             for index in range(run.progress, len(names)):
                 bar.set_postfix(figure=names[index])
                 FIGURES[names[index]](p, out, summary)
-                text = json.dumps(summary, indent=2)
+                text = finite_json(SUMMARY, summary)
                 run.commit(index + 1, (), {"summary": text}, figures_done=names[:index + 1])
                 write_text(folder / SUMMARY, text)
                 bar.update(1)
-        write_text(folder / SUMMARY, json.dumps(summary, indent=2))
+        write_text(folder / SUMMARY, finite_json(SUMMARY, summary))
         run.finish()
     return folder

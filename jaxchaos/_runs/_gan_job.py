@@ -26,7 +26,6 @@ at the end, `results.json` (the `quality` measures). Checkpoints are written eve
 uninterrupted run exactly (every random draw comes from the state's key or the latent state).
 """
 
-import json
 import time
 from pathlib import Path
 
@@ -40,7 +39,7 @@ from .._generative._evaluation import cached_classifier, draw_latents, generate,
 from .._generative._gan import Discriminator, GANTrainer, Generator, train_step
 from .._generative._latent import GaussianLatent, chaos_latent
 from ._gan_config import resolve_gan_config, sizes
-from ._runfolder import open_run, write_npz, write_text
+from ._runfolder import finite_json, open_run, write_npz, write_text
 
 LOG = "log.npz"
 RESULTS = "results.json"
@@ -149,6 +148,6 @@ def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -
             scores = quality(state.generator, state.running, trainer.source, classifier, images,
                              labels, key=jax.random.key(tr["seed"] + 2), batch=tr["batch"])
             scores["classifier_test_accuracy"] = accuracy
-            write_text(folder / RESULTS, json.dumps(scores, indent=2))
+            write_text(folder / RESULTS, finite_json(RESULTS, scores))
         run.finish(wall_seconds=wall)
     return folder

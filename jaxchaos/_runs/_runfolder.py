@@ -120,6 +120,24 @@ def write_text(path: Path, text: str):
     write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
+def finite_json(name: str, tree) -> str:
+    """`tree` (a JSON summary) as indented JSON text; `DivergenceError` naming the first entry
+    that is NaN or infinite, so that no results file holds one."""
+    def check(where, value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check(f"{where}.{key}", item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                check(where, item)
+        elif isinstance(value, float) and not np.isfinite(value):
+            raise DivergenceError(f"the result {where[1:]!r} of {name} is {value}: nothing "
+                                  "was written")
+
+    check("", tree)
+    return json.dumps(tree, indent=2)
+
+
 def write_npz(path: Path, arrays: dict):
     """`write_atomic` for an `.npz` of named arrays (memory-mapped arrays are copied through in
     blocks, never loaded whole)."""

@@ -28,7 +28,6 @@ k = 0                      # 0: no spectrum
 ```
 """
 
-import json
 from pathlib import Path
 
 import jax
@@ -43,7 +42,7 @@ from .._models._spiking import (
     run_spikes,
     spike_statistics,
 )
-from ._runfolder import open_run, write_npz, write_text
+from ._runfolder import finite_json, open_run, write_npz, write_text
 from ._spiking_config import build_network, resolve_spiking_config, sizes, spike_budget
 
 SUMMARY = "summary.json"
@@ -83,7 +82,7 @@ def run_spiking(folder, *, progress: bool = True, stop_after: int | None = None)
                 opened.commit(chunk + 1, state, chunks_done=chunk + 1)
                 bar.update(1)
         summary = _summary(folder, config, network, state)
-        write_text(folder / SUMMARY, json.dumps(summary, indent=2))
+        write_text(folder / SUMMARY, finite_json(SUMMARY, summary))
         opened.finish()
     return folder
 
