@@ -485,25 +485,39 @@ def _two_trajectories(integrator, system, state, key, separation, warmups, n_ren
 
 
 def ks_entropy(exponents) -> jax.Array:
-    """Kolmogorov–Sinai entropy rate by Pesin's identity, H = Σ_{λ_i > 0} λ_i."""
+    """Kolmogorov–Sinai entropy rate by Pesin's identity, H = Σ_{λ_i > 0} λ_i, over the last
+    axis (a JAX array, like `kaplan_yorke_dimension`; traceable under `jit`/`vmap`)."""
     exponents = jnp.asarray(exponents)
     return jnp.sum(jnp.where(exponents > 0, exponents, 0.0), axis=-1)
 
 
-def kaplan_yorke_dimension(exponents) -> float:
+KY_UNDEFINED = -1.0  # the Kaplan–Yorke dimension of a spectrum whose partial sums stay >= 0
+
+
+def kaplan_yorke_dimension(exponents) -> jax.Array:
     """Kaplan–Yorke dimension D = j + Σ_{i≤j} λ_i / |λ_{j+1}|, j the largest index with
-    Σ_{i≤j} λ_i ≥ 0 (exponents sorted descending). 0 if λ_1 < 0; raises if the partial sums never
-    turn negative (compute more exponents)."""
+    Σ_{i≤j} λ_i ≥ 0 (exponents sorted descending), over the last axis: a JAX array, like
+    `ks_entropy`, traceable under `jit`/`vmap`. 0 if λ_1 < 0. If the partial sums never turn
+    negative (compute more exponents) it raises `ConfigError` when called on concrete values, and
+    returns `KY_UNDEFINED` (-1) for traced ones, which cannot raise."""
     check_real("exponents", exponents)
-    lam = np.sort(np.asarray(exponents, dtype=float).ravel())[::-1]
-    if not lam.size:
+    lam = jnp.flip(jnp.sort(jnp.asarray(exponents, dtype=float), axis=-1), axis=-1)
+    size = lam.shape[-1] if lam.ndim else 0
+    if not size:
         raise ConfigError("the Kaplan–Yorke dimension needs at least one exponent, got none")
-    partial = np.cumsum(lam)
-    if partial[0] < 0:
-        return 0.0
-    nonnegative = np.nonzero(partial >= 0)[0]
-    j = int(nonnegative[-1]) + 1  # number of exponents in the non-negative partial sum
-    if j == lam.size:
+    partial = jnp.cumsum(lam, axis=-1)
+    # j: the leading partial sums that are >= 0 (a prefix, since the increments decrease)
+    j = jnp.sum(jnp.cumprod(partial >= 0, axis=-1), axis=-1)
+    inside = jnp.clip(j, 1, size - 1)[..., None]
+    last = jnp.take_along_axis(partial, inside - 1, axis=-1)[..., 0]
+    following = jnp.take_along_axis(lam, inside, axis=-1)[..., 0]
+    dimension = jnp.where(j == 0, 0.0, jnp.where(j == size, KY_UNDEFINED,
+                                                  j + last / jnp.abs(following)))
+    try:
+        undefined = bool(jnp.any(j == size))
+    except jax.errors.ConcretizationTypeError:
+        undefined = False  # traced: the sentinel marks it
+    if undefined:
         raise ConfigError("the partial sums of the exponents never turn negative: "
                           "compute more exponents (larger k) for the Kaplan–Yorke dimension")
-    return j + partial[j - 1] / abs(lam[j])
+    return dimension

@@ -79,7 +79,7 @@ class SpikingSpectrum(eqx.Module):
 
     def dimension(self) -> float:
         """Kaplan–Yorke dimension (needs k past the point where the partial sums turn negative)."""
-        return kaplan_yorke_dimension(np.asarray(self.exponents))
+        return float(kaplan_yorke_dimension(self.exponents))
 
     def fraction_positive(self) -> float:
         """Fraction of the k exponents above 3 standard errors (unstable directions)."""

@@ -31,7 +31,12 @@ from jaxchaos._generative._gan import (
     save_checkpoint,
     train_step,
 )
-from jaxchaos._generative._latent import GaussianLatent, chaos_latent, expander_readout
+from jaxchaos._generative._latent import (
+    LAMBDA_MIN,
+    GaussianLatent,
+    chaos_latent,
+    expander_readout,
+)
 from jaxchaos._runs._gan_job import resolve_gan_config
 
 # N = 200 at g = 2 from this seed is chaotic in float64 (λ_max ≈ 0.084 over t ∈ [500, 2000]); from
@@ -160,6 +165,11 @@ def test_default_latent_is_chaotic(x64):
                                      t_warmup=300.0, t_frame_warmup=20.0, t_sim=200.0,
                                      n_blocks=4, key=jax.random.key(1))
     assert float(spectrum.exponents[0]) > 0.03
+    # The calibration's own estimate, kept on the source (issue 20 item 7), is an independent
+    # two-trajectory measurement of the same exponent: it agrees within the spread of such
+    # finite-time estimates (both ≈ 0.08-0.09 here).
+    assert isinstance(source.lambda_max, float) and source.lambda_max_stderr >= 0
+    assert abs(source.lambda_max - float(spectrum.exponents[0])) < 0.04
 
 
 @pytest.mark.parametrize(("n", "gain", "x64"), [(256, 2.0, False), (40, 1.8, True)],
@@ -174,8 +184,15 @@ def test_non_chaotic_latent_warns(n, gain, x64):
         source = chaos_latent(jax.random.key(0), n=n, gain=gain, dim=6, degree=2)
     with jax.enable_x64(x64), warnings.catch_warnings():
         warnings.simplefilter("error")
-        chaos_latent(jax.random.key(0), n=n, gain=gain, dim=6, degree=2, check_chaos=False)
+        quiet = chaos_latent(jax.random.key(0), n=n, gain=gain, dim=6, degree=2,
+                             check_chaos=False)
     assert source.network.n == n
+    # the kept estimate is the one the warning reports: below the chaos threshold
+    assert source.lambda_max - 2 * source.lambda_max_stderr < LAMBDA_MIN
+    assert quiet.lambda_max == source.lambda_max
+    bare = chaos_latent(jax.random.key(0), n=n, gain=gain, dim=6, degree=2, check_chaos=False,
+                        standardize=False)
+    assert bare.lambda_max is None
     with pytest.raises(ConfigError, match="gain > 1"):
         chaos_latent(jax.random.key(0), n=n, gain=0.5, dim=6, degree=2)
 
