@@ -20,7 +20,6 @@ import warnings
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .._core._errors import ConfigError, DivergenceError, check_choice, check_real, check_steps
 from .._core._progress import ProgressBar, check_progress

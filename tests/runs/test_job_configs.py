@@ -48,7 +48,7 @@ def test_bad_configs_are_one_line_errors_without_jax(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == len(BAD_CONFIGS), result.stderr
-    for line, (job, _, message) in zip(lines, BAD_CONFIGS):
+    for line, (job, _, message) in zip(lines, BAD_CONFIGS, strict=True):
         assert line.startswith("jaxchaos: error: ") and message in line, (job, line)
     assert not list(tmp_path.glob("run*"))
 
