@@ -211,9 +211,24 @@ class LyapunovSpectrum(eqx.Module):
     - `max_spread`: the largest `max_i log|R_ii| - min_i log|R_ii|` in one QR interval;
     - `diverged_step`: the step at which the trajectory became NaN/inf, -1 if it did not (only
       a traced call can return a diverged result: its exponents are then NaN).
+
+    A map's exponents are per step; `per_unit_time(step)` converts them for a map whose step
+    stands for a time `step` (an `EulerMap` of step δ: `spec.per_unit_time(euler_map.dt)`).
     """
 
     __repr__ = result_repr
+
+    def per_unit_time(self, step) -> "LyapunovSpectrum":
+        """This spectrum with a step counted as time `step` > 0: the exponents, standard
+        errors, block and running estimates divided by `step` (λ per unit time = λ per step / δ
+        for an `EulerMap` of step δ, which tends to the flow's exponents as δ → 0) and the
+        history times multiplied by it. For a map's spectrum (per step); a flow's is already
+        per unit time."""
+        check_real("step", step, positive=True)
+        return eqx.tree_at(
+            lambda s: (s.exponents, s.stderr, s.block_exponents, s.history_times, s.history),
+            self, (self.exponents / step, self.stderr / step, self.block_exponents / step,
+                   self.history_times * step, self.history / step))
 
     exponents: jax.Array
     stderr: jax.Array
@@ -370,7 +385,8 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
 
     **Arguments:**
     - `system`: an `AbstractFlow` (integrated with fixed steps `dt` by `solver`) or an
-      `AbstractMap` (unit steps; leave `dt` unset).
+      `AbstractMap` (unit steps; leave `dt` unset; exponents per step, or per unit time by
+      `LyapunovSpectrum.per_unit_time(δ)` for a map whose step is a time δ, e.g. `EulerMap`).
     - `k`: number of exponents, 1 ≤ k ≤ N.
     - `t_ons`: time between QR re-orthonormalizations (a multiple of dt).
     - `t_warmup`, `t_frame_warmup`, `t_sim`: trajectory warm-up, frame warm-up (multiples of
