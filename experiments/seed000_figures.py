@@ -56,7 +56,7 @@ def traces(out: Path, summary: dict):
         net = jc.SCSNetwork.random(key, N, gain)
         x0 = jax.random.normal(jax.random.key(1), (N,))
         run = jc.simulate(net, x0, t1=T_END, dt=0.05, record_every=0.1)
-        x = np.concatenate([np.asarray(x0)[None], np.asarray(run.records["trajectory"]["x"])])
+        x = np.concatenate([np.asarray(x0)[None], np.asarray(run.records["trajectory"])])
         times = 0.1 * np.arange(x.shape[0])
         spectrum = jc.lyapunov_spectrum(net, x0, k=1, t_sim=400.0, dt=0.05, key=jax.random.key(2))
         lam = float(np.asarray(spectrum.exponents)[0])

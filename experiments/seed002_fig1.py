@@ -55,7 +55,7 @@ def _lambda_max(net, x0):
 
 def _trajectory(net, x0, t_end):
     run = jc.simulate(net, x0, t1=t_end, dt=DT, record_every=RECORD)
-    x = np.asarray(run.records["trajectory"]["x"])
+    x = np.asarray(run.records["trajectory"])
     return np.concatenate([np.asarray(x0)[None], x])
 
 

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core._errors import ConfigError, check_choice, check_real
+from .._core._results import result_repr
 from .._models._spiking import (
     SEARCHES,
     EventState,
@@ -55,6 +56,8 @@ class SpikingSpectrum(eqx.Module):
     - `spike_rate`: population spikes per unit time N ν̄; `spikes`: spikes accumulated;
     - `state`, `frame`: final event-loop state and orthonormal frame.
     """
+
+    __repr__ = result_repr
 
     exponents: jax.Array
     per_spike: jax.Array

@@ -92,7 +92,7 @@ def test_latent_is_the_readout_of_the_simulated_network(getkey):
     for b in range(batch):
         run = simulate(source.network, x0[b], t1=warmup + records * interval, dt=0.1,
                        record_every=interval, solver="rk4")
-        rates.append(np.tanh(np.asarray(run.records["trajectory"]["x"]))[round(warmup /
+        rates.append(np.tanh(np.asarray(run.records["trajectory"]))[round(warmup /
                                                                                 interval):])
     rates = np.stack(rates)  # (batch, records, n)
     readout, shift, transform = (np.asarray(a) for a in (source.readout, source.shift,
