@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from .._core._errors import DivergenceError
 from .._generative._data import load_dataset
 from .._generative._evaluation import cached_classifier, draw_latents, generate, quality
-from .._generative._gan import Discriminator, GANTrainer, Generator, train_step
+from .._generative._gan import Discriminator, GANTrainer, Generator, gan_step
 from .._generative._latent import GaussianLatent, chaos_latent
 from ._gan_config import resolve_gan_config, sizes
 from ._runfolder import finite_json, open_run, write_npz, write_text
@@ -114,7 +114,7 @@ def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -
         with tqdm(total=total, initial=done, desc=config["name"], unit="step",
                   disable=not progress) as bar:
             while done < total:
-                state, step_losses = train_step(trainer, state, images)
+                state, step_losses = gan_step(trainer, state, images)
                 step_losses = tuple(float(v) for v in step_losses)
                 if not all(np.isfinite(step_losses)):
                     raise DivergenceError(

@@ -24,12 +24,12 @@ from jaxchaos._generative._gan import (
     GANTrainer,
     Generator,
     discriminator_loss,
+    gan_sample,
+    gan_step,
     generator_loss,
     image_layout,
     load_checkpoint,
-    sample,
     save_checkpoint,
-    train_step,
 )
 from jaxchaos._generative._latent import (
     LAMBDA_MIN,
@@ -214,7 +214,7 @@ def test_one_step_reduces_both_losses(getkey):
     _, z = trainer.source.next(state.latent)
     fake = state.generator(z)[0]
     before = discriminator_loss(state.discriminator, real, fake)
-    new, (d_loss, g_loss) = train_step(trainer, state, data)
+    new, (d_loss, g_loss) = gan_step(trainer, state, data)
     assert float(d_loss) == pytest.approx(float(before), rel=1e-12)
     after = discriminator_loss(new.discriminator, real, fake)
     assert float(after) < float(before) - 1e-3
@@ -224,14 +224,33 @@ def test_one_step_reduces_both_losses(getkey):
     assert int(new.step) == 1
 
 
+def test_public_step_and_sampler(getkey):
+    """Issue 20 item 7: the step and the sampler are public (`jc.gan_step`, `jc.gan_sample`,
+    `GANState.sample`): the compiled step equals the trainer's uncompiled one, and the state's
+    sampler is `gan_sample` with the state's running statistics."""
+    import jaxchaos as jc
+
+    data = load_digits(8)[0][:32].astype(jnp.float64)
+    trainer, state = _tiny_setup(getkey(), GaussianLatent(8))
+    assert isinstance(state, jc.GANState)
+    compiled, losses = jc.gan_step(trainer, state, data)
+    plain, plain_losses = trainer.step(state, data)
+    np.testing.assert_allclose(losses, plain_losses, rtol=1e-12)
+    z = jax.random.normal(getkey(), (3, 8))
+    images = compiled.sample(z)
+    np.testing.assert_array_equal(images, jc.gan_sample(compiled.generator, compiled.running, z))
+    np.testing.assert_allclose(images, plain.sample(z), atol=1e-12)
+    assert images.shape == (3, 1, 8, 8)
+
+
 def test_evaluation_mode_uses_the_given_statistics(getkey):
     generator = Generator(getkey(), 8, 16, width=8)
     z = jax.random.normal(getkey(), (10, 8))
     train_images, batch_stats = generator(z)
-    np.testing.assert_allclose(sample(generator, batch_stats, z), train_images, atol=1e-12)
+    np.testing.assert_allclose(gan_sample(generator, batch_stats, z), train_images, atol=1e-12)
     assert train_images.shape == (10, 1, 16, 16)
     assert float(jnp.max(jnp.abs(train_images))) <= 1.0
-    single = sample(generator, batch_stats, z[:1])  # independent of the rest of the batch
+    single = gan_sample(generator, batch_stats, z[:1])  # independent of the rest of the batch
     np.testing.assert_allclose(single, train_images[:1], atol=1e-12)
 
 
@@ -242,7 +261,7 @@ def test_checkpoint_round_trips_bit_exactly(getkey, tmp_path):
                           check_chaos=False)
     trainer, state = _tiny_setup(getkey(), source, batch=8)
     for _ in range(2):
-        state, _ = train_step(trainer, state, data)
+        state, _ = gan_step(trainer, state, data)
     save_checkpoint(tmp_path / "c.eqx", state)
     _, other = _tiny_setup(getkey(), source, batch=8)
     loaded = load_checkpoint(tmp_path / "c.eqx", other)
@@ -253,8 +272,8 @@ def test_checkpoint_round_trips_bit_exactly(getkey, tmp_path):
 
     for a, b in zip(leaves(state), leaves(loaded), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    next_a, losses_a = train_step(trainer, state, data)
-    next_b, losses_b = train_step(trainer, loaded, data)
+    next_a, losses_a = gan_step(trainer, state, data)
+    next_b, losses_b = gan_step(trainer, loaded, data)
     np.testing.assert_array_equal(np.asarray(losses_a), np.asarray(losses_b))
 
 
