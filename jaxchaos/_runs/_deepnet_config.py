@@ -54,13 +54,16 @@ def resolve_deep_net_config(raw: dict) -> dict:
 def sizes(config: dict) -> dict:
     """Estimated bytes a run writes and its peak device memory, from a resolved config alone,
     with the keys that set them (for `check_fits`). Disk: six figures and the summary. Device:
-    the phase diagram, its largest step, holds one network per (σ_w, σ_b) point at once, each
-    L weight matrices of N² with the Jacobians of four inputs through every layer (N² each)."""
+    the phase diagram, its largest step, as an upper estimate: the L standard-normal weight
+    matrices (N² each, shared by every point), the same scaled by each σ_w, and one layer's
+    Jacobians (N²) for each of four inputs at every (σ_w, σ_b) point."""
     network, figures = config["network"], config["figures"]
     item = 4 if config["output"]["precision"] == "float32" else 8
+    square = network["width"] ** 2
     points = figures["grid_sigma_w"] * figures["grid_sigma_b"]
+    weights = (1 + figures["grid_sigma_w"]) * network["depth"] * square
     return {"disk_bytes": FIGURE_COUNT * FIGURE_BYTES,
-            "device_bytes": 5 * points * network["depth"] * network["width"] ** 2 * item,
+            "device_bytes": (weights + 4 * points * square) * item,
             "disk_keys": "output.root (a disk with a few MiB free)",
             "device_keys": "network.width, network.depth, figures.grid_sigma_w or "
                            "figures.grid_sigma_b"}
