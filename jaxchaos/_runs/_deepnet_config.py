@@ -2,7 +2,7 @@
 waits for JAX), and the run's size estimate (`sizes`). The job itself is `_deepnet_job`."""
 
 from .._core._errors import ConfigError, check_choice, check_real
-from ._config import NUMBER, check_type, resolve_tables
+from ._config import NUMBER, check_type, item_bytes, resolve_tables
 
 FIGURE_BYTES = 2**20  # a generous bound on one figure (PNG at 120 dpi) and its summary entry
 FIGURE_COUNT = 6  # the figures of `_deepnet_job.FIGURES`
@@ -58,7 +58,7 @@ def sizes(config: dict) -> dict:
     matrices (N² each, shared by every point), the same scaled by each σ_w, and one layer's
     Jacobians (N²) for each of four inputs at every (σ_w, σ_b) point."""
     network, figures = config["network"], config["figures"]
-    item = 4 if config["output"]["precision"] == "float32" else 8
+    item = item_bytes(config)
     square = network["width"] ** 2
     points = figures["grid_sigma_w"] * figures["grid_sigma_b"]
     weights = (1 + figures["grid_sigma_w"]) * network["depth"] * square

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .._core._errors import ConfigError, check_choice, check_real, check_steps
 from .._generative._spec import DATA_SOURCES, image_layout
-from ._config import NUMBER, resolve_tables
+from ._config import NUMBER, item_bytes, resolve_tables
 
 LATENT_SOURCES = ("chaos", "gaussian")
 
@@ -113,7 +113,7 @@ def sizes(config: dict) -> dict:
     activations of a batch kept for backpropagation (both networks, ×4 for the norms and the
     gradients) and the latent network's N² weights with a batch of its states."""
     lat, data, tr = config["latent"], config["data"], config["training"]
-    item = 4 if config["output"]["precision"] == "float32" else 8
+    item = item_bytes(config)
     size, width = data["image_size"], config["model"]["width"]
     base, ups = image_layout(size)
     params = 2 * (lat["dim"] * width * 2 ** (ups - 1) * base**2

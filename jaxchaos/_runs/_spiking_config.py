@@ -3,7 +3,7 @@ waits for JAX; only the last check, building the network, imports it), and the r
 estimate (`sizes`). The job itself is `_spiking_job`."""
 
 from .._core._errors import ConfigError, check_choice, check_real
-from ._config import NUMBER, resolve_tables
+from ._config import NUMBER, item_bytes, resolve_tables
 
 NEURON_KINDS = ("lif", "theta", "rapid_theta")  # the keys of `_models._spiking.NEURONS`
 SEARCH_KINDS = ("tree", "argmax")  # `_models._spiking.SEARCHES`
@@ -76,7 +76,7 @@ def sizes(config: dict) -> dict:
     both directions), a chunk's spike buffer, the state and, for the spectrum, the k-column
     tangent frame with its QR."""
     net, sim, lya = config["network"], config["simulation"], config["lyapunov"]
-    item = 4 if config["output"]["precision"] == "float32" else 8
+    item = item_bytes(config)
     n, budget = net["n"], spike_budget(config)
     return {"disk_bytes": sim["chunks"] * budget * SPIKE_BYTES + 4 * n * item,
             "device_bytes": 4 * n * net["k"] * item + budget * SPIKE_BYTES

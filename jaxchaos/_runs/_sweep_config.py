@@ -33,7 +33,7 @@ from importlib import resources
 import numpy as np
 
 from .._core._errors import ConfigError, check_choice, check_real, check_steps
-from ._config import NUMBER, check_name, check_type, fill_table, read_toml
+from ._config import NUMBER, check_name, check_type, fill_table, item_bytes, read_toml
 
 # The library (and with it JAX) is imported only by the checks against its tables, which run
 # last (`_check_library_names`), and by `build_system`: most config errors come without the wait.
@@ -484,7 +484,7 @@ def sizes(config: dict) -> dict:
     stage) and one chunk of traces. Spectra: the block sums, history and exponents on disk; the
     weights, a Jacobian and the k-column frame with its QR on the device."""
     model, sim = config["model"], config["simulation"]
-    n, item = model["n"], np.dtype(config["output"]["precision"]).itemsize
+    n, item = model["n"], item_bytes(config)
     points = int(np.prod([len(values) for values in config["sweep"].values()]))
     if "lyapunov" in config:
         lya = config["lyapunov"]

@@ -5,7 +5,7 @@ and the run's size estimate (`sizes`). The job itself is `_training_job`."""
 import math
 
 from .._core._errors import ConfigError, check_choice, check_real
-from ._config import NUMBER, check_type, resolve_tables
+from ._config import NUMBER, check_type, item_bytes, resolve_tables
 
 PROTOCOLS = ("baseline", "preflossing", "interleaved")
 CELL_KINDS = ("tanh", "leaky", "gru")  # the keys of `_learning._rnn.CELLS`
@@ -148,7 +148,7 @@ def sizes(config: dict) -> dict:
     largest batch; k + 1 vectors per step for the flossing batch) and the long-term Jacobians
     (N² per sequence of `jacobian_batch`), doubled for their gradients."""
     net, task, fl, tr = (config[k] for k in ("network", "task", "flossing", "training"))
-    n, item = net["n"], 4 if config["output"]["precision"] == "float32" else 8
+    n, item = net["n"], item_bytes(config)
     horizon = task["delay"] + 1 if task["kind"] == "recall" else task["length"]
     gates = 3 if net["cell"] == "gru" else 1
     params = gates * (n * n + 2 * n) + 2 * n + 1
