@@ -17,15 +17,14 @@ FIGURES = Path(__file__).parents[1] / "docs" / "figures"
 
 def save_key_figure(fig, name: str, note: str) -> Path:
     """Write `fig` to `docs/figures/<name>.png` with `note` in a line below it."""
-    width, height = fig.get_size_inches()
-    if width > 8:
-        fig.set_size_inches(8, height * 8 / width)
+    width = fig.get_size_inches()[0]
     label = fig.text(0.995, -0.01, note, ha="right", va="top", fontsize=7, color="0.35")
     FIGURES.mkdir(parents=True, exist_ok=True)
     path = FIGURES / f"{name}.png"
-    fig.savefig(path, dpi=90, bbox_inches="tight", pil_kwargs={"optimize": True})
+    # at most 8 inches at 90 dpi: a wider figure keeps its layout at a lower resolution
+    fig.savefig(path, dpi=90 * min(1.0, 8 / width), bbox_inches="tight",
+                pil_kwargs={"optimize": True})
     label.remove()
-    fig.set_size_inches(width, height)
     print(f"key figure: {path}")
     return path
 
