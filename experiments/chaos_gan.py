@@ -54,7 +54,7 @@ from jaxchaos._generative._evaluation import (  # noqa: E402
     quality,
     sampling_speed,
 )
-from jaxchaos._generative._gan import train_step  # noqa: E402
+from jaxchaos._generative._gan import gan_step  # noqa: E402
 from jaxchaos._generative._latent import chaos_latent  # noqa: E402
 from jaxchaos._lyapunov._spectrum import lyapunov_spectrum  # noqa: E402
 from jaxchaos._runs._gan_job import build, resolve_gan_config, sample_grid  # noqa: E402
@@ -124,7 +124,7 @@ def train(name: str, steps: int, batch: int, seed: int = 0):
     losses = []
     start = time.perf_counter()
     for _ in range(steps):
-        state, step_losses = train_step(trainer, state, images)
+        state, step_losses = gan_step(trainer, state, images)
         losses.append([float(v) for v in step_losses])
     return trainer, state, images, labels, np.asarray(losses), time.perf_counter() - start
 

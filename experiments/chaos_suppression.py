@@ -10,15 +10,13 @@ frequencies f) through the run machinery into `--out/run`, then writes to `--out
   report (A_c is non-monotonic in f);
 - `summary.json`: λ_max, its standard error and A_c per frequency.
 
-The figure is copied to `docs/figures/` (`--figures`). One network (seed 0, N = 200): a
-finite-size estimate; the grid and t_sim are in the config.
+The figure is also the key figure `docs/figures/chaos_suppression.png`. One network (seed 0,
+N = 200): a finite-size estimate; the grid and t_sim are in the config.
 
     .venv/bin/python experiments/chaos_suppression.py [--out results/chaos_suppression]
 """
 
-import argparse
 import json
-import shutil
 from pathlib import Path
 
 import matplotlib
@@ -26,6 +24,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import parse_args, save_figure  # noqa: E402
 
 from jaxchaos._runs._runfolder import new_run_folder, read_record  # noqa: E402
 from jaxchaos._runs._sweep_config import load_config  # noqa: E402
@@ -48,14 +47,7 @@ def critical_amplitude(amplitudes, lam):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="results/chaos_suppression")
-    parser.add_argument("--figures", default=ROOT / "docs" / "figures",
-                        help="where the README's figures go")
-    args = parser.parse_args()
-    out, figures = Path(args.out), Path(args.figures)
-    out.mkdir(parents=True, exist_ok=True)
-    figures.mkdir(parents=True, exist_ok=True)
+    out = parse_args(__doc__, "results/chaos_suppression").out
     config = load_config(ROOT / "configs" / "scs_input_lyapunov.toml")
     folder = out / "run"
     if not (folder / "run.json").exists():
@@ -82,9 +74,8 @@ def main():
     fig.suptitle(f"Chaos suppression by independent-phase sinusoids, g = {gain:g}, N = {n} "
                  "(Rajan, Abbott & Sompolinsky 2010)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out / "suppression.png", dpi=90)
-    plt.close(fig)
-    shutil.copyfile(out / "suppression.png", figures / "chaos_suppression.png")
+    save_figure(fig, out / "suppression.png", "chaos_suppression",
+                f"configs/scs_input_lyapunov.toml: N = {n}, g = {gain:g}, seed 0")
     summary = {"frequencies": frequencies.tolist(), "amplitudes": amplitudes.tolist(),
                "lambda_max": lam.tolist(), "stderr": err.tolist(),
                "critical_amplitude": critical}

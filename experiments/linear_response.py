@@ -65,7 +65,7 @@ def response(n, trajectories, kicks, lags):
     chi = np.abs(np.asarray(jc.susceptibility(per_neuron, freqs)[1]))       # (F, 10)
     x = jc.simulate(net, t1=float(40 * kicks), key=jax.random.key(5),
                     recorders={"x": jc.Trajectory(neurons=tuple(int(i) for i in sources))})
-    spec_f, spec = jc.power_spectrum(np.asarray(x.records["x"]["x"])[500:], segment=2 * lags)
+    spec_f, spec = jc.power_spectrum(np.asarray(x.records["x"])[500:], segment=2 * lags)
     return diag, (freqs, chi), (spec_f, spec), kernels
 
 
@@ -114,7 +114,7 @@ def route_diagnostics(n, gains, steps):
                                     t_frame_warmup=500.0, t_sim=float(steps), n_blocks=10,
                                     key=jax.random.key(8))
         exponents.append(np.asarray(spec.exponents))
-        u = jc.simulate(net, t1=3000.0, key=jax.random.key(9)).records["trajectory"]["x"]
+        u = jc.simulate(net, t1=3000.0, key=jax.random.key(9)).records["trajectory"]
         returns[float(g)] = np.asarray(jnp.mean(net.nonlinearity(net.slope * u[1000:]), axis=1))
     return np.array(exponents), returns
 

@@ -19,14 +19,13 @@ tanh(x_j) (`SCSNetwork`, gain g), so the seed's membrane potential is h = x/g an
   the self-consistent Δ0 (`scs_delta0`), a double well whose top the particle reaches in infinite
   time (the chaotic, monotonically decaying Δ(τ)).
 
-Both figures are copied to `docs/figures/` (`--figures`). About 30 s on 2 shared CPU cores.
+Both figures are also the key figures `docs/figures/seed000_*.png`. About 30 s on 2 shared CPU
+cores.
 
-    .venv/bin/python experiments/seed000_figures.py [--out results/seed000] [--figures DIR]
+    .venv/bin/python experiments/seed000_figures.py [--out results/seed000]
 """
 
-import argparse
 import json
-import shutil
 from pathlib import Path
 
 import jax
@@ -39,10 +38,10 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import parse_args, save_figure  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 N = 100
 GAINS = (0.8, 3.0)  # below and above the transition (N = 100 at g = 2 is often not chaotic)
 SHOWN_NEURONS = 5
@@ -56,7 +55,7 @@ def traces(out: Path, summary: dict):
         net = jc.SCSNetwork.random(key, N, gain)
         x0 = jax.random.normal(jax.random.key(1), (N,))
         run = jc.simulate(net, x0, t1=T_END, dt=0.05, record_every=0.1)
-        x = np.concatenate([np.asarray(x0)[None], np.asarray(run.records["trajectory"]["x"])])
+        x = np.concatenate([np.asarray(x0)[None], np.asarray(run.records["trajectory"])])
         times = 0.1 * np.arange(x.shape[0])
         spectrum = jc.lyapunov_spectrum(net, x0, k=1, t_sim=400.0, dt=0.05, key=jax.random.key(2))
         lam = float(np.asarray(spectrum.exponents)[0])
@@ -78,8 +77,8 @@ def traces(out: Path, summary: dict):
     fig.suptitle(f"Seed 000 Figs. 1 and 3: {SHOWN_NEURONS} of N = {N} neurons, J = 1, "
                  "both sides of g = 1", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out / "fig1_fig3_traces.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, out / "fig1_fig3_traces.png", "seed000_fig1_fig3_traces",
+                f"N = {N}, g = {GAINS}, network key 0, x0 key 1, dt = 0.05")
 
 
 def potential(out: Path, summary: dict):
@@ -111,25 +110,15 @@ def potential(out: Path, summary: dict):
     fig.suptitle("Seed 000 §2.2: the potential of Δ'' = -∂V/∂Δ in its three regimes "
                  "(Δ = ⟨x(t)x(t+τ)⟩, x = g h)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out / "potential.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, out / "potential.png", "seed000_potential", "scs_potential, scs_delta0")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="results/seed000")
-    parser.add_argument("--figures", default=ROOT / "docs" / "figures",
-                        help="where the README's figures go")
-    args = parser.parse_args()
-    out, figures = Path(args.out), Path(args.figures)
-    out.mkdir(parents=True, exist_ok=True)
-    figures.mkdir(parents=True, exist_ok=True)
+    out = parse_args(__doc__, "results/seed000").out
     summary = {"n": N, "gains": list(GAINS)}
     traces(out, summary)
     potential(out, summary)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    for name in ("fig1_fig3_traces", "potential"):
-        shutil.copyfile(out / f"{name}.png", figures / f"seed000_{name}.png")
     print(json.dumps(summary, indent=2))
 
 

@@ -14,14 +14,13 @@ its gains and the perturbation's range; ours are the constants below.
   attractor's size.
 
 The script stops with an error if any gain has λ_max - 2·stderr ≤ 0 (not chaotic at this N).
-Both figures are copied to `docs/figures/` (`--figures`). About 3 minutes on 2 shared CPU cores.
+Both figures are also the key figures `docs/figures/seed002_*.png`. About 3 minutes on 2 shared
+CPU cores.
 
-    .venv/bin/python experiments/seed002_fig1.py [--out results/seed002_fig1] [--figures DIR]
+    .venv/bin/python experiments/seed002_fig1.py [--out results/seed002_fig1]
 """
 
-import argparse
 import json
-import shutil
 from pathlib import Path
 
 import jax
@@ -33,10 +32,10 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import parse_args, save_figure  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 N = 500
 GAINS = (1.5, 2.0, 3.0)
 SENSITIVITY_GAIN = 2.0
@@ -55,7 +54,7 @@ def _lambda_max(net, x0):
 
 def _trajectory(net, x0, t_end):
     run = jc.simulate(net, x0, t1=t_end, dt=DT, record_every=RECORD)
-    x = np.asarray(run.records["trajectory"]["x"])
+    x = np.asarray(run.records["trajectory"])
     return np.concatenate([np.asarray(x0)[None], x])
 
 
@@ -79,8 +78,8 @@ def phase_space(out: Path, summary: dict):
     fig.suptitle(f"Seed 002 Fig. 1: x(t) on its first two principal components, N = {N}, "
                  f"t ∈ [{WARMUP:g}, {WARMUP + T_END:g}]", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out / "phase_space.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, out / "phase_space.png", "seed002_phase_space",
+                f"N = {N}, g = {GAINS}, network key 0, x0 key 1, dt = {DT:g}")
 
 
 def sensitivity(out: Path, summary: dict):
@@ -112,8 +111,8 @@ def sensitivity(out: Path, summary: dict):
     fig.suptitle(f"Seed 002 Fig. 1: sensitive dependence on initial conditions, g = "
                  f"{SENSITIVITY_GAIN:g}, N = {N}; fitted growth rate {fitted:.3f}", fontsize=10)
     fig.tight_layout()
-    fig.savefig(out / "sensitivity.png", dpi=90)
-    plt.close(fig)
+    save_figure(fig, out / "sensitivity.png", "seed002_sensitivity",
+                f"N = {N}, g = {SENSITIVITY_GAIN:g}, ε = {EPSILON:g}, dt = {DT:g}")
     summary["sensitivity"] = {"gain": SENSITIVITY_GAIN, "epsilon": EPSILON,
                               "initial_distance": float(distance[0]), "plateau": plateau,
                               "fitted_growth_rate": fitted, "lambda_max": lam,
@@ -121,20 +120,11 @@ def sensitivity(out: Path, summary: dict):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="results/seed002_fig1")
-    parser.add_argument("--figures", default=ROOT / "docs" / "figures",
-                        help="where the README's figures go")
-    args = parser.parse_args()
-    out, figures = Path(args.out), Path(args.figures)
-    out.mkdir(parents=True, exist_ok=True)
-    figures.mkdir(parents=True, exist_ok=True)
+    out = parse_args(__doc__, "results/seed002_fig1").out
     summary = {"n": N}
     phase_space(out, summary)
     sensitivity(out, summary)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    for name in ("phase_space", "sensitivity"):
-        shutil.copyfile(out / f"{name}.png", figures / f"seed002_{name}.png")
     print(json.dumps(summary, indent=2))
 
 

@@ -49,8 +49,11 @@ if TYPE_CHECKING:
     from ._generative._evaluation import frechet_distance as frechet_distance
     from ._generative._evaluation import sampling_speed as sampling_speed
     from ._generative._gan import Discriminator as Discriminator
+    from ._generative._gan import GANState as GANState
     from ._generative._gan import GANTrainer as GANTrainer
     from ._generative._gan import Generator as Generator
+    from ._generative._gan import gan_sample as gan_sample
+    from ._generative._gan import gan_step as gan_step
     from ._generative._latent import ChaosLatent as ChaosLatent
     from ._generative._latent import GaussianLatent as GaussianLatent
     from ._generative._latent import chaos_latent as chaos_latent

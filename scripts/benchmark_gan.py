@@ -20,7 +20,7 @@ import jax
 sys.path.insert(0, str(Path(__file__).parent))
 from _timing import best_times  # noqa: E402
 
-from jaxchaos._generative._gan import GANTrainer, sample, train_step  # noqa: E402
+from jaxchaos._generative._gan import GANTrainer, gan_sample, gan_step  # noqa: E402
 from jaxchaos._runs._gan_job import build, resolve_gan_config  # noqa: E402
 
 STEPS = 20
@@ -30,7 +30,7 @@ def _loop(trainer, state, images):
     def call():
         s = state
         for _ in range(STEPS):
-            s, losses = train_step(trainer, s, images)
+            s, losses = gan_step(trainer, s, images)
         return losses
 
     return call
@@ -63,7 +63,7 @@ def main():
             lambda t=trainer, s=state, i=images: _scan(t, s, i))
     trainer, state = built["chaos"]
     next_latent = eqx.filter_jit(trainer.source.next)
-    forward = eqx.filter_jit(lambda g, r, z: sample(g, r, z))
+    forward = eqx.filter_jit(lambda g, r, z: gan_sample(g, r, z))
     z = next_latent(state.latent)[1]
     calls["chaos latent batch (B = 64, one interval)"] = lambda: next_latent(state.latent)
     calls["generator forward (B = 64)"] = lambda: forward(state.generator, state.running, z)

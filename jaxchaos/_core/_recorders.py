@@ -1,9 +1,11 @@
 """What a simulation keeps, computed on the fly every record interval.
 
 A recorder is a pure triple: `init(x0) -> carry`, `update(carry, t, x) -> (carry, output)`,
-`finalize(carry, outputs) -> dict of arrays`, where `outputs` stacks the per-record `output`s
-(None for pure accumulators). Accumulators hold O(N) or O(N·max_lag) memory however long the run,
-so long runs of large networks need not keep their trajectory.
+`finalize(carry, outputs) -> arrays`, where `outputs` stacks the per-record `output`s (None for
+pure accumulators): one array for a recorder of one quantity (`Trajectory`: `records[name]` is
+x(t) itself), a dict of named arrays for several (`Moments`, `Autocorrelation`). Accumulators
+hold O(N) or O(N·max_lag) memory however long the run, so long runs of large networks need not
+keep their trajectory.
 """
 
 import abc
@@ -28,12 +30,14 @@ class AbstractRecorder(eqx.Module):
         """Returns (new carry, per-record output or None)."""
 
     @abc.abstractmethod
-    def finalize(self, carry, outputs) -> dict:
-        """The recorded arrays."""
+    def finalize(self, carry, outputs):
+        """The recorded array, or a dict of named arrays for a recorder of several
+        quantities."""
 
 
 class Trajectory(AbstractRecorder):
-    """x(t) of the chosen neurons at every record time: `{"x": (n_records, n_neurons)}`."""
+    """x(t) of the chosen neurons at every record time: `records[name]` is the array
+    (n_records, n_neurons) itself."""
 
     neurons: tuple[int, ...] | None = eqx.field(static=True, default=None)
 
@@ -50,7 +54,7 @@ class Trajectory(AbstractRecorder):
         return carry, (x if self.neurons is None else x[np.asarray(self.neurons)])
 
     def finalize(self, carry, outputs):
-        return {"x": outputs}
+        return outputs
 
 
 def _after(t, start):

@@ -1,8 +1,9 @@
 """How results print: their numbers, not only shapes (`f64[]`).
 
-`result_repr` is the `__repr__` of the result classes (spectra, mean-field solutions):
-`Name(field=value, ...)` with the values of small arrays, and shape, dtype, first and last
-elements of large ones. Inside `jit` (traced fields) it falls back to equinox's printing.
+`result_repr` is the `__repr__` of every result class (simulations and their states, spectra,
+mean-field solutions, response kernels, spike runs, ...): `Name(field=value, ...)` with the
+values of small arrays, and shape, dtype, first and last elements of large ones (dicts and
+tuples of them item by item). Inside `jit` (traced fields) it falls back to equinox's printing.
 """
 
 import dataclasses
@@ -15,6 +16,12 @@ _SHOWN = 8  # arrays with up to this many elements print in full
 
 
 def _value(value) -> str:
+    if isinstance(value, jax.Array) and jax.dtypes.issubdtype(value.dtype, jax.dtypes.prng_key):
+        return f"key{list(value.shape)}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k!r}: {_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (tuple, list)) and value:
+        return f"({', '.join(_value(v) for v in value)}{',' if len(value) == 1 else ''})"
     if isinstance(value, (jax.Array, np.ndarray)):
         array = np.asarray(value)
         if array.ndim == 0:

@@ -24,6 +24,7 @@ import lineax
 from ._errors import ConfigError, DivergenceError, check_real, check_steps
 from ._progress import ProgressBar, check_progress, chunk_lengths
 from ._recorders import AbstractRecorder, Autocorrelation, Moments, Trajectory
+from ._results import result_repr
 from ._solvers import NEEDS_LEVY_AREA, make_solver
 from ._system import AbstractFlow, AbstractMap, scalar_parameters
 
@@ -36,6 +37,8 @@ def _first_bad_step(diverged_step, step, x):
 class SimState(eqx.Module):
     """Everything needed to continue a run: steps taken, state, solver state, noise key, and the
     first step at which the state stopped being finite (-1 while it is finite)."""
+
+    __repr__ = result_repr
 
     step: jax.Array
     x: jax.Array
@@ -275,6 +278,8 @@ def raise_if_diverged(state: SimState, integrator: Integrator, describe: str):
 
 class Simulation(eqx.Module):
     """Result of `simulate`: the final `state` (to continue from) and the recorded arrays."""
+
+    __repr__ = result_repr
 
     state: SimState
     records: dict

@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core._errors import ConfigError, check_choice, check_real
+from ._spec import DATA_SOURCES
 
-DATA_SOURCES = ("digits", "folder", "npz")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _LUMINANCE = np.array([0.299, 0.587, 0.114])
 

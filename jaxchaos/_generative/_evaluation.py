@@ -24,7 +24,7 @@ import optax
 
 from .._core._errors import ConfigError, check_real
 from .._lyapunov._spectrum import lyapunov_spectrum
-from ._gan import sample
+from ._gan import gan_sample
 
 CLASSIFIER_VERSION = "mlp-128-64-v1"
 FEATURES = 64
@@ -148,7 +148,7 @@ def draw_latents(source, key, n: int, batch: int = 64):
 
 @eqx.filter_jit
 def _generate(generator, running, z):
-    return sample(generator, running, z)
+    return gan_sample(generator, running, z)
 
 
 def generate(generator, running, z, batch: int = 512):

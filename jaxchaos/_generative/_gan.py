@@ -25,21 +25,10 @@ import jax.numpy as jnp
 import optax
 
 from .._core._errors import ConfigError, check_real
+from ._spec import image_layout
 
 BN_MOMENTUM = 0.1
 LEAK = 0.2
-
-
-def image_layout(size: int) -> tuple[int, int]:
-    """(b, u) with size = b·2^u, 4 ≤ b ≤ 7 and u ≥ 1; `ConfigError` if there are none."""
-    check_real("image_size", size, positive=True, integer=True)
-    base, ups = int(size), 0
-    while base % 2 == 0 and base // 2 >= 4:
-        base, ups = base // 2, ups + 1
-    if ups < 1 or base > 7:
-        raise ConfigError(f"image_size must be b·2^u with 4 <= b <= 7 and u >= 1 "
-                          f"(8, 16, 28, 32, 64, ...), got {size}")
-    return base, ups
 
 
 class BatchNorm(eqx.Module):
@@ -162,6 +151,10 @@ class GANState(eqx.Module):
     key: jax.Array
     step: jax.Array
 
+    def sample(self, z):
+        """Images for latents z (B, L) from this state's generator (`gan_sample`)."""
+        return gan_sample(self.generator, self.running, z)
+
 
 class GANTrainer(eqx.Module):
     """The training step of a GAN with latent source `source` (`ChaosLatent`/`GaussianLatent`):
@@ -228,14 +221,26 @@ class GANTrainer(eqx.Module):
 
 
 @eqx.filter_jit
-def train_step(trainer: GANTrainer, state: GANState, data):
-    """Compiled `trainer.step`. Run steps from a Python loop: on XLA CPU a `lax.scan` over these
-    convolutions runs about 2x slower per step (scripts/benchmark_gan.py)."""
+def gan_step(trainer: GANTrainer, state: GANState, data):
+    """One training step, compiled: `trainer.step(state, data)` (one discriminator update on
+    `trainer.batch` images drawn from `data` (M, C, S, S) and as many generated ones, then one
+    generator update, L_G non-saturating), returning `(state, (L_D, L_G))` with the losses
+    before the updates. A training loop:
+
+        state = trainer.init(key, generator, discriminator)
+        for _ in range(steps):
+            state, (d_loss, g_loss) = jc.gan_step(trainer, state, images)
+
+    Run steps from a Python loop: on XLA CPU a `lax.scan` over these convolutions runs about 2x
+    slower per step (scripts/benchmark_gan.py)."""
     return trainer.step(state, data)
 
 
-def sample(generator: Generator, running, z):
-    """Images G(z) in evaluation mode (running batch-norm statistics), z (B, L)."""
+def gan_sample(generator: Generator, running, z):
+    """The sampler: images G(z) (B, C, S, S) in [-1, 1] for latents z (B, L), in evaluation
+    mode (batch norm with the `running` statistics of `GANState.running`, so each image depends
+    on its own latent only). `state.sample(z)` is the same for a `GANState`; latents come from
+    the source, e.g. `trainer.source.next(latent_state)`."""
     return generator(z, running)[0]
 
 

@@ -126,6 +126,10 @@ class ChaosLatent(eqx.Module):
     transform: jax.Array
     integrator: Integrator
     warmup_steps: int = eqx.field(static=True)
+    # The calibration run's estimate of the network's largest exponent (per unit time; the mean
+    # over the calibration trajectories) and its standard error; None if it did not run.
+    lambda_max: float | None = eqx.field(static=True, default=None)
+    lambda_max_stderr: float | None = eqx.field(static=True, default=None)
 
     @property
     def dim(self) -> int:
@@ -199,6 +203,8 @@ def chaos_latent(key, *, n: int = 512, gain=2.0, dim: int = 32, degree: int = 4,
     **Arguments:** `n` neurons, `gain` g, `dim` latent units L, `degree` d neurons per latent,
     `dt`/`solver` of the fixed-step integrator, `interval` between latents, `warmup` time,
     `check_chaos`: warn (`UserWarning`) if the calibration run is not chaotic (module docstring).
+    The calibration's λ_max estimate (per unit time) is kept as `lambda_max` (with
+    `lambda_max_stderr`) on the returned source (None without calibration).
     The defaults (N = 512, g = 2, L = 32, d = 4) are the chaos GAN's (configs/chaos_gan.toml);
     N = 256 is too small: seed 0 at g = 2 falls onto a non-chaotic attractor.
     """
@@ -229,8 +235,12 @@ def chaos_latent(key, *, n: int = 512, gain=2.0, dim: int = 32, degree: int = 4,
     q = float(q)
     if not q > QUIET:
         raise ConfigError(f"the network is silent at gain {gain} (⟨φ²⟩ = {q:.3g}): no chaos")
+    lam = float(np.mean(lambdas))
+    stderr = float(np.std(lambdas, ddof=1) / math.sqrt(len(lambdas))) if len(lambdas) > 1 else 0.0
+    source = ChaosLatent(network, readout, source.shift, source.transform, integrator,
+                         warmup_steps, lam, stderr)
     if check_chaos:
-        _warn_if_not_chaotic(gain, n, float(fluctuation) / q, lambdas)
+        _warn_if_not_chaotic(gain, n, float(fluctuation) / q, lam, stderr)
     if not standardize:
         return source
     mean = y_sum / count
@@ -242,10 +252,8 @@ def chaos_latent(key, *, n: int = 512, gain=2.0, dim: int = 32, degree: int = 4,
                        (jnp.asarray(mean, dtype), jnp.asarray(transform, dtype)))
 
 
-def _warn_if_not_chaotic(gain, n, fluctuation, lambdas):
+def _warn_if_not_chaotic(gain, n, fluctuation, lam, stderr):
     """The chaos check of the module docstring on the calibration run's numbers."""
-    lam = float(np.mean(lambdas))
-    stderr = float(np.std(lambdas, ddof=1) / math.sqrt(len(lambdas))) if len(lambdas) > 1 else 0.0
     if lam - 2 * stderr > LAMBDA_MIN and fluctuation >= FLUCTUATION_MIN:
         return
     why = (f"its rates barely move in time (time variance / ⟨φ²⟩ = {fluctuation:.2g}: a fixed "

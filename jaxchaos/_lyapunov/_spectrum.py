@@ -20,7 +20,6 @@ import warnings
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from .._core._errors import ConfigError, DivergenceError, check_choice, check_real, check_steps
 from .._core._progress import ProgressBar, check_progress
@@ -212,9 +211,24 @@ class LyapunovSpectrum(eqx.Module):
     - `max_spread`: the largest `max_i log|R_ii| - min_i log|R_ii|` in one QR interval;
     - `diverged_step`: the step at which the trajectory became NaN/inf, -1 if it did not (only
       a traced call can return a diverged result: its exponents are then NaN).
+
+    A map's exponents are per step; `per_unit_time(step)` converts them for a map whose step
+    stands for a time `step` (an `EulerMap` of step δ: `spec.per_unit_time(euler_map.dt)`).
     """
 
     __repr__ = result_repr
+
+    def per_unit_time(self, step) -> "LyapunovSpectrum":
+        """This spectrum with a step counted as time `step` > 0: the exponents, standard
+        errors, block and running estimates divided by `step` (λ per unit time = λ per step / δ
+        for an `EulerMap` of step δ, which tends to the flow's exponents as δ → 0) and the
+        history times multiplied by it. For a map's spectrum (per step); a flow's is already
+        per unit time."""
+        check_real("step", step, positive=True)
+        return eqx.tree_at(
+            lambda s: (s.exponents, s.stderr, s.block_exponents, s.history_times, s.history),
+            self, (self.exponents / step, self.stderr / step, self.block_exponents / step,
+                   self.history_times * step, self.history / step))
 
     exponents: jax.Array
     stderr: jax.Array
@@ -371,7 +385,8 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
 
     **Arguments:**
     - `system`: an `AbstractFlow` (integrated with fixed steps `dt` by `solver`) or an
-      `AbstractMap` (unit steps; leave `dt` unset).
+      `AbstractMap` (unit steps; leave `dt` unset; exponents per step, or per unit time by
+      `LyapunovSpectrum.per_unit_time(δ)` for a map whose step is a time δ, e.g. `EulerMap`).
     - `k`: number of exponents, 1 ≤ k ≤ N.
     - `t_ons`: time between QR re-orthonormalizations (a multiple of dt).
     - `t_warmup`, `t_frame_warmup`, `t_sim`: trajectory warm-up, frame warm-up (multiples of
@@ -485,25 +500,39 @@ def _two_trajectories(integrator, system, state, key, separation, warmups, n_ren
 
 
 def ks_entropy(exponents) -> jax.Array:
-    """Kolmogorov–Sinai entropy rate by Pesin's identity, H = Σ_{λ_i > 0} λ_i."""
+    """Kolmogorov–Sinai entropy rate by Pesin's identity, H = Σ_{λ_i > 0} λ_i, over the last
+    axis (a JAX array, like `kaplan_yorke_dimension`; traceable under `jit`/`vmap`)."""
     exponents = jnp.asarray(exponents)
     return jnp.sum(jnp.where(exponents > 0, exponents, 0.0), axis=-1)
 
 
-def kaplan_yorke_dimension(exponents) -> float:
+KY_UNDEFINED = -1.0  # the Kaplan–Yorke dimension of a spectrum whose partial sums stay >= 0
+
+
+def kaplan_yorke_dimension(exponents) -> jax.Array:
     """Kaplan–Yorke dimension D = j + Σ_{i≤j} λ_i / |λ_{j+1}|, j the largest index with
-    Σ_{i≤j} λ_i ≥ 0 (exponents sorted descending). 0 if λ_1 < 0; raises if the partial sums never
-    turn negative (compute more exponents)."""
+    Σ_{i≤j} λ_i ≥ 0 (exponents sorted descending), over the last axis: a JAX array, like
+    `ks_entropy`, traceable under `jit`/`vmap`. 0 if λ_1 < 0. If the partial sums never turn
+    negative (compute more exponents) it raises `ConfigError` when called on concrete values, and
+    returns `KY_UNDEFINED` (-1) for traced ones, which cannot raise."""
     check_real("exponents", exponents)
-    lam = np.sort(np.asarray(exponents, dtype=float).ravel())[::-1]
-    if not lam.size:
+    lam = jnp.flip(jnp.sort(jnp.asarray(exponents, dtype=float), axis=-1), axis=-1)
+    size = lam.shape[-1] if lam.ndim else 0
+    if not size:
         raise ConfigError("the Kaplan–Yorke dimension needs at least one exponent, got none")
-    partial = np.cumsum(lam)
-    if partial[0] < 0:
-        return 0.0
-    nonnegative = np.nonzero(partial >= 0)[0]
-    j = int(nonnegative[-1]) + 1  # number of exponents in the non-negative partial sum
-    if j == lam.size:
+    partial = jnp.cumsum(lam, axis=-1)
+    # j: the leading partial sums that are >= 0 (a prefix, since the increments decrease)
+    j = jnp.sum(jnp.cumprod(partial >= 0, axis=-1), axis=-1)
+    inside = jnp.clip(j, 1, size - 1)[..., None]
+    last = jnp.take_along_axis(partial, inside - 1, axis=-1)[..., 0]
+    following = jnp.take_along_axis(lam, inside, axis=-1)[..., 0]
+    dimension = jnp.where(j == 0, 0.0, jnp.where(j == size, KY_UNDEFINED,
+                                                  j + last / jnp.abs(following)))
+    try:
+        undefined = bool(jnp.any(j == size))
+    except jax.errors.ConcretizationTypeError:
+        undefined = False  # traced: the sentinel marks it
+    if undefined:
         raise ConfigError("the partial sums of the exponents never turn negative: "
                           "compute more exponents (larger k) for the Kaplan–Yorke dimension")
-    return j + partial[j - 1] / abs(lam[j])
+    return dimension

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core._errors import ConfigError, check_choice, check_real
+from .._core._results import result_repr
 from .._models._spiking import (
     SEARCHES,
     EventState,
@@ -56,6 +57,8 @@ class SpikingSpectrum(eqx.Module):
     - `state`, `frame`: final event-loop state and orthonormal frame.
     """
 
+    __repr__ = result_repr
+
     exponents: jax.Array
     per_spike: jax.Array
     stderr: jax.Array
@@ -79,7 +82,7 @@ class SpikingSpectrum(eqx.Module):
 
     def dimension(self) -> float:
         """Kaplan–Yorke dimension (needs k past the point where the partial sums turn negative)."""
-        return kaplan_yorke_dimension(np.asarray(self.exponents))
+        return float(kaplan_yorke_dimension(self.exponents))
 
     def fraction_positive(self) -> float:
         """Fraction of the k exponents above 3 standard errors (unstable directions)."""

@@ -59,6 +59,7 @@ from jax.scipy.special import erfc, gammaln
 
 from .._core._errors import ConfigError, check_real, check_shape, check_steps
 from .._core._operator import SparseOperator
+from .._core._results import result_repr
 from .._theory._meanfield import (
     DEFAULT_THRESHOLDS,
     _check_balanced,
@@ -336,6 +337,8 @@ class BinaryTrajectory(eqx.Module):
     (pass them back as `state=` to continue). With `watch=i` (exact mode): `inputs` (steps, 4),
     neuron i's excitatory Σ J_kE n_E/√K, inhibitory Σ J_kI n_I/√K, external √K E_k m0 and net
     input u_i (the three minus θ_k) at each record time, and `watched` (steps,) its state."""
+
+    __repr__ = result_repr
 
     times: jax.Array
     rates: jax.Array

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 
 from .._core._errors import ConfigError, check_real
 from .._core._nonlinearities import Nonlinearity
+from .._core._results import result_repr
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -123,6 +124,8 @@ class ManifoldGeometry(eqx.Module):
     `grassmannian_length` ∫κ|v| dθ (the length of the curve's unit tangent, Poole et al. 2016),
     with v = ∂_θ h, a = ∂²_θ h, κ = √((v·v)(a·a) - (v·a)²) / (v·v)^{3/2}. `curvature` (L+1, M)
     is κ at the M sample angles."""
+
+    __repr__ = result_repr
 
     length: jax.Array
     mean_curvature: jax.Array

@@ -56,6 +56,7 @@ import numpy as np
 
 from .._core._errors import ConfigError, check_choice, check_real
 from .._core._operator import AbstractOperator, RegeneratedOperator, SparseOperator
+from .._core._results import result_repr
 
 SEARCHES = ("tree", "argmax")
 
@@ -479,6 +480,8 @@ class SpikeRun(eqx.Module):
     """Result of `run_spikes`: the spike record (`times`, `neurons`, `valid` of shape
     (budget,), invalid entries after t_end), the final `state`, the phases at `t_end`
     (`final_phases`), `t_end`, and `overrun` (True: the budget ended before t_end)."""
+
+    __repr__ = result_repr
 
     times: jax.Array
     neurons: jax.Array

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core._errors import ConfigError, check_real
+from .._core._results import result_repr
 from .._core._system import AbstractMap
 
 
@@ -42,6 +43,8 @@ class ResponseKernel(eqx.Module):
 
     `kernel` and `stderr` have shape (T+1, N, k): the mean over `n_trajectories` independent
     trajectories and its standard error (from their spread)."""
+
+    __repr__ = result_repr
 
     lags: jax.Array
     kernel: jax.Array

@@ -29,6 +29,7 @@ import scipy.linalg
 
 from .._core._errors import ConfigError, check_choice, check_real
 from .._core._nonlinearities import Nonlinearity
+from .._core._results import result_repr
 from .._core._system import AbstractFlow, AbstractMap
 from .._models._rate import CessacNetwork, EulerMap, SCSNetwork
 
@@ -36,6 +37,8 @@ from .._models._rate import CessacNetwork, EulerMap, SCSNetwork
 class FixedPoint(eqx.Module):
     """A Newton solution: the point `x`, its residual `max |F(x) − x|` (map) or `max |f(x)|`
     (flow) and whether Newton reported success with a finite point."""
+
+    __repr__ = result_repr
 
     x: jax.Array
     residual: jax.Array

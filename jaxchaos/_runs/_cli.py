@@ -48,7 +48,8 @@ def main(argv=None) -> int:
             print(f"jaxchaos: run folder {folder}", file=sys.stderr)
         else:
             folder = args.folder
-        # JAX is imported from here on; the config was resolved and checked without it.
+        # The config was resolved and checked without JAX; its size check (device memory) in
+        # `start_run` and everything from here on import it.
         from ._compile_cache import CompileTimer, cache_folder, enable_compilation_cache
 
         cache = enable_compilation_cache(cache_folder(args.compilation_cache))

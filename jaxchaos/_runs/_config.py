@@ -75,3 +75,8 @@ def resolve_tables(raw: dict, schema: dict, default_name: str) -> dict:
     for section, table in schema.items():
         config[section] = fill_table(section, raw.get(section, {}), table)
     return config
+
+
+def item_bytes(config: dict) -> int:
+    """Bytes of one float in a resolved config's `output.precision` (for size estimates)."""
+    return 4 if config["output"]["precision"] == "float32" else 8

@@ -49,7 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._core._errors import ConfigError, check_choice, check_real
+from .._core._errors import ConfigError
 from .._core._sweep import sweep
 from .._models._deepnet import (
     DeepNetwork,
@@ -65,56 +65,12 @@ from .._theory._meanfield import (
     great_circle_mean_field,
     q_map,
 )
-from ._config import NUMBER, check_type, resolve_tables
-from ._runfolder import open_run, write_text
+from ._deepnet_config import resolve_deep_net_config, sizes
+from ._runfolder import finite_json, open_run, write_text
 
 SUMMARY = "summary.json"
 DEPTH_SCALE_PAIRS = 32  # input pairs averaged per network and σ_w in the depth-scale fit
 DEPTH_SCALE_NETWORKS = 4  # independent networks per σ_w in the depth-scale fit
-_SCHEMA = {
-    "network": {"width": (1000, int), "depth": (30, int), "sigma_b": (0.3, NUMBER),
-                "seed": (0, int)},
-    "figures": {
-        "sigma_w_panels": ([1.0, 2.0, 4.0], list),   # ordered ... chaotic
-        "q0": ([0.1, 1.0, 4.0, 9.0], list),          # starting q of the length-map panel
-        "grid_sigma_w": (15, int),
-        "grid_sigma_b": (9, int),
-        "circle_points": (256, int),
-        "depth_scale_sigma_w": ([1.0, 1.2, 1.3, 1.5, 1.7, 2.0, 2.5], list),
-        "shallow_deep_width": (100, int),
-    },
-    "output": {"root": ("runs", str), "precision": ("float64", str)},
-}
-
-
-def resolve_deep_net_config(raw: dict) -> dict:
-    """Fill defaults and check every key of a deep-net config; `ConfigError` names the key."""
-    config = resolve_tables(raw, _SCHEMA, "deep_signal_propagation")
-    network, figures = config["network"], config["figures"]
-    for key in ("width", "depth"):
-        check_real(f"network.{key}", network[key], positive=True)
-    if network["depth"] < 3:
-        raise ConfigError(f"network.depth must be at least 3, got {network['depth']}")
-    check_real("network.sigma_b", network["sigma_b"], nonnegative=True)
-    for key in ("sigma_w_panels", "q0", "depth_scale_sigma_w"):
-        if not figures[key]:
-            raise ConfigError(f"figures.{key} must not be empty")
-        for value in figures[key]:
-            check_type(f"figures.{key} entries", value, NUMBER)
-            check_real(f"figures.{key} entries", value, positive=True)
-    for key in ("grid_sigma_w", "grid_sigma_b"):
-        if figures[key] < 2:
-            raise ConfigError(f"figures.{key} must be at least 2, got {figures[key]}")
-    if figures["shallow_deep_width"] < 2:
-        raise ConfigError(f"figures.shallow_deep_width must be at least 2, got "
-                          f"{figures['shallow_deep_width']}")
-    if figures["circle_points"] < 16:
-        raise ConfigError(f"figures.circle_points must be at least 16, got "
-                          f"{figures['circle_points']}")
-    check_choice("output.precision", config["output"]["precision"], ("float32", "float64"))
-    return config
-
-
 def network(p, sigma_w, sigma_b=None, depth=None):
     return DeepNetwork(jax.random.key(p["seed"]), sigma_w,
                        p["sigma_b"] if sigma_b is None else sigma_b, p["width"],
@@ -372,7 +328,7 @@ def run_deep_net(folder, *, progress: bool = True) -> Path:
 
     matplotlib.use("Agg")
     folder = Path(folder)
-    with open_run(folder, "deep-net", resolve_deep_net_config) as run:
+    with open_run(folder, "deep-net", resolve_deep_net_config, sizes) as run:
         if run.finished:
             return folder
         config = run.config
@@ -389,10 +345,10 @@ def run_deep_net(folder, *, progress: bool = True) -> Path:
             for index in range(run.progress, len(names)):
                 bar.set_postfix(figure=names[index])
                 FIGURES[names[index]](p, out, summary)
-                text = json.dumps(summary, indent=2)
+                text = finite_json(SUMMARY, summary)
                 run.commit(index + 1, (), {"summary": text}, figures_done=names[:index + 1])
                 write_text(folder / SUMMARY, text)
                 bar.update(1)
-        write_text(folder / SUMMARY, json.dumps(summary, indent=2))
+        write_text(folder / SUMMARY, finite_json(SUMMARY, summary))
         run.finish()
     return folder

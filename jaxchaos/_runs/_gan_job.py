@@ -17,16 +17,15 @@ image_size = 8
 steps = 3000
 ```
 
-Every key with its default is in `_SCHEMA`. The run folder holds `run.json` (config, progress),
-`checkpoint.npz` (the whole `GANState` and the losses, `_runfolder.Run.commit`), `log.npz`
-(losses per step),
+Every key with its default is in `_gan_config._SCHEMA`. The run folder holds `run.json`
+(config, progress), `checkpoint.npz` (the whole `GANState` and the losses,
+`_runfolder.Run.commit`), `log.npz` (losses per step),
 `samples/step_XXXXXX.png` (a fixed latent batch through the generator every `sample_every`) and,
 at the end, `results.json` (the `quality` measures). Checkpoints are written every
 `checkpoint_every` steps; `jaxchaos resume` continues from the last one and reproduces the
 uninterrupted run exactly (every random draw comes from the state's key or the latent state).
 """
 
-import json
 import time
 from pathlib import Path
 
@@ -34,105 +33,16 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._core._errors import ConfigError, DivergenceError, check_choice, check_real, check_steps
-from .._core._solvers import ODE_SOLVERS
-from .._generative._data import DATA_SOURCES, load_dataset
+from .._core._errors import DivergenceError
+from .._generative._data import load_dataset
 from .._generative._evaluation import cached_classifier, draw_latents, generate, quality
-from .._generative._gan import Discriminator, GANTrainer, Generator, train_step
+from .._generative._gan import Discriminator, GANTrainer, Generator, gan_step
 from .._generative._latent import GaussianLatent, chaos_latent
-from ._config import NUMBER, resolve_tables
-from ._runfolder import open_run, write_npz, write_text
+from ._gan_config import resolve_gan_config, sizes
+from ._runfolder import finite_json, open_run, write_npz, write_text
 
 LOG = "log.npz"
 RESULTS = "results.json"
-LATENT_SOURCES = ("chaos", "gaussian")
-
-_SCHEMA = {
-    "latent": {
-        "source": ("chaos", str),
-        "dim": (32, int),
-        "n": (512, int),
-        "gain": (2.0, NUMBER),
-        "degree": (4, int),
-        "dt": (0.1, NUMBER),
-        "solver": ("rk4", str),
-        "interval": (1.0, NUMBER),  # time between two latents of one trajectory (one step)
-        "warmup": (50.0, NUMBER),
-        "standardize": (True, bool),
-        "seed": (0, int),
-    },
-    "data": {
-        "source": ("digits", str),
-        "path": (None, str),
-        "image_size": (8, int),
-    },
-    "model": {
-        "width": (64, int),  # generator channels before its last layer; discriminator first
-    },
-    "training": {
-        "steps": (3000, int),
-        "batch": (64, int),
-        "learning_rate": (2e-4, NUMBER),
-        "beta1": (0.5, NUMBER),
-        "beta2": (0.999, NUMBER),
-        "log_every": (100, int),
-        "sample_every": (500, int),
-        "checkpoint_every": (500, int),
-        "seed": (0, int),
-        "quality": (True, bool),  # classifier-feature Fréchet distance etc. at the end
-    },
-    "output": {
-        "root": ("runs", str),
-        "precision": ("float32", str),
-        "cache": (None, str),  # classifier cache folder (default $JAXCHAOS_CACHE, ~/.cache)
-    },
-}
-
-
-def resolve_gan_config(raw: dict) -> dict:
-    """Fill defaults and check every key; raises `ConfigError` naming the key."""
-    config = resolve_tables(raw, _SCHEMA, "gan")
-    lat, data, tr = config["latent"], config["data"], config["training"]
-    check_choice("latent.source", lat["source"], LATENT_SOURCES)
-    check_choice("latent.solver", lat["solver"], ODE_SOLVERS)
-    check_choice("output.precision", config["output"]["precision"], ("float32", "float64"))
-    for key in ("dim", "n", "degree", "dt", "interval"):
-        check_real(f"latent.{key}", lat[key], positive=True)
-    check_real("latent.warmup", lat["warmup"], nonnegative=True)
-    if lat["source"] == "chaos" and lat["gain"] <= 1:
-        raise ConfigError(f"latent.gain must be > 1 (chaos), got {lat['gain']}")
-    if lat["degree"] > lat["n"]:
-        raise ConfigError(f"latent.degree = {lat['degree']} exceeds latent.n = {lat['n']}")
-    check_real("latent.gain", lat["gain"], nonnegative=True)
-    check_steps("latent.interval", lat["interval"], lat["dt"], "latent.dt")
-    check_steps("latent.warmup", lat["warmup"], lat["dt"], "latent.dt")
-    check_real("data.image_size", data["image_size"], positive=True)
-    check_choice("data.source", data["source"], DATA_SOURCES)
-    _check_data_path(data)
-    check_real("model.width", config["model"]["width"], positive=True)
-    for key in ("steps", "batch", "learning_rate", "log_every", "sample_every",
-                "checkpoint_every"):
-        check_real(f"training.{key}", tr[key], positive=True)
-    for key in ("beta1", "beta2"):
-        check_real(f"training.{key}", tr[key], nonnegative=True, below=1.0)
-    return config
-
-
-def _check_data_path(data: dict):
-    """`data.path` exists and is what `data.source` reads (a folder of images or an `.npz`)."""
-    if data["source"] == "digits":
-        if data["path"] is not None:
-            raise ConfigError("data.path does not apply to data.source = 'digits'")
-        return
-    path = data["path"]
-    if not path:
-        raise ConfigError(f"data.source = {data['source']!r} needs data.path")
-    if data["source"] == "folder" and not Path(path).is_dir():
-        raise ConfigError(f"data.path = {path!r} is not a folder (data.source = 'folder')")
-    if data["source"] == "npz" and not Path(path).is_file():
-        raise ConfigError(f"data.path = {path!r} is not a file (data.source = 'npz')")
-
-
 def make_source(latent: dict):
     """The latent source a `[latent]` table describes (the chaotic one is built from its seed)."""
     if latent["source"] == "gaussian":
@@ -189,7 +99,7 @@ def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -
     `stop_after` stops at the first commit after that many steps in this call, leaving a
     resumable run as an interrupt would (for tests)."""
     folder = Path(folder)
-    with open_run(folder, "train-gan", resolve_gan_config) as run:
+    with open_run(folder, "train-gan", resolve_gan_config, sizes) as run:
         if run.finished:
             return folder
         config = run.config
@@ -204,7 +114,7 @@ def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -
         with tqdm(total=total, initial=done, desc=config["name"], unit="step",
                   disable=not progress) as bar:
             while done < total:
-                state, step_losses = train_step(trainer, state, images)
+                state, step_losses = gan_step(trainer, state, images)
                 step_losses = tuple(float(v) for v in step_losses)
                 if not all(np.isfinite(step_losses)):
                     raise DivergenceError(
@@ -238,6 +148,6 @@ def train_gan(folder, *, progress: bool = True, stop_after: int | None = None) -
             scores = quality(state.generator, state.running, trainer.source, classifier, images,
                              labels, key=jax.random.key(tr["seed"] + 2), batch=tr["batch"])
             scores["classifier_test_accuracy"] = accuracy
-            write_text(folder / RESULTS, json.dumps(scores, indent=2))
+            write_text(folder / RESULTS, finite_json(RESULTS, scores))
         run.finish(wall_seconds=wall)
     return folder

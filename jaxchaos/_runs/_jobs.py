@@ -2,17 +2,19 @@
 
 A TOML config's top-level `job` key (default "sweep") picks how it is resolved and executed:
 
-| job           | config tables                                   | executed by              |
-|---------------|-------------------------------------------------|--------------------------|
-| `"sweep"`     | model, sweep, simulation, lyapunov, output      | `_sweep_job.execute`           |
-| `"train-rnn"` | network, task, flossing, training, output       | `_training_job.train`      |
-| `"train-gan"` | latent, data, model, training, output           | `_gan_job.train_gan`     |
-| `"deep-net"`  | network, figures, output                        | `_deepnet_job.run_deep_net` |
-| `"spiking"`   | network, simulation, lyapunov, output           | `_spiking_job.run_spiking` |
+| job           | config tables                              | executed by                 |
+|---------------|--------------------------------------------|-----------------------------|
+| `"sweep"`     | model, sweep, simulation, lyapunov, output | `_sweep_job.execute`        |
+| `"train-rnn"` | network, task, flossing, training, output  | `_training_job.train`       |
+| `"train-gan"` | latent, data, model, training, output      | `_gan_job.train_gan`        |
+| `"deep-net"`  | network, figures, output                   | `_deepnet_job.run_deep_net` |
+| `"spiking"`   | network, simulation, lyapunov, output      | `_spiking_job.run_spiking`  |
 
-`start_run` resolves a config (every error before anything is compiled) and creates its run
-folder; `execute_run` runs or resumes whatever job a run folder holds. The job modules are
-imported only when needed, so that a config error never waits for JAX or scikit-learn.
+`start_run` resolves a config (every error before anything is compiled), refuses a run too
+large for the disk or the device (the config module's `sizes`, `_runfolder.check_fits`) and
+creates its run folder; `execute_run` runs or resumes whatever job a run folder holds. The job
+modules are imported only when needed, and each job's config module (`_<job>_config`) is pure
+Python, so that a config error never waits for JAX or scikit-learn.
 """
 
 import importlib
@@ -20,12 +22,12 @@ from pathlib import Path
 
 from .._core._errors import ConfigError, check_choice
 
-JOBS = {
+JOBS = {  # job: its config module (`resolve`, `sizes`: pure Python) and its executor
     "sweep": ("._sweep_config:resolve_config", "._sweep_job:execute"),
-    "train-rnn": ("._training_job:resolve_training_config", "._training_job:train"),
-    "train-gan": ("._gan_job:resolve_gan_config", "._gan_job:train_gan"),
-    "deep-net": ("._deepnet_job:resolve_deep_net_config", "._deepnet_job:run_deep_net"),
-    "spiking": ("._spiking_job:resolve_spiking_config", "._spiking_job:run_spiking"),
+    "train-rnn": ("._training_config:resolve_training_config", "._training_job:train"),
+    "train-gan": ("._gan_config:resolve_gan_config", "._gan_job:train_gan"),
+    "deep-net": ("._deepnet_config:resolve_deep_net_config", "._deepnet_job:run_deep_net"),
+    "spiking": ("._spiking_config:resolve_spiking_config", "._spiking_job:run_spiking"),
 }
 
 
@@ -56,7 +58,8 @@ def start_run(config_path=None, out=None) -> Path:
         job, config = "sweep", default_config()
     else:
         job, config = resolve_job(read_toml(config_path))
-    return new_run_folder(config, out, job=job)
+    sizes = _attribute(JOBS[job][0].split(":")[0] + ":sizes")
+    return new_run_folder(config, out, job=job, sizes=sizes)
 
 
 def execute_run(folder, *, progress: bool = True) -> Path:

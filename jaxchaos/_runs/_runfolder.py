@@ -120,6 +120,24 @@ def write_text(path: Path, text: str):
     write_atomic(path, lambda tmp: tmp.write_text(text))
 
 
+def finite_json(name: str, tree) -> str:
+    """`tree` (a JSON summary) as indented JSON text; `DivergenceError` naming the first entry
+    that is NaN or infinite, so that no results file holds one."""
+    def check(where, value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check(f"{where}.{key}", item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                check(where, item)
+        elif isinstance(value, float) and not np.isfinite(value):
+            raise DivergenceError(f"the result {where[1:]!r} of {name} is {value}: nothing "
+                                  "was written")
+
+    check("", tree)
+    return json.dumps(tree, indent=2)
+
+
 def write_npz(path: Path, arrays: dict):
     """`write_atomic` for an `.npz` of named arrays (memory-mapped arrays are copied through in
     blocks, never loaded whole)."""
@@ -193,13 +211,21 @@ def _make_folder(folder: Path):
                           "--out or output.root)") from None
 
 
-def new_run_folder(config: dict, out=None, *, job: str = "sweep") -> Path:
+def new_run_folder(config: dict, out=None, *, job: str = "sweep", sizes=None) -> Path:
     """Create a run folder (default `<output.root>/<name>-<timestamp>`) holding the record of a
-    `job` with its resolved `config`. Refuses a folder that holds a run or any other file."""
+    `job` with its resolved `config`. Refuses a folder that holds a run or any other file, and,
+    given the job's `sizes(config)` (see `check_fits`), a run too large to fit, before the
+    folder is created."""
     if out is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path(config["output"]["root"]) / f"{config['name']}-{stamp}"
     folder = Path(out)
+    if sizes is not None:
+        existing = folder.absolute()
+        while not existing.exists():
+            existing = existing.parent
+        if existing.is_dir() and os.access(existing, os.W_OK):  # else `_make_folder` says why
+            check_fits(existing, **sizes(config))
     _make_folder(folder)
     with locked(folder):
         if (folder / RECORD).exists():
@@ -403,11 +429,12 @@ class Run:
 
 
 @contextlib.contextmanager
-def open_run(folder, job: str, resolve):
+def open_run(folder, job: str, resolve, sizes=None):
     """Lock a `job` run folder and open it as a `Run`, with the run's precision set (and the
     caller's restored on exit) and the environment recorded. The record must be untouched (its
-    config hash); an interrupt, a divergence or any other error is recorded in its status before
-    it propagates."""
+    config hash); a run that has not finished must fit this machine (`check_fits` of the job's
+    `sizes(config)`, as when it was created: a resume may run elsewhere); an interrupt, a
+    divergence or any other error is recorded in its status before it propagates."""
     folder = Path(folder)
     read_record(folder, job)  # a run folder at all, before a lock file is created in it
     with locked(folder):
@@ -424,6 +451,8 @@ def open_run(folder, job: str, resolve):
         if not run.finished:
             record.update(environment(precision))
         try:
+            if sizes is not None and not run.finished:
+                check_fits(folder, **sizes(config))
             with precision_set(precision):
                 yield run
         except KeyboardInterrupt:

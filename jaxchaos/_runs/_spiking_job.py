@@ -28,86 +28,31 @@ k = 0                      # 0: no spectrum
 ```
 """
 
-import json
 from pathlib import Path
 
 import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._core._errors import ConfigError, check_choice, check_real
+from .._core._errors import ConfigError
 from .._lyapunov._spiking import spiking_lyapunov_spectrum
 from .._models._spiking import (
-    NEURONS,
-    SEARCHES,
-    RapidThetaNeuron,
-    SpikingNetwork,
     initial_state,
     random_phases,
     run_spikes,
     spike_statistics,
 )
-from ._config import NUMBER, resolve_tables
-from ._runfolder import open_run, write_npz, write_text
+from ._runfolder import finite_json, open_run, write_npz, write_text
+from ._spiking_config import build_network, resolve_spiking_config, sizes, spike_budget
 
 SUMMARY = "summary.json"
-_SCHEMA = {
-    "network": {"neuron": ("rapid_theta", str), "rapidness": (1.0, NUMBER), "n": (1000, int),
-                "k": (50, int), "coupling": (1.0, NUMBER), "rate": (0.1, NUMBER),
-                "excitatory_fraction": (0.0, NUMBER), "excitatory_coupling": (0.0, NUMBER),
-                "seed": (0, int)},
-    "simulation": {"t_end": (100.0, NUMBER), "chunks": (4, int),
-                   "max_spikes_per_chunk": (0, int), "search": ("tree", str)},
-    "lyapunov": {"k": (0, int), "qr_every": (0, int), "n_blocks": (10, int),
-                 "qrs_per_block": (50, int)},
-    "output": {"root": ("runs", str), "precision": ("float64", str)},
-}
-
-
-def resolve_spiking_config(raw: dict) -> dict:
-    """Fill defaults and check every key of a spiking config (building the network checks the
-    network table: K < N, J0 > 0, a reachable rate); `ConfigError` names the key."""
-    config = resolve_tables(raw, _SCHEMA, "spiking")
-    net, sim, lya = config["network"], config["simulation"], config["lyapunov"]
-    check_choice("network.neuron", net["neuron"], NEURONS)
-    check_real("network.rapidness", net["rapidness"], positive=True)
-    if net["rapidness"] < 1:
-        raise ConfigError(f"network.rapidness must be >= 1, got {net['rapidness']}")
-    check_real("simulation.t_end", sim["t_end"], positive=True)
-    check_real("simulation.chunks", sim["chunks"], positive=True)
-    check_real("simulation.max_spikes_per_chunk", sim["max_spikes_per_chunk"], nonnegative=True)
-    check_choice("simulation.search", sim["search"], SEARCHES)
-    for key in ("k", "qr_every"):
-        check_real(f"lyapunov.{key}", lya[key], nonnegative=True)
-    for key in ("n_blocks", "qrs_per_block"):
-        check_real(f"lyapunov.{key}", lya[key], positive=True)
-    if lya["k"] > net["n"]:
-        raise ConfigError(f"lyapunov.k = {lya['k']} must be <= network.n = {net['n']}")
-    check_choice("output.precision", config["output"]["precision"], ("float32", "float64"))
-    try:
-        build_network(net)
-    except ConfigError as error:
-        raise ConfigError(f"network: {error}") from None
-    return config
-
-
-def build_network(net: dict) -> SpikingNetwork:
-    """The network a `[network]` table describes."""
-    neuron = (RapidThetaNeuron(rapidness=float(net["rapidness"]))
-              if net["neuron"] == "rapid_theta" else net["neuron"])
-    return SpikingNetwork.random(net["seed"], net["n"], net["k"], neuron=neuron,
-                                 coupling=net["coupling"], rate=net["rate"],
-                                 excitatory_fraction=net["excitatory_fraction"],
-                                 excitatory_coupling=net["excitatory_coupling"])
-
-
 def run_spiking(folder, *, progress: bool = True, stop_after: int | None = None) -> Path:
     """Run or resume the spiking job of a run folder; returns the folder. `stop_after` chunks
     it stops as if interrupted (to test resume). Each chunk writes its spikes
     (`spikes_NNNN.npz`, named by chunk, so a chunk redone after a crash overwrites its own
     file) and then commits the event-loop state (`open_run`'s protocol)."""
     folder = Path(folder)
-    with open_run(folder, "spiking", resolve_spiking_config) as opened:
+    with open_run(folder, "spiking", resolve_spiking_config, sizes) as opened:
         if opened.finished:
             return folder
         config = opened.config
@@ -118,8 +63,7 @@ def run_spiking(folder, *, progress: bool = True, stop_after: int | None = None)
         state, _ = opened.restore(state)
         done = opened.progress
         t_chunk = sim["t_end"] / sim["chunks"]
-        budget = (sim["max_spikes_per_chunk"]
-                  or int(3 * network.n * net_cfg["rate"] * t_chunk) + 1000)
+        budget = spike_budget(config)
         opened.save(status="running")
         with tqdm(total=sim["chunks"], initial=done, desc=config["name"], unit="chunk",
                   disable=not progress) as bar:
@@ -138,7 +82,7 @@ def run_spiking(folder, *, progress: bool = True, stop_after: int | None = None)
                 opened.commit(chunk + 1, state, chunks_done=chunk + 1)
                 bar.update(1)
         summary = _summary(folder, config, network, state)
-        write_text(folder / SUMMARY, json.dumps(summary, indent=2))
+        write_text(folder / SUMMARY, finite_json(SUMMARY, summary))
         opened.finish()
     return folder
 

@@ -33,7 +33,7 @@ from importlib import resources
 import numpy as np
 
 from .._core._errors import ConfigError, check_choice, check_real, check_steps
-from ._config import NUMBER, check_name, check_type, fill_table, read_toml
+from ._config import NUMBER, check_name, check_type, fill_table, item_bytes, read_toml
 
 # The library (and with it JAX) is imported only by the checks against its tables, which run
 # last (`_check_library_names`), and by `build_system`: most config errors come without the wait.
@@ -473,3 +473,32 @@ def noise_key(point: dict):
     import jax
 
     return jax.random.fold_in(jax.random.key(point["seed"]), 2)
+
+
+def sizes(config: dict) -> dict:
+    """Estimated bytes a run writes to disk and its peak device memory, from the config alone
+    (before any system is built), with the keys that set them (for `check_fits`).
+
+    Simulations: on disk the traces twice (streamed, then in the results); on the device per
+    grid point the weights (n²), the autocorrelation history and solver stages (n per lag and
+    stage) and one chunk of traces. Spectra: the block sums, history and exponents on disk; the
+    weights, a Jacobian and the k-column frame with its QR on the device."""
+    model, sim = config["model"], config["simulation"]
+    n, item = model["n"], item_bytes(config)
+    points = int(np.prod([len(values) for values in config["sweep"].values()]))
+    if "lyapunov" in config:
+        lya = config["lyapunov"]
+        k = lya["k"] or n
+        return {"disk_bytes": 4 * points * lya["n_blocks"] * k * item,
+                "device_bytes": points * (2 * n * n + 4 * n * k + lya["n_blocks"] * k) * item,
+                "disk_keys": "lyapunov.n_blocks, lyapunov.k or the sweep's size",
+                "device_keys": "model.n, lyapunov.k or the sweep's size"}
+    records = round(sim["t_end"] / sim["record_every"])
+    window = round(sim["autocorrelation_window"] / sim["record_every"]) + 1
+    traces = points * records * sim["trace_neurons"] * item
+    per_point = n * n + n * (window + 16) + records // sim["chunks"] * sim["trace_neurons"]
+    return {"disk_bytes": 2 * traces, "device_bytes": points * per_point * item,
+            "disk_keys": "simulation.trace_neurons, simulation.t_end / record_every or the "
+                         "sweep's size",
+            "device_keys": "model.n, the sweep's size, simulation.autocorrelation_window or "
+                           "raise simulation.chunks"}

@@ -38,8 +38,15 @@ from .._lyapunov._spectrum import (
     qr_safe_devices,
     summarize_blocks,
 )
-from ._runfolder import UNDEFINED, check_fits, open_run, write_npz
-from ._sweep_config import FLOW_KINDS, build_system, initial_state, noise_key, resolve_config
+from ._runfolder import UNDEFINED, open_run, write_npz
+from ._sweep_config import (
+    FLOW_KINDS,
+    build_system,
+    initial_state,
+    noise_key,
+    resolve_config,
+    sizes,
+)
 
 RESULTS = "results.npz"
 MAY_BE_UNDEFINED = ("decay_time", "kaplan_yorke_dimension", "dimension_density")
@@ -245,35 +252,6 @@ class SpectrumExperiment(_Experiment):
         }
 
 
-def sizes(config: dict) -> dict:
-    """Estimated bytes a run writes to disk and its peak device memory, from the config alone
-    (before any system is built), with the keys that set them (for `check_fits`).
-
-    Simulations: on disk the traces twice (streamed, then in the results); on the device per
-    grid point the weights (n²), the autocorrelation history and solver stages (n per lag and
-    stage) and one chunk of traces. Spectra: the block sums, history and exponents on disk; the
-    weights, a Jacobian and the k-column frame with its QR on the device."""
-    model, sim = config["model"], config["simulation"]
-    n, item = model["n"], _dtype(config).itemsize
-    points = int(np.prod([len(values) for values in config["sweep"].values()]))
-    if "lyapunov" in config:
-        lya = config["lyapunov"]
-        k = lya["k"] or n
-        return {"disk_bytes": 4 * points * lya["n_blocks"] * k * item,
-                "device_bytes": points * (2 * n * n + 4 * n * k + lya["n_blocks"] * k) * item,
-                "disk_keys": "lyapunov.n_blocks, lyapunov.k or the sweep's size",
-                "device_keys": "model.n, lyapunov.k or the sweep's size"}
-    records = round(sim["t_end"] / sim["record_every"])
-    window = round(sim["autocorrelation_window"] / sim["record_every"]) + 1
-    traces = points * records * sim["trace_neurons"] * item
-    per_point = n * n + n * (window + 16) + records // sim["chunks"] * sim["trace_neurons"]
-    return {"disk_bytes": 2 * traces, "device_bytes": points * per_point * item,
-            "disk_keys": "simulation.trace_neurons, simulation.t_end / record_every or the "
-                         "sweep's size",
-            "device_keys": "model.n, the sweep's size, simulation.autocorrelation_window or "
-                           "raise simulation.chunks"}
-
-
 def _dtype(config: dict) -> np.dtype:
     return np.dtype(config["output"]["precision"])
 
@@ -307,11 +285,10 @@ def execute(folder, *, progress: bool = True, stop_after: int | None = None) -> 
     chunks in this call, as an interrupt would (for tests).
     """
     folder = Path(folder)
-    with open_run(folder, "sweep", resolve_config) as run:
+    with open_run(folder, "sweep", resolve_config, sizes) as run:
         if run.finished:
             return folder
         config = run.config
-        check_fits(folder, **sizes(config))
         experiment = make_experiment(config)
         run.record["grid"] = {"axes": list(experiment.axes), "shape": list(experiment.grid_shape)}
         carry, _ = run.restore(experiment.init())

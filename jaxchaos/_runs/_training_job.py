@@ -24,7 +24,7 @@ resumes from them and gives the same result as an uninterrupted run. A NaN/inf l
 stops the run with a `DivergenceError` naming the step and the seeds, and the record's status
 "diverged"; the last checkpoint is kept.
 
-Config (TOML), every key with its default in the `_SCHEMA` tables below:
+Config (TOML), every key with its default in the `_SCHEMA` tables of `_training_config`:
 
 ```toml
 job = "train-rnn"          # read by `jaxchaos run`; not part of the resolved config
@@ -61,139 +61,14 @@ import jax.numpy as jnp
 import numpy as np
 from tqdm.auto import tqdm
 
-from .._core._errors import ConfigError, DivergenceError, check_choice, check_real
-from .._learning._flossing import Flossing
-from .._learning._rnn import CELLS, RNN
-from .._learning._tasks import TASKS, AbstractTask, DelayedRecall
+from .._core._errors import DivergenceError
+from .._learning._rnn import RNN
 from .._learning._training import Trainer, init_states, measure_all, run_steps
-from ._config import NUMBER, check_type, resolve_tables
 from ._runfolder import UNDEFINED, open_run, write_npz
+from ._training_config import flossing_from, resolve_training_config, sizes, task_from
 
 LOG = "log.npz"
 RESULTS = "results.npz"
-PROTOCOLS = ("baseline", "preflossing", "interleaved")
-
-_SCHEMA = {
-    "network": {
-        "cell": ("tanh", str),
-        "n": (32, int),
-        "gain": (2.5, NUMBER),
-        "input_scale": (1.0, NUMBER),
-        "delta": (None, NUMBER),  # leaky cell only (default 0.1)
-    },
-    "task": {
-        "kind": ("copy", str),
-        "delay": (10, int),
-        "length": (None, int),  # copy/xor (default 4 · delay); recall has T = delay + 1
-    },
-    "flossing": {
-        "k": (8, int),
-        "qr_every": (1, int),
-        "checkpoint_every": (None, int),  # QR intervals per checkpointed chunk; unset: none
-        "warmup_steps": (0, int),
-        "target": (0.0, NUMBER),
-        "batch": (8, int),
-        "learning_rate": (1e-3, NUMBER),
-        "clip": (None, NUMBER),  # global-norm clipping of flossing gradients; unset: none
-    },
-    "training": {
-        "protocol": ("preflossing", str),
-        "steps": (1000, int),  # task steps
-        "floss_steps": (300, int),  # flossing steps before training (not for baseline)
-        "floss_at": ([], list),  # interleaved: task steps after which a flossing block runs
-        "floss_block": (100, int),
-        "learning_rate": (1e-3, NUMBER),
-        "clip": (None, NUMBER),  # global-norm clipping of task gradients; unset: none
-        "batch": (32, int),
-        "eval_batch": (64, int),
-        "jacobian_batch": (4, int),
-        "logged_exponents": (None, int),  # leading exponents measured; unset: flossing.k
-        "log_every": (50, int),
-        "seeds": (16, int),
-        "first_seed": (0, int),
-        "accuracy_threshold": (0.95, NUMBER),
-    },
-    "output": {
-        "root": ("runs", str),
-        "precision": ("float32", str),
-    },
-}
-
-
-def resolve_training_config(raw: dict) -> dict:
-    """Fill defaults and check every key of a training config; raises `ConfigError`."""
-    config = resolve_tables(raw, _SCHEMA, "flossing")
-    net, task, fl, tr = (config[k] for k in ("network", "task", "flossing", "training"))
-    check_choice("network.cell", net["cell"], CELLS)
-    if net["delta"] is not None and net["cell"] != "leaky":
-        raise ConfigError("network.delta applies to cell = 'leaky' only")
-    if net["cell"] == "leaky" and net["delta"] is None:
-        net["delta"] = 0.1
-    check_choice("task.kind", task["kind"], TASKS)
-    if task["kind"] == "recall":
-        if task["length"] is not None:
-            raise ConfigError("task.length does not apply to kind = 'recall' (T = delay + 1)")
-    elif task["length"] is None:
-        task["length"] = 4 * task["delay"]
-    check_choice("training.protocol", tr["protocol"], PROTOCOLS)
-    check_choice("output.precision", config["output"]["precision"], ("float32", "float64"))
-    for key in ("n", "gain", "input_scale", "delta"):
-        check_real(f"network.{key}", net[key], positive=key != "gain", nonnegative=True)
-    for key in ("batch", "learning_rate", "clip"):
-        check_real(f"flossing.{key}", fl[key], positive=True)
-    for key in ("steps", "batch", "eval_batch", "jacobian_batch", "log_every", "seeds",
-                "learning_rate", "accuracy_threshold", "clip"):
-        check_real(f"training.{key}", tr[key], positive=True)
-    check_real("training.floss_block", tr["floss_block"], positive=True)
-    for key in ("floss_steps", "first_seed"):
-        check_real(f"training.{key}", tr[key], nonnegative=True)
-    if tr["jacobian_batch"] > tr["eval_batch"]:
-        raise ConfigError("training.jacobian_batch must not exceed training.eval_batch")
-    if tr["accuracy_threshold"] > 1:
-        raise ConfigError("training.accuracy_threshold must be <= 1")
-    for step in tr["floss_at"]:
-        check_type("training.floss_at entries", step, int)
-        if not 0 < step < tr["steps"]:
-            raise ConfigError(f"training.floss_at entries must lie in (0, steps), got {step}")
-    if tr["protocol"] == "baseline":
-        if raw.get("training", {}).get("floss_steps"):
-            raise ConfigError("training.floss_steps does not apply to protocol = 'baseline'")
-        tr["floss_steps"] = 0
-    if tr["protocol"] != "interleaved" and tr["floss_at"]:
-        raise ConfigError("training.floss_at applies to protocol = 'interleaved' only")
-    if tr["protocol"] == "interleaved" and not tr["floss_at"]:
-        raise ConfigError("protocol = 'interleaved' needs training.floss_at (task steps)")
-    # Build the pieces now: their own checks (task sizes, flossing settings vs N and T) raise
-    # here, before anything compiles.
-    flossing, task_obj = _flossing_from(config), _task_from(config)
-    n_state = CELLS[net["cell"]].state_dimension(net["n"])  # the LSTM's (h, c): 2n
-    if flossing.k > n_state:
-        raise ConfigError(f"flossing.k = {fl['k']} exceeds the state dimension {n_state}")
-    if tr["logged_exponents"] is None:
-        tr["logged_exponents"] = fl["k"]
-    if not 1 <= tr["logged_exponents"] <= n_state:
-        raise ConfigError(f"training.logged_exponents must lie in [1, the state dimension "
-                          f"{n_state}], got {tr['logged_exponents']}")
-    try:
-        flossing.check(n_state, task_obj.length)
-    except ConfigError as err:
-        raise ConfigError(f"flossing: {err} (task.length sets T)") from None
-    return config
-
-
-def _task_from(config) -> AbstractTask:
-    task = config["task"]
-    if task["kind"] == "recall":
-        return DelayedRecall(task["delay"])
-    return TASKS[task["kind"]](task["delay"], task["length"])
-
-
-def _flossing_from(config, k: int | None = None) -> Flossing:
-    """The config's flossing settings, for its k or another number of exponents."""
-    fl = config["flossing"]
-    return Flossing(fl["k"] if k is None else k, fl["qr_every"], fl["checkpoint_every"],
-                    fl["warmup_steps"], float(fl["target"]))
-
 
 def schedule(training: dict) -> list[tuple[str, int]]:
     """The protocol as segments `(mode, steps)`, mode "floss" or "task"."""
@@ -212,8 +87,8 @@ def make_trainer(config: dict) -> Trainer:
     """The `Trainer` a resolved config describes."""
     fl, tr = config["flossing"], config["training"]
     clip, floss_clip = (None if c is None else float(c) for c in (tr["clip"], fl["clip"]))
-    return Trainer(_task_from(config), _flossing_from(config),
-                   _flossing_from(config, tr["logged_exponents"]), float(tr["learning_rate"]),
+    return Trainer(task_from(config), flossing_from(config),
+                   flossing_from(config, tr["logged_exponents"]), float(tr["learning_rate"]),
                    float(fl["learning_rate"]), clip, floss_clip, tr["batch"], fl["batch"],
                    tr["eval_batch"], tr["jacobian_batch"])
 
@@ -225,7 +100,7 @@ def _seed_keys(config: dict):
 
 def init_models(config: dict):
     """The initial networks of all seeds, stacked (leading axis: seed)."""
-    net, task = config["network"], _task_from(config)
+    net, task = config["network"], task_from(config)
     options = {"input_scale": net["input_scale"]}
     if net["cell"] == "leaky":
         options["delta"] = net["delta"]
@@ -259,7 +134,7 @@ def train(folder, *, progress: bool = True, stop_after: int | None = None) -> Pa
     is a copy of the committed logs. `stop_after` stops after that many log intervals in this
     call, as an interrupt would."""
     folder = Path(folder)
-    with open_run(folder, "train-rnn", resolve_training_config) as run:
+    with open_run(folder, "train-rnn", resolve_training_config, sizes) as run:
         if run.finished:
             return folder
         config = run.config

@@ -180,6 +180,8 @@ class CurveMeanField(eqx.Module):
     curve's length per √width), `curvature` (√N κ^l, curvature times √width), and
     `grassmannian_length` (κ^l L^l, the length of the unit tangent; 2π at the input)."""
 
+    __repr__ = result_repr
+
     q: jax.Array
     length: jax.Array
     curvature: jax.Array

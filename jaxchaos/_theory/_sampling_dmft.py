@@ -44,6 +44,7 @@ from jax.scipy.special import ndtr
 from .._core._errors import ConfigError, check_real
 from .._core._inputs import AbstractInput, SinusoidalInput
 from .._core._nonlinearities import Nonlinearity
+from .._core._results import result_repr
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -59,6 +60,8 @@ class SamplingMeanField(eqx.Module):
       `log_perturbation` (T,): ln ε(t, t) from t_λ on (0 before).
     - `change` (iterations,): max |C_new - C_old| / max C_old of each iteration.
     """
+
+    __repr__ = result_repr
 
     times: jax.Array
     mean_state: jax.Array

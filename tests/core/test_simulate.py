@@ -27,7 +27,7 @@ _run = eqx.filter_jit(
 
 
 def _trajectory(sim):
-    return np.asarray(sim.records["trajectory"]["x"])
+    return np.asarray(sim.records["trajectory"])
 
 
 @pytest.fixture(scope="module")
@@ -330,16 +330,16 @@ def recorded(chaotic):
 
 def test_trajectory_subset(recorded):
     records, times, _, _ = recorded
-    full = np.asarray(records["trajectory"]["x"])
+    full = np.asarray(records["trajectory"])
     assert full.shape == (len(times), 40)
-    subset = np.asarray(records["subset"]["x"])
+    subset = np.asarray(records["subset"])
     assert subset.shape == (len(times), 3)
     np.testing.assert_array_equal(subset, full[:, [3, 0, 17]])
 
 
 def test_moments_match_numpy(recorded):
     records, times, start, _ = recorded
-    x = np.asarray(records["trajectory"]["x"])[times >= start - 1e-9]
+    x = np.asarray(records["trajectory"])[times >= start - 1e-9]
     moments = records["moments"]
     assert int(moments["count"]) == len(x) == 31
     # Welford vs two-pass numpy: rounding only.
@@ -353,7 +353,7 @@ def _numpy_autocorrelation(x, max_lag):
 
 def test_autocorrelation_matches_numpy(recorded):
     records, times, start, max_lag = recorded
-    full = np.asarray(records["trajectory"]["x"])
+    full = np.asarray(records["trajectory"])
     after = full[times >= start - 1e-9]
     corr = records["corr"]
     np.testing.assert_array_equal(corr["pairs"], len(after) - np.arange(max_lag + 1))

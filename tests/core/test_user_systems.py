@@ -36,9 +36,9 @@ def test_deterministic_systems_need_no_noise_field():
     exactly."""
     assert Decay().noise is None and Halving().noise is None
     x = jc.simulate(Decay(), jnp.ones(2), t1=4.0, dt=0.01, solver="rk4",
-                    record_every=4.0).records["trajectory"]["x"]
+                    record_every=4.0).records["trajectory"]
     np.testing.assert_allclose(x[-1], np.exp(-2.0), rtol=1e-9)
-    x = jc.simulate(Halving(), jnp.ones(2), t1=3.0).records["trajectory"]["x"]
+    x = jc.simulate(Halving(), jnp.ones(2), t1=3.0).records["trajectory"]
     np.testing.assert_array_equal(x[-1], [0.125, 0.125])
 
 

@@ -24,14 +24,19 @@ from jaxchaos._generative._gan import (
     GANTrainer,
     Generator,
     discriminator_loss,
+    gan_sample,
+    gan_step,
     generator_loss,
     image_layout,
     load_checkpoint,
-    sample,
     save_checkpoint,
-    train_step,
 )
-from jaxchaos._generative._latent import GaussianLatent, chaos_latent, expander_readout
+from jaxchaos._generative._latent import (
+    LAMBDA_MIN,
+    GaussianLatent,
+    chaos_latent,
+    expander_readout,
+)
 from jaxchaos._runs._gan_job import resolve_gan_config
 
 # N = 200 at g = 2 from this seed is chaotic in float64 (λ_max ≈ 0.084 over t ∈ [500, 2000]); from
@@ -87,7 +92,7 @@ def test_latent_is_the_readout_of_the_simulated_network(getkey):
     for b in range(batch):
         run = simulate(source.network, x0[b], t1=warmup + records * interval, dt=0.1,
                        record_every=interval, solver="rk4")
-        rates.append(np.tanh(np.asarray(run.records["trajectory"]["x"]))[round(warmup /
+        rates.append(np.tanh(np.asarray(run.records["trajectory"]))[round(warmup /
                                                                                 interval):])
     rates = np.stack(rates)  # (batch, records, n)
     readout, shift, transform = (np.asarray(a) for a in (source.readout, source.shift,
@@ -160,6 +165,11 @@ def test_default_latent_is_chaotic(x64):
                                      t_warmup=300.0, t_frame_warmup=20.0, t_sim=200.0,
                                      n_blocks=4, key=jax.random.key(1))
     assert float(spectrum.exponents[0]) > 0.03
+    # The calibration's own estimate, kept on the source (issue 20 item 7), is an independent
+    # two-trajectory measurement of the same exponent: it agrees within the spread of such
+    # finite-time estimates (both ≈ 0.08-0.09 here).
+    assert isinstance(source.lambda_max, float) and source.lambda_max_stderr >= 0
+    assert abs(source.lambda_max - float(spectrum.exponents[0])) < 0.04
 
 
 @pytest.mark.parametrize(("n", "gain", "x64"), [(256, 2.0, False), (40, 1.8, True)],
@@ -174,8 +184,15 @@ def test_non_chaotic_latent_warns(n, gain, x64):
         source = chaos_latent(jax.random.key(0), n=n, gain=gain, dim=6, degree=2)
     with jax.enable_x64(x64), warnings.catch_warnings():
         warnings.simplefilter("error")
-        chaos_latent(jax.random.key(0), n=n, gain=gain, dim=6, degree=2, check_chaos=False)
+        quiet = chaos_latent(jax.random.key(0), n=n, gain=gain, dim=6, degree=2,
+                             check_chaos=False)
     assert source.network.n == n
+    # the kept estimate is the one the warning reports: below the chaos threshold
+    assert source.lambda_max - 2 * source.lambda_max_stderr < LAMBDA_MIN
+    assert quiet.lambda_max == source.lambda_max
+    bare = chaos_latent(jax.random.key(0), n=n, gain=gain, dim=6, degree=2, check_chaos=False,
+                        standardize=False)
+    assert bare.lambda_max is None
     with pytest.raises(ConfigError, match="gain > 1"):
         chaos_latent(jax.random.key(0), n=n, gain=0.5, dim=6, degree=2)
 
@@ -197,7 +214,7 @@ def test_one_step_reduces_both_losses(getkey):
     _, z = trainer.source.next(state.latent)
     fake = state.generator(z)[0]
     before = discriminator_loss(state.discriminator, real, fake)
-    new, (d_loss, g_loss) = train_step(trainer, state, data)
+    new, (d_loss, g_loss) = gan_step(trainer, state, data)
     assert float(d_loss) == pytest.approx(float(before), rel=1e-12)
     after = discriminator_loss(new.discriminator, real, fake)
     assert float(after) < float(before) - 1e-3
@@ -207,14 +224,33 @@ def test_one_step_reduces_both_losses(getkey):
     assert int(new.step) == 1
 
 
+def test_public_step_and_sampler(getkey):
+    """Issue 20 item 7: the step and the sampler are public (`jc.gan_step`, `jc.gan_sample`,
+    `GANState.sample`): the public step is the one the job runs (same shapes as above: no new
+    compilation), and the state's sampler is `gan_sample` with the state's running statistics,
+    which the step updates as r ← 0.9 r + 0.1 (batch statistics)."""
+    import jaxchaos as jc
+
+    data = load_digits(8)[0][:32].astype(jnp.float64)
+    trainer, state = _tiny_setup(getkey(), GaussianLatent(8))
+    assert isinstance(state, jc.GANState) and jc.gan_step is gan_step
+    new, _ = jc.gan_step(trainer, state, data)
+    z = jax.random.normal(getkey(), (3, 8))
+    images = new.sample(z)
+    np.testing.assert_array_equal(images, jc.gan_sample(new.generator, new.running, z))
+    assert images.shape == (3, 1, 8, 8)
+    mean, var = new.running[0]
+    assert not np.allclose(mean, 0.0) and not np.allclose(var, 1.0)
+
+
 def test_evaluation_mode_uses_the_given_statistics(getkey):
     generator = Generator(getkey(), 8, 16, width=8)
     z = jax.random.normal(getkey(), (10, 8))
     train_images, batch_stats = generator(z)
-    np.testing.assert_allclose(sample(generator, batch_stats, z), train_images, atol=1e-12)
+    np.testing.assert_allclose(gan_sample(generator, batch_stats, z), train_images, atol=1e-12)
     assert train_images.shape == (10, 1, 16, 16)
     assert float(jnp.max(jnp.abs(train_images))) <= 1.0
-    single = sample(generator, batch_stats, z[:1])  # independent of the rest of the batch
+    single = gan_sample(generator, batch_stats, z[:1])  # independent of the rest of the batch
     np.testing.assert_allclose(single, train_images[:1], atol=1e-12)
 
 
@@ -225,7 +261,7 @@ def test_checkpoint_round_trips_bit_exactly(getkey, tmp_path):
                           check_chaos=False)
     trainer, state = _tiny_setup(getkey(), source, batch=8)
     for _ in range(2):
-        state, _ = train_step(trainer, state, data)
+        state, _ = gan_step(trainer, state, data)
     save_checkpoint(tmp_path / "c.eqx", state)
     _, other = _tiny_setup(getkey(), source, batch=8)
     loaded = load_checkpoint(tmp_path / "c.eqx", other)
@@ -236,8 +272,8 @@ def test_checkpoint_round_trips_bit_exactly(getkey, tmp_path):
 
     for a, b in zip(leaves(state), leaves(loaded), strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    next_a, losses_a = train_step(trainer, state, data)
-    next_b, losses_b = train_step(trainer, loaded, data)
+    next_a, losses_a = gan_step(trainer, state, data)
+    next_b, losses_b = gan_step(trainer, loaded, data)
     np.testing.assert_array_equal(np.asarray(losses_a), np.asarray(losses_b))
 
 

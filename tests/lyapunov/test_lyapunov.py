@@ -223,7 +223,7 @@ def test_mean_exponent_with_self_coupling(getkey, solver):
                                 **WINDOW)
     t_end = WINDOW["t_warmup"] + WINDOW["t_frame_warmup"] + WINDOW["t_sim"]
     sim = jc.simulate(net, x0, t1=t_end, dt=dt, solver=solver)
-    xs = np.concatenate([np.asarray(x0)[None], np.asarray(sim.records["trajectory"]["x"])])
+    xs = np.concatenate([np.asarray(x0)[None], np.asarray(sim.records["trajectory"])])
     np.testing.assert_allclose(spec.state.x, xs[-1], rtol=0, atol=1e-12)  # same trajectory
     start = round((WINDOW["t_warmup"] + WINDOW["t_frame_warmup"]) / dt)
     window = xs[start:]

@@ -13,7 +13,7 @@ def test_sparse_and_dense_agree(getkey):
     sparse, dense = jc.SCSNetwork(op, 2.0), jc.SCSNetwork(op.to_dense(), 2.0)
     key = getkey()
     runs = [jc.simulate(net, t1=20.0, dt=0.05, record_every=1.0, solver="rk4", key=key)
-            .records["trajectory"]["x"] for net in (sparse, dense)]
+            .records["trajectory"] for net in (sparse, dense)]
     np.testing.assert_allclose(runs[0], runs[1], rtol=0, atol=1e-11)
     spectra = [jc.lyapunov_spectrum(net, k=4, dt=0.1, solver="rk4", t_warmup=20.0,
                                     t_frame_warmup=10.0, t_sim=40.0, n_blocks=4,

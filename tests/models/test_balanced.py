@@ -13,7 +13,7 @@ N, T_RECORD, WARMUP = 200, 0.1, 100
 
 def _run(net, t1=60.0):
     sim = jc.simulate(net, key=jax.random.PRNGKey(2), t1=t1, dt=0.05, record_every=T_RECORD)
-    x = np.asarray(sim.records["trajectory"]["x"])[WARMUP:]
+    x = np.asarray(sim.records["trajectory"])[WARMUP:]
     times = T_RECORD * np.arange(1, x.shape[0] + WARMUP + 1)[WARMUP:]
     return x, times
 

@@ -96,7 +96,7 @@ def test_settles_into_the_nearest_pattern_from_a_corrupted_one(getkey):
         corrupted = jnp.where(flips[mu], -1.0, 1.0) * net.pattern_state(mu)
         assert float(overlaps(net.nonlinearity(corrupted), net.patterns)[mu]) < 0.85
         final = jc.simulate(net, corrupted, t1=40.0, dt=0.1, record_every=40.0)
-        x = final.records["trajectory"]["x"][-1]
+        x = final.records["trajectory"][-1]
         # The slowest decay rate at the fixed point is 1 - s φ'(a) ≈ 0.83: e^{-0.83·40} ~ 4e-15.
         np.testing.assert_allclose(x, net.pattern_state(mu), rtol=0, atol=1e-10)
 

@@ -322,7 +322,7 @@ def test_constant_input_drives_relaxation(getkey):
     sim = jc.simulate(net, jnp.zeros(n), t1=2.0, dt=0.01, record_every=0.5, solver="rk4")
     times = 0.5 * np.arange(1, 5)
     expected = np.asarray(c)[None, :] * (1 - np.exp(-times))[:, None]
-    np.testing.assert_allclose(sim.records["trajectory"]["x"], expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(sim.records["trajectory"], expected, rtol=0, atol=1e-9)
 
 
 # ---------------------------------------------------------------------------- argument checks

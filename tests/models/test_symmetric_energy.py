@@ -15,7 +15,7 @@ def test_lyapunov_function_never_increases(getkey):
     w = jc.Ensemble(eta=1.0).sample(getkey(), 100)
     net = jc.SCSNetwork(w, 2.0, input=jc.ConstantInput(0.1))
     x = jc.simulate(net, t1=40.0, dt=0.02, record_every=0.1, solver="rk4",
-                    key=getkey()).records["trajectory"]["x"]
+                    key=getkey()).records["trajectory"]
     energy = np.asarray(jax.vmap(net.lyapunov_function)(x))
     assert np.all(np.diff(energy) < 1e-8)
     assert energy[-1] < energy[0] - 1.0

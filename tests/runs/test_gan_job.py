@@ -62,6 +62,8 @@ def _gan_error(tmp_path, **tables):
         ({"latent": {"solver": "rk45"}}, "latent.solver"),
         ({"training": {"beta1": 1.0}}, "training.beta1"),
         ({"training": {"stepz": 3}}, "stepz"),
+        ({"data": {"image_size": 36}}, "data.image_size"),
+        ({"model": {"width": 0}}, "model.width"),
     ],
 )
 def test_bad_gan_config_names_the_field(tmp_path, tables, field):

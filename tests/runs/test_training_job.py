@@ -19,6 +19,8 @@ from jaxchaos._runs._training_job import resolve_training_config
         ({"log_every": -5}, "training.log_every"),
         ({"jacobian_batch": 100}, "jacobian_batch"),
         ({"learning_rate": float("nan")}, "training.learning_rate"),
+        ({"seeds": 0}, "training.seeds"),
+        ({"logged_exponents": 40}, "training.logged_exponents"),
     ],
 )
 def test_bad_training_config_names_the_field(training, field):
