@@ -103,7 +103,8 @@ def resolve_training_config(raw: dict) -> dict:
         raise ConfigError("protocol = 'interleaved' needs training.floss_at (task steps)")
     n_state = state_dimension(config)
     if fl["k"] > n_state:
-        raise ConfigError(f"flossing.k = {fl['k']} exceeds the state dimension {n_state}")
+        raise ConfigError(f"flossing.k = {fl['k']} exceeds the state dimension {n_state} "
+                          f"(network.n = {net['n']}, cell = {net['cell']!r})")
     if tr["logged_exponents"] is None:
         tr["logged_exponents"] = fl["k"]
     if not 1 <= tr["logged_exponents"] <= n_state:

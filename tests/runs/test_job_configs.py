@@ -15,7 +15,7 @@ BAD_CONFIGS = [
     ("sweep", "[simulation]\ndt = -0.1\n", "simulation.dt must be > 0"),
     ("train-rnn", "[network]\ncell = 'lstm2'\n", "network.cell"),
     ("train-rnn", "[training]\nprotocol = 'interleaved'\n", "training.floss_at"),
-    ("train-rnn", "[flossing]\nk = 64\n", "flossing.k = 64 exceeds network.n = 32"),
+    ("train-rnn", "[flossing]\nk = 64\n", "flossing.k = 64 exceeds the state dimension 32"),
     ("train-gan", "[data]\nsource = 'mnist'\n", "data.source"),
     ("train-gan", "[data]\nimage_size = 9\n", "data.image_size"),
     ("train-gan", "[latent]\ngain = nan\n", "latent.gain"),
