@@ -4,7 +4,8 @@ Each experiment calls `save_key_figure(fig, name, note)` on its most telling fig
 saving it to its own output folder. The copy is small (at most 8 inches wide, 90 dpi,
 optimized PNG) so the repository stays light, and `note` — what run made it: sizes, seeds,
 `--quick` or not — is printed below the figure, so a README reader sees how it was produced.
-Rerunning the experiment regenerates the figure. `parse_args` is the command line every
+Rerunning the experiment regenerates the figure (`copy_key_figure` for a figure a job wrote).
+`parse_args` is the command line every
 experiment shares (`--out`, created, plus its own options) and `save_figure` writes a figure
 to the output folder and, when it is the key figure, to `docs/figures/` too.
 """
@@ -51,3 +52,22 @@ def save_figure(fig, path: Path, key: str | None = None, note: str = "") -> None
     if key is not None:
         save_key_figure(fig, key, note)
     plt.close(fig)
+
+
+def copy_key_figure(path: Path, name: str, note: str) -> Path:
+    """Make the PNG at `path` (a figure a job wrote to its run folder) the key figure
+    `docs/figures/<name>.png`: redrawn at most 8 inches wide with `note` below it."""
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+
+    image = matplotlib.image.imread(path)
+    height, width = image.shape[:2]
+    inches = min(8.0, width / 90)
+    fig = plt.figure(figsize=(inches, inches * height / width))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.imshow(image, interpolation="antialiased")
+    ax.axis("off")
+    try:
+        return save_key_figure(fig, name, note)
+    finally:
+        plt.close(fig)

@@ -23,7 +23,7 @@ Written to `--out` (default `results/chaos_gan/`):
   λ_max vs gain, for both chaotic readouts;
 - `losses.png`, `results.json` (all numbers: Fréchet distances in classifier-feature space,
   class fractions, sampling-speed measures, λ_max per gain).
-`lambda_vs_gain.png` and `speed_vs_gain.png` are copied to `docs/figures/` (`--figures`).
+`lambda_vs_gain.png` and `speed_vs_gain.png` are also the key figures `docs/figures/gan_*.png`.
 
 At N = 2048 each training step advances 64 trajectories of 2048 neurons: a GPU job (the default
 run: minutes there). On a CPU, `--lyapunov-only` runs just the chaos gate (about a minute per
@@ -36,7 +36,6 @@ in `configs/chaos_gan.toml`), `jaxchaos run` trains the same GAN unchanged on an
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -46,6 +45,7 @@ matplotlib.use("Agg")
 import jax  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import save_figure  # noqa: E402
 
 from jaxchaos._generative._evaluation import (  # noqa: E402
     cached_classifier,
@@ -60,7 +60,6 @@ from jaxchaos._lyapunov._spectrum import lyapunov_spectrum  # noqa: E402
 from jaxchaos._runs._gan_job import build, resolve_gan_config, sample_grid  # noqa: E402
 from jaxchaos._theory._dmft import scs_dmft  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 GAIN = 2.0
 GAINS = (GAIN / np.sqrt(2), GAIN, GAIN * np.sqrt(2))  # the seed's g/√2, g, √2·g
 N = 2048  # chaotic at all three gains (seed 0); N = 512 is a limit cycle at g/√2
@@ -100,7 +99,7 @@ def chaos_gate(lyapunov_time: float) -> dict:
     return gate
 
 
-def lambda_figure(gate: dict, out: Path):
+def lambda_figure(gate: dict, out: Path, note: str):
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
     ax.errorbar(gate["gains"], gate["lambda_max"], 2 * np.asarray(gate["lambda_max_stderr"]),
                 fmt="o", label=f"N = {gate['n']}, seed {LATENT_SEED} (±2 s.e.)")
@@ -111,8 +110,7 @@ def lambda_figure(gate: dict, out: Path):
            title="GAN latent network at g/√2, g, √2·g")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "lambda_vs_gain.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, out / "lambda_vs_gain.png", key="gan_lambda_vs_gain", note=note)
 
 
 def train(name: str, steps: int, batch: int, seed: int = 0):
@@ -135,18 +133,15 @@ def main():
     parser.add_argument("--lyapunov-only", action="store_true",
                         help="only the chaos gate: λ_max at every gain")
     parser.add_argument("--out", default="results/chaos_gan", help="output folder")
-    parser.add_argument("--figures", default=ROOT / "docs" / "figures",
-                        help="where the README's figures go")
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
-    out, figures = Path(args.out), Path(args.figures)
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    figures.mkdir(parents=True, exist_ok=True)
 
     results = {"settings": settings, "gain": GAIN, "n": N}
     results["chaos_gate"] = chaos_gate(FULL["lyapunov_time"])
-    lambda_figure(results["chaos_gate"], out)
-    shutil.copyfile(out / "lambda_vs_gain.png", figures / "gan_lambda_vs_gain.png")
+    lambda_figure(results["chaos_gate"], out,
+                  f"experiments/chaos_gan.py: N = {N}, t = {FULL['lyapunov_time']:g} per gain")
     (out / "results.json").write_text(json.dumps(results, indent=2))
     if args.lyapunov_only:
         return
@@ -223,9 +218,9 @@ def main():
     fig.suptitle(f"Sampling speed and λ_max vs gain, N = {N}"
                  + (" (--quick)" if args.quick else ""), fontsize=10)
     fig.tight_layout()
-    fig.savefig(out / "speed_vs_gain.png", dpi=100)
     suffix = "_quick" if args.quick else ""
-    shutil.copyfile(out / "speed_vs_gain.png", figures / f"gan_speed_vs_gain{suffix}.png")
+    save_figure(fig, out / "speed_vs_gain.png", key=f"gan_speed_vs_gain{suffix}",
+                note=f"experiments/chaos_gan.py{' --quick' if args.quick else ''}: N = {N}")
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for name, run in runs.items():

@@ -4,15 +4,16 @@ in `jaxchaos/_runs/_deepnet_job.py`; this script runs `configs/deep_signal_propa
 same as `jaxchaos run configs/deep_signal_propagation.toml`) into `--out`, continuing an
 interrupted run found there, and prints the summary. `--quick` shrinks widths and grids for a
 smoke run. The key figures (measured curvature against the mean-field theory, shallow against
-deep) are copied to `docs/figures/` (`--figures`) for the README.
+deep) become `docs/figures/deep_*.png` for the README.
 
     .venv/bin/python experiments/deep_signal_propagation.py [--config FILE] [--out DIR] [--quick]
 """
 
 import argparse
 import json
-import shutil
 from pathlib import Path
+
+from _figures import copy_key_figure
 
 from jaxchaos._runs._jobs import execute_run, resolve_job
 from jaxchaos._runs._runfolder import RECORD, new_run_folder, read_record
@@ -29,8 +30,6 @@ def main():
                         / "deep_signal_propagation.toml")
     parser.add_argument("--out", default="runs/deep_signal_propagation")
     parser.add_argument("--quick", action="store_true", help="small widths and grids")
-    parser.add_argument("--figures", default=Path(__file__).parents[1] / "docs" / "figures",
-                        help="where the README's figures go")
     args = parser.parse_args()
     raw = read_toml(args.config)
     if args.quick:
@@ -44,12 +43,12 @@ def main():
         raise SystemExit(f"{out} holds a run of another config; pick another --out")
     execute_run(out)
     print(json.dumps(json.loads((out / "summary.json").read_text()), indent=2))
-    figures = Path(args.figures)
-    figures.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
     for name in ("manifold", "shallow_vs_deep"):
-        shutil.copyfile(out / "figures" / f"{name}.png", figures / f"deep_{name}{suffix}.png")
-    print(f"figures in {out / 'figures'}; README figures in {figures}")
+        copy_key_figure(out / "figures" / f"{name}.png", f"deep_{name}{suffix}",
+                        f"experiments/deep_signal_propagation.py{' --quick' if args.quick else ''}"
+                        f": width {config['network']['width']}")
+    print(f"figures in {out / 'figures'}")
 
 
 if __name__ == "__main__":

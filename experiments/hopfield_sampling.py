@@ -23,7 +23,8 @@ of the fixed-gain grid go through the run machinery; `--out/<rule>/` then holds
 
 and `--out` holds `rules_compared.png` (projection norm, sampling rate and λ_max against g/s for
 both rules) and `summary.json` (every number printed). `rules_compared.png` and the outer-product
-`fig4e_alternating.png` are copied to `docs/figures/` (`--figures`; suffix `_quick` for --quick).
+`fig4e_alternating.png` are also the key figures `docs/figures/hopfield_*.png` (suffix `_quick`
+for --quick).
 
 The seed's text lost its numbers (N, P, gains, dwells); ours are in the configs. A network
 state counts as a sample of pattern μ (or of its mirror -ξ^μ, a separate state: 2P states) when
@@ -40,7 +41,6 @@ agents. Finished runs in `--out/runs` are reused.
 import argparse
 import copy
 import json
-import shutil
 from pathlib import Path
 
 import jax
@@ -53,6 +53,7 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import copy_key_figure, save_figure  # noqa: E402
 
 from jaxchaos._models._hopfield import (  # noqa: E402
     linear_regression,
@@ -334,7 +335,7 @@ def _rule(rule: str, quick: bool, runs: Path, out: Path, threshold: float) -> di
     return summary
 
 
-def _compare_rules(summary: dict, out: Path):
+def _compare_rules(summary: dict, out: Path, key: str):
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharex=True)
     for rule, marker in (("outer_product", "o"), ("pseudo_inverse", "s")):
         fixed = summary[rule]["fixed_gain"]
@@ -355,8 +356,8 @@ def _compare_rules(summary: dict, out: Path):
                  f"{fixed['n']}, P = {fixed['patterns']}, {len(fixed['seeds'])} seeds"
                  + (" (--quick)" if summary["quick"] else ""), fontsize=10)
     fig.tight_layout()
-    fig.savefig(out / "rules_compared.png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, out / "rules_compared.png", key=key,
+                note="experiments/hopfield_sampling.py" + (" --quick" if summary["quick"] else ""))
 
 
 def main():
@@ -365,22 +366,18 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small, short smoke run")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="|overlap| at which the network counts as at a pattern")
-    parser.add_argument("--figures", default=ROOT / "docs" / "figures",
-                        help="where the README's figures go")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"threshold": args.threshold, "quick": args.quick}
     for rule in RULE_CONFIGS:
         summary[rule] = _rule(rule, args.quick, out / "runs", out / rule, args.threshold)
-    _compare_rules(summary, out)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    figures = Path(args.figures)
-    figures.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
-    shutil.copyfile(out / "rules_compared.png", figures / f"hopfield_rules{suffix}.png")
-    shutil.copyfile(out / "outer_product" / "fig4e_alternating.png",
-                    figures / f"hopfield_fig4e_outer_product{suffix}.png")
+    _compare_rules(summary, out, f"hopfield_rules{suffix}")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    copy_key_figure(out / "outer_product" / "fig4e_alternating.png",
+                    f"hopfield_fig4e_outer_product{suffix}",
+                    "experiments/hopfield_sampling.py" + (" --quick" if args.quick else ""))
 
     for rule in RULE_CONFIGS:
         fixed = summary[rule]["fixed_gain"]
@@ -400,7 +397,7 @@ def main():
                   f"{stats['new_samples']} new ({stats['new_sample_rate']:.4f}/time), "
                   f"{np.count_nonzero(stats['counts'])}/{len(stats['counts'])} states, "
                   f"KL {stats['kl_uniform']:.2f}, chi2 p {stats['chi2_p']:.2g}")
-    print(f"figures and summary.json in {out}; README figures in {figures}")
+    print(f"figures and summary.json in {out}")
 
 
 if __name__ == "__main__":

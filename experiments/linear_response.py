@@ -22,7 +22,6 @@ Also writes `numbers.json`.
 
 import argparse
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import save_figure  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
 
@@ -196,7 +196,9 @@ def main():
                  title="(d) stability along the fixed-point branch")
     ax[1, 1].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    fig.savefig(out / "linear_response.png", dpi=80)
+    save_figure(fig, out / "linear_response.png", key="linear_response",
+                note=f"experiments/linear_response.py{' --quick' if args.quick else ''}: "
+                     f"N = {n}, {trajectories} trajectories; route N = {n_route}")
 
     past = np.linspace(1.6, 2.6, 6 if args.quick else 11)
     exponents, returns = route_diagnostics(n_route, past, 2000 if args.quick else 5000)
@@ -223,9 +225,6 @@ def main():
     ax[2].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "route_to_chaos.png", dpi=80)
-    figures = Path(__file__).parents[1] / "docs" / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
-    shutil.copy(out / "linear_response.png", figures / "linear_response.png")
 
     tangent, noise = kernels["tangent"], kernels["noise (Novikov)"]
     fd = kernels["finite differences"]
