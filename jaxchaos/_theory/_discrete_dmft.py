@@ -57,8 +57,9 @@ differentiation of the eigenvalue condition with Hellmann–Feynman. `jax.grad`/
 every parameter (first derivatives; higher ones are not supported).
 
 Numerics: C and C' on `chebyshev` Chebyshev nodes of [0, Δ(0)] (odd / even extension to
-negative Δ), each a 2-D trapezoid rule of `points`² points (`_gaussian`; ~1e-13 for Var x ≲ 12,
-raise `points` for larger variances).
+negative Δ), each a 2-D trapezoid rule of `points`² points (`_gaussian`), both growing with the
+bound on √Var x by default; the solution one ladder rung coarser gives the error estimates
+`lyapunov_error`, `delta0_error`, and an `AccuracyWarning` when they exceed `tolerance`.
 """
 
 import functools
@@ -70,7 +71,15 @@ import jax.numpy as jnp
 
 from .._core._errors import ConfigError, check_real
 from .._core._results import result_repr
-from ._dmft import _count_below, _interpolate, _odd_nonlinearity, kernel_table, on_ladder
+from ._dmft import (
+    _count_below,
+    _interpolate,
+    _odd_nonlinearity,
+    _one_rung_down,
+    check_accuracy,
+    kernel_table,
+    on_ladder,
+)
 from ._gaussian import _expect
 
 _SHOOT_BISECTIONS = 64
@@ -93,6 +102,10 @@ class DiscreteMeanField(eqx.Module):
       edge a + c|E φ'|, e.g. the quiet state's a + c φ'(0)).
     - `residual`: max_k |R(k)|/Δ(0) of the Δ equation at the solution (round-off when solved);
       `tail`: Δ(K)/Δ(0) (small when the window of K lags is long enough).
+    - `lyapunov_error`, `delta0_error`: error estimates |λ_max - λ'| (per step) and |Δ(0) - Δ'(0)|
+      against the solution one ladder rung coarser in `chebyshev` and `points` (convergence is
+      exponential in both, so this bounds the finer result's error; the lag window is checked
+      by `tail`, not here).
     """
 
     __repr__ = result_repr
@@ -112,6 +125,8 @@ class DiscreteMeanField(eqx.Module):
     bound_state: jax.Array
     residual: jax.Array
     tail: jax.Array
+    lyapunov_error: jax.Array
+    delta0_error: jax.Array
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,8 +360,7 @@ def _growth_jvp(primals, tangents):
 # The solution.
 
 
-@eqx.filter_jit
-def _solve(leak, coupling, slope, noise, dt, phi, chebyshev, points, lags):
+def _solve_once(leak, coupling, slope, noise, dt, phi, chebyshev, points, lags):
     a, c = leak, slope * coupling
     noise_sq = (slope * noise) ** 2
     slope0 = phi.derivative(jnp.zeros((), a.dtype))
@@ -376,8 +390,21 @@ def _solve(leak, coupling, slope, noise, dt, phi, chebyshev, points, lags):
     return DiscreteMeanField(
         leak, coupling, slope, noise, dt, d, d[0], pick(rate, zeros), rho, mu, lyapunov,
         lyapunov / dt, pick(bound, False), pick(jnp.max(jnp.abs(residual)) / q, 0.0),
-        pick(d[-1] / d[0], 0.0),
+        pick(d[-1] / d[0], 0.0), jnp.zeros_like(mu), jnp.zeros_like(mu),
     )
+
+
+@eqx.filter_jit
+def _solve(leak, coupling, slope, noise, dt, phi, chebyshev, points, lags):
+    """The solution at (`chebyshev`, `points`), with the error estimates from the solution one
+    rung coarser in both (not differentiated: derivatives go through the fine solution)."""
+    fine = _solve_once(leak, coupling, slope, noise, dt, phi, chebyshev, points, lags)
+    parameters = jax.lax.stop_gradient((leak, coupling, slope, noise, dt))
+    coarse = _solve_once(*parameters, phi, _one_rung_down(chebyshev), _one_rung_down(points),
+                         lags)
+    return eqx.tree_at(lambda s: (s.lyapunov_error, s.delta0_error), fine,
+                       (jnp.abs(fine.lyapunov - coarse.lyapunov),
+                        jnp.abs(fine.delta0 - coarse.delta0)))
 
 
 def _default_lags(leak, span):
@@ -405,8 +432,8 @@ def _default_resolution(leak, coupling, slope, noise):
 
 
 def discrete_dmft(leak, coupling, nonlinearity="tanh", *, slope=1.0, noise=0.0, dt=1.0,
-                  lags=None, span: float = 80.0, chebyshev=None,
-                  points=None) -> DiscreteMeanField:
+                  lags=None, span: float = 80.0, chebyshev=None, points=None,
+                  tolerance: float = 1e-6) -> DiscreteMeanField:
     """Solve the stationary two-time mean-field theory of
     u(t+1) = γ u(t) + Σ_j J_ij φ(s u_j(t)) + σ B(t), J_ij ~ N(0, J²/N) (see the module docstring).
 
@@ -423,6 +450,9 @@ def discrete_dmft(leak, coupling, nonlinearity="tanh", *, slope=1.0, noise=0.0, 
       trapezoid points per axis of each 2-D Gaussian integral. Defaults ~20 and ~70 per unit of
       the bound √[(sJ)² + (sσ)²]/(1-γ) on the standard deviation of x = s u, at least 64 and
       240 (~1e-12; 64 and 240 when the parameters are traced: pass them for large variances).
+    - `tolerance`: relative accuracy the result must reach by its own error estimate
+      (`lyapunov_error`, `delta0_error`; λ relative to max(|λ/dt|, 0.01) per unit time, Δ(0)
+      relative to itself); an `AccuracyWarning` is issued otherwise (also under jit, at run time).
 
     Scalars; differentiable in `leak`, `coupling`, `slope`, `noise` (implicit differentiation).
     Without noise and below onset (sJφ'(0) ≤ 1-γ) the quiet solution Δ ≡ 0 with
@@ -435,6 +465,7 @@ def discrete_dmft(leak, coupling, nonlinearity="tanh", *, slope=1.0, noise=0.0, 
     check_real("noise", noise, nonnegative=True)
     check_real("dt", dt, positive=True)
     check_real("span", span, positive=True)
+    check_real("tolerance", tolerance, positive=True)
     values = (leak, coupling, slope, noise, dt)
     for name, value in zip(("leak", "coupling", "slope", "noise", "dt"), values, strict=True):
         if jnp.ndim(value) != 0:
@@ -451,7 +482,15 @@ def discrete_dmft(leak, coupling, nonlinearity="tanh", *, slope=1.0, noise=0.0, 
         raise ConfigError(f"points must be even (no node at z = 0), got {points}")
     dtype = jnp.result_type(float, *values)
     leak, coupling, slope, noise, dt = (jnp.asarray(v, dtype) for v in values)
-    return _solve(leak, coupling, slope, noise, dt, phi, int(chebyshev), int(points), int(lags))
+    result = _solve(leak, coupling, slope, noise, dt, phi, int(chebyshev), int(points),
+                    int(lags))
+    check_accuracy((leak, coupling, slope, noise),
+                   lambda p, i: (f"discrete_dmft at γ = {p[0][i]:g}, J = {p[1][i]:g}, "
+                                 f"s = {p[2][i]:g}, σ = {p[3][i]:g}"),
+                   result.lyapunov_rate, result.lyapunov_error / dt, result.delta0,
+                   result.delta0_error, tolerance,
+                   "raise chebyshev and points (or leave them None for the automatic resolution)")
+    return result
 
 
 def euler_map_dmft(gain, dt, nonlinearity="tanh", **kwargs) -> DiscreteMeanField:

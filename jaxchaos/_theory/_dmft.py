@@ -423,22 +423,38 @@ def _solve(gain, phi, span, resolution):
                         jnp.abs(fine.delta0 - coarse.delta0)))
 
 
-def _warn_if_inaccurate(gain, lyapunov, lyapunov_error, delta0, delta0_error, tolerance):
+def warn_if_inaccurate(where, lyapunov, lyapunov_error, delta0, delta0_error, tolerance,
+                       advice):
     """AccuracyWarning where an error estimate exceeds `tolerance` (relative to max(|λ|, 0.01)
-    for λ_max, to Δ0 for Δ0)."""
-    gain, lyapunov, lyapunov_error, delta0, delta0_error = (
+    for λ_max, to Δ0 for Δ0); `where(i)` names the i-th solution, `advice` the knobs to raise."""
+    lyapunov, lyapunov_error, delta0, delta0_error = (
         np.atleast_1d(np.asarray(a, float))
-        for a in (gain, lyapunov, lyapunov_error, delta0, delta0_error))
+        for a in (lyapunov, lyapunov_error, delta0, delta0_error))
     relative_lyapunov = lyapunov_error / np.maximum(np.abs(lyapunov), 0.01)
     relative_delta0 = delta0_error / np.where(delta0 > 0, delta0, 1.0)
     worst = np.maximum(relative_lyapunov, relative_delta0)
     if np.any(~(worst <= tolerance)):
         i = int(np.argmax(np.where(np.isnan(worst), np.inf, worst)))
         warnings.warn(
-            f"scs_dmft at g = {gain[i]:g}: estimated relative error {worst[i]:.2g} of λ_max = "
+            f"{where(i)}: estimated relative error {worst[i]:.2g} of λ_max = "
             f"{lyapunov[i]:.10g} / Δ0 = {delta0[i]:.10g} exceeds tolerance = {tolerance:g}; "
-            "raise cells, chebyshev and points (or leave them None for the automatic "
-            "resolution)", AccuracyWarning, stacklevel=3)
+            f"{advice}", AccuracyWarning, stacklevel=4)
+
+
+def check_accuracy(parameters, where, lyapunov, lyapunov_error, delta0, delta0_error, tolerance,
+                   advice):
+    """`warn_if_inaccurate` now, or at run time (`jax.debug.callback`) when traced;
+    `where(parameters, i)` names the i-th solution."""
+    check = (parameters, lyapunov, lyapunov_error, delta0, delta0_error)
+
+    def warn(parameters, *rest):
+        parameters = [np.atleast_1d(np.asarray(p, float)) for p in parameters]
+        warn_if_inaccurate(lambda i: where(parameters, i), *rest, tolerance, advice)
+
+    if _is_traced(check):
+        jax.debug.callback(warn, *check)
+    else:
+        warn(*check)
 
 
 def scs_dmft(gain, nonlinearity="tanh", *, cells=None, span: float = 20.0, chebyshev=None,
@@ -499,13 +515,10 @@ def scs_dmft(gain, nonlinearity="tanh", *, cells=None, span: float = 20.0, cheby
                 parts.append(jax.vmap(solve)(padded[start:start + size]))
                 bar.update(min(size, gain.size - start))
         result = jax.tree.map(lambda *chunks: jnp.concatenate(chunks)[: gain.size], *parts)
-    check = (result.gain, result.lyapunov, result.lyapunov_error, result.delta0,
-             result.delta0_error)
-    if _is_traced(check):
-        jax.debug.callback(
-            lambda *a: _warn_if_inaccurate(*a, tolerance), *check)
-    else:
-        _warn_if_inaccurate(*check, tolerance)
+    check_accuracy((result.gain,), lambda p, i: f"scs_dmft at g = {p[0][i]:g}",
+                   result.lyapunov, result.lyapunov_error, result.delta0, result.delta0_error,
+                   tolerance, "raise cells, chebyshev and points (or leave them None for the "
+                   "automatic resolution)")
     return result
 
 

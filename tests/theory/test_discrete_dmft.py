@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from jaxchaos._core._connectivity import Connectivity
-from jaxchaos._core._errors import ConfigError
+from jaxchaos._core._errors import AccuracyWarning, ConfigError
 from jaxchaos._theory._discrete_dmft import cessac_dmft, discrete_dmft, euler_map_dmft
 from jaxchaos._theory._dmft import scs_dmft
 from jaxchaos._theory._gaussian import pair_expectation
@@ -55,6 +55,21 @@ def test_euler_map_at_delta_one_large_gain_with_defaults():
     m = cessac_mean_field(1.0, coupling_std=10.0)
     assert float(r.delta0) == pytest.approx(float(m.variance), rel=1e-10)
     assert float(r.lyapunov) == pytest.approx(float(m.lyapunov), abs=1e-9)
+
+
+def test_error_estimate_is_small_at_defaults_and_honest_when_too_coarse():
+    """δ = 1, g = 10 against the exact white-noise values: the defaults' estimate is below the
+    tolerance (no warning under filterwarnings=error); the former fixed 64 nodes and 240 points
+    miss λ by ~2.7e-5, and the estimate must say so (at least a tenth of the actual error) with
+    an AccuracyWarning naming the parameters."""
+    exact = cessac_mean_field(1.0, coupling_std=10.0)
+    fine = euler_map_dmft(10.0, 1.0, lags=SHORT_LAGS)
+    assert float(fine.lyapunov_error) < 1e-6 * abs(float(fine.lyapunov))
+    assert float(fine.delta0_error) < 1e-6 * float(fine.delta0)
+    with pytest.warns(AccuracyWarning, match="J = 10"):
+        coarse = euler_map_dmft(10.0, 1.0, lags=SHORT_LAGS, chebyshev=64, points=240)
+    actual = abs(float(coarse.lyapunov) - float(exact.lyapunov))
+    assert actual > 1e-6 and float(coarse.lyapunov_error) > 0.1 * actual
 
 
 def test_continuum_limit(euler_g2, scs_g2):
