@@ -46,6 +46,7 @@ import numpy as np
 
 from ._errors import ConfigError, check_choice, check_real
 from ._operator import LowRankOperator, RegeneratedOperator, SparseOperator, as_operator
+from ._storage import population_sizes, stored_bytes
 
 SCALINGS = ("mean_field", "balanced")
 IN_DEGREES = ("fixed", "binomial")
@@ -63,6 +64,11 @@ class AbstractEnsemble(eqx.Module):
 
     def check_size(self, n: int):
         """Raise `ConfigError` unless W can be drawn for n neurons."""
+
+    def stored_bytes(self, n: int, itemsize: int = 8) -> int:
+        """Bytes a drawn W holds for n neurons with `itemsize`-byte entries (default: dense,
+        N²·itemsize)."""
+        return int(n) * int(n) * int(itemsize)
 
 
 def _distinct(key, rows: int, k: int, m: int, limit=None) -> jax.Array:
@@ -167,8 +173,17 @@ class Ensemble(AbstractEnsemble):
 
     def sizes(self, n: int) -> np.ndarray:
         """Population sizes N_b (the last takes the rounding rest)."""
-        bounds = np.round(np.cumsum(self.fractions)[:-1] * n).astype(int)
-        return np.diff(np.concatenate([[0], bounds, [n]]))
+        return population_sizes(n, self.fractions)
+
+    def stored_bytes(self, n: int, itemsize: int = 8) -> int:
+        """Bytes the drawn W holds for n neurons with `itemsize`-byte weights, by `storage`:
+        dense N²·itemsize; sparse N·K·(itemsize + 4) (int32 indices; K the padded width for
+        Binomial in-degrees); regenerated O(N) (the key, an N-vector and the 4096 columns a
+        product redraws at once). Needs no JAX (`jaxchaos._core._storage`), so run configs
+        estimate their size with it before drawing."""
+        return stored_bytes(n, itemsize, k=self.k, fractions=self.fractions,
+                            in_degree=self.in_degree, storage=self.storage,
+                            zero_diagonal=self.zero_diagonal)
 
     def population(self, n: int) -> np.ndarray:
         """Population index of each neuron."""
@@ -365,6 +380,11 @@ class LowRankEnsemble(AbstractEnsemble):
 
     def check_size(self, n: int):
         self.base.check_size(n)
+
+    def stored_bytes(self, n: int, itemsize: int = 8) -> int:
+        """The base's bytes plus the two N×R factors."""
+        return self.base.stored_bytes(n, itemsize) + 2 * int(n) * len(self.outliers) * int(
+            itemsize)
 
     def sample(self, key, n: int, dtype=None):
         dtype = dtype or jnp.result_type(float)

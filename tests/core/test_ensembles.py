@@ -123,3 +123,23 @@ def test_low_rank_outlier(getkey):
 def test_bad_ensembles_name_the_argument(kwargs, key):
     with pytest.raises(jc.ConfigError, match=key):
         jc.Ensemble(**kwargs).check_size(500)
+
+
+
+def test_stored_bytes_are_the_drawn_bytes(getkey):
+    """`stored_bytes` (pure, used by the run configs' size estimates) equals what a drawn W
+    holds: dense N²·itemsize, sparse N·K·(itemsize + 4) (padded Binomial width included), a
+    rank-R part 2NR·itemsize; regenerated storage grows by itemsize per neuron (O(N))."""
+    n = 300
+    cases = [(jc.Ensemble(), "float64"), (jc.Ensemble(k=20, storage="sparse"), "float32"),
+             (jc.Ensemble(k=20, storage="sparse", in_degree="binomial", **EI), "float64"),
+             (jc.LowRankEnsemble(jc.Ensemble(k=20, storage="sparse"), outliers=(2.0, 3.0)),
+              "float64")]
+    for ens, dtype in cases:
+        item = np.dtype(dtype).itemsize
+        assert ens.stored_bytes(n, item) == ens.sample(getkey(), n, dtype).nbytes, ens
+    assert jc.Ensemble().stored_bytes(n, 4) == n * n * 4
+    regen = jc.Ensemble(k=20, storage="regenerated")
+    assert regen.sample(getkey(), n).nbytes <= regen.stored_bytes(n, 8)
+    big = regen.stored_bytes(10**6, 8)
+    assert regen.stored_bytes(2 * 10**6, 8) - big == 10**6 * 8 and big < 10**7
