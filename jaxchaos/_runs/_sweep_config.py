@@ -71,7 +71,7 @@ _MODEL = {
     "scaling": ("mean_field", str, None),  # or "balanced"
     "weights": ("gaussian", str, None),  # or "binary" (m ± s)
     "dale": (False, bool, None),  # signs by presynaptic population, Gamma magnitudes
-    "eta": (0.0, NUMBER, None),  # partial symmetry Corr(W_ij, W_ji), one dense population
+    "eta": (0.0, NUMBER, None),  # partial symmetry Corr(W_ij, W_ji); sparse: binomial in_degree
     "storage": ("dense", str, None),  # or "sparse", "regenerated" (with k)
     "outliers": ([2.0], list, None),  # low_rank: the outlier eigenvalues λ_r
     # SCS flow and its Euler map

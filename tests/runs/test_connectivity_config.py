@@ -60,6 +60,10 @@ def test_built_system_has_the_ensemble():
     config = resolve_config(_model(ensemble="random", eta=1.0))
     w = np.asarray(build_system(config["model"], {"seed": 0}).weights)
     np.testing.assert_array_equal(w, w.T)
+    config = resolve_config(_model(ensemble="random", eta=1.0, k=10, in_degree="binomial",
+                                   storage="sparse"))
+    w = np.asarray(build_system(config["model"], {"seed": 0}).weights.to_dense())
+    np.testing.assert_array_equal(w, w.T)
 
 
 @pytest.mark.parametrize("keys, message", [
@@ -76,6 +80,7 @@ def test_built_system_has_the_ensemble():
     (dict(ensemble="random", excitatory_fraction=0.8), "model.excitatory_fraction"),
     (dict(ensemble="random", eta=2.0), "eta"),
     (dict(ensemble="random", storage="sparse"), "k"),
+    (dict(ensemble="random", k=10, storage="sparse", eta=0.5), "eta with k.*in_degree"),
 ])
 def test_bad_connectivity_keys_name_the_key(keys, message):
     with pytest.raises(jc.ConfigError, match=message) as err:
