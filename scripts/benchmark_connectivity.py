@@ -15,7 +15,8 @@ Cases (each in its own process, so that its peak memory is its own):
 - `network`: the SCS network's leaky Euler map x ← (1−δ)x + δ g W tanh(x) (δ = 0.1, g = 2) on a
   sparse i.i.d. ensemble (N = `--big-n`, K = `--big-k`) in float32 or float64: drawing time,
   `--steps` steps simulated, then λ_max (per unit time, `lyapunov_spectrum` with k = 1, QR
-  every 10 steps, over `--steps` further steps), peak resident memory.
+  every 10 steps, over `--steps` further steps) next to the mean-field value of the same map
+  (`euler_map_dmft(2, 0.1).lyapunov_rate`), peak resident memory.
 - `spectrum`: the same at N = `--spec-n`, K = `--spec-k` with the 16 leading exponents.
 
 The machine's cores are shared with other jobs: only ratios measured in one run mean much.
@@ -48,6 +49,16 @@ def _best(fn, repeats):
 
 def _peak_gib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def _mean_field_rate():
+    """λ_max per unit time of the same leaky Euler map in the N → ∞ limit (`euler_map_dmft`)."""
+    import jax
+
+    import jaxchaos as jc
+
+    with jax.enable_x64(True):
+        return float(jc.euler_map_dmft(GAIN, DELTA).lyapunov_rate)
 
 
 def products(args):
@@ -89,6 +100,7 @@ def products(args):
 
 
 def network(args, n, k, exponents, dtype):
+    import equinox as eqx
     import jax
 
     jax.config.update("jax_enable_x64", dtype == "float64")
@@ -100,10 +112,11 @@ def network(args, n, k, exponents, dtype):
     draw = time.perf_counter() - start
     net = jc.EulerMap(jc.SCSNetwork(op, GAIN), DELTA)
     x0 = net.initial_state(jax.random.key(1))
-    run = jax.jit(lambda x: jax.lax.fori_loop(0, args.steps, lambda i, y: net.map(i, y, None), x))
-    run(x0).block_until_ready()  # compile and warm up
+    run = eqx.filter_jit(lambda net, x, steps: jax.lax.fori_loop(
+        0, steps, lambda i, y: net.map(i, y, None), x))
+    run(net, x0, 1).block_until_ready()  # compile (the step count is traced) and warm up
     start = time.perf_counter()
-    x = run(x0).block_until_ready()
+    x = run(net, x0, args.steps).block_until_ready()
     simulate = time.perf_counter() - start
     qr_every = 10
     steps = max(qr_every, args.steps - args.steps % qr_every)
@@ -117,6 +130,7 @@ def network(args, n, k, exponents, dtype):
             "simulate_s": simulate, "step_ms": 1e3 * simulate / args.steps,
             "lyapunov_steps": steps + qr_every, "lyapunov_s": lyapunov,
             "exponents_per_unit_time": (np.asarray(spec.exponents) / DELTA).tolist(),
+            "mean_field_lambda_per_unit_time": _mean_field_rate(),
             "operator_gib": op.nbytes / 2**30, "peak_gib": _peak_gib(),
             "finite": bool(np.all(np.isfinite(np.asarray(x))))}
 

@@ -25,8 +25,10 @@ with `dale=True` every weight from population b has that population's sign (the 
 column of means, which must agree; E ≥ 0, I ≤ 0) and its magnitude is Gamma-distributed with
 mean |m_ab| and standard deviation s_ab (fixed |m_ab| when s_ab = 0), so signs hold exactly.
 
-`eta` (one dense population): partial symmetry, Corr(W_ij, W_ji) = η (the elliptic law);
-η = 1 is symmetric. `zero_diagonal` removes self-coupling (W_ii = 0).
+`eta` (one population, zero mean): partial symmetry, Corr(W_ij, W_ji) = η (the elliptic law);
+η = 1 is symmetric. Dense, or sparse with `in_degree="binomial"` and `storage="sparse"`: then
+every pair is connected both ways or not at all (a symmetric Erdős–Rényi graph) and the two
+weights of a pair are correlated. `zero_diagonal` removes self-coupling (W_ii = 0).
 
 Storage (`storage`): `"dense"` an (N, N) array (what every model accepts), `"sparse"` a
 `SparseOperator` (rows layout, O(NK) memory), `"regenerated"` a `RegeneratedOperator` (O(N)
@@ -46,6 +48,7 @@ import numpy as np
 
 from ._errors import ConfigError, check_choice, check_real
 from ._operator import LowRankOperator, RegeneratedOperator, SparseOperator, as_operator
+from ._storage import population_sizes, stored_bytes
 
 SCALINGS = ("mean_field", "balanced")
 IN_DEGREES = ("fixed", "binomial")
@@ -63,6 +66,11 @@ class AbstractEnsemble(eqx.Module):
 
     def check_size(self, n: int):
         """Raise `ConfigError` unless W can be drawn for n neurons."""
+
+    def stored_bytes(self, n: int, itemsize: int = 8) -> int:
+        """Bytes a drawn W holds for n neurons with `itemsize`-byte entries (default: dense,
+        N²·itemsize)."""
+        return int(n) * int(n) * int(itemsize)
 
 
 def _distinct(key, rows: int, k: int, m: int, limit=None) -> jax.Array:
@@ -150,9 +158,14 @@ class Ensemble(AbstractEnsemble):
         check_real("eta", self.eta)
         if not -1.0 <= self.eta <= 1.0:
             raise ConfigError(f"eta must lie in [-1, 1], got {self.eta!r}")
-        if self.eta != 0 and (p > 1 or self.k is not None or self.dale
-                              or np.any(np.asarray(self.means) != 0)):
-            raise ConfigError("eta (partial symmetry) needs one dense population with zero mean")
+        if self.eta != 0 and (p > 1 or self.dale or np.any(np.asarray(self.means) != 0)):
+            raise ConfigError("eta (partial symmetry) needs one population with zero mean")
+        if self.eta != 0 and self.k is not None and (
+                self.in_degree != "binomial" or self.storage != "sparse"
+                or not self.zero_diagonal):
+            raise ConfigError("eta with k (sparse partial symmetry) needs in_degree = "
+                              "'binomial', storage = 'sparse' and zero_diagonal: the reciprocal "
+                              "pairs come from a symmetric Erdős–Rényi graph")
         if self.dale:
             means = np.asarray(self.means, float)
             for b in range(p):
@@ -167,8 +180,17 @@ class Ensemble(AbstractEnsemble):
 
     def sizes(self, n: int) -> np.ndarray:
         """Population sizes N_b (the last takes the rounding rest)."""
-        bounds = np.round(np.cumsum(self.fractions)[:-1] * n).astype(int)
-        return np.diff(np.concatenate([[0], bounds, [n]]))
+        return population_sizes(n, self.fractions)
+
+    def stored_bytes(self, n: int, itemsize: int = 8) -> int:
+        """Bytes the drawn W holds for n neurons with `itemsize`-byte weights, by `storage`:
+        dense N²·itemsize; sparse N·K·(itemsize + 4) (int32 indices; K the padded width for
+        Binomial in-degrees); regenerated O(N) (the key, an N-vector and the 4096 columns a
+        product redraws at once). Needs no JAX (`jaxchaos._core._storage`), so run configs
+        estimate their size with it before drawing."""
+        return stored_bytes(n, itemsize, k=self.k, fractions=self.fractions,
+                            in_degree=self.in_degree, storage=self.storage,
+                            zero_diagonal=self.zero_diagonal)
 
     def population(self, n: int) -> np.ndarray:
         """Population index of each neuron."""
@@ -246,6 +268,8 @@ class Ensemble(AbstractEnsemble):
                                        dtype)
         if self.k is None:
             return _jit_draw(self._dense, key, n, dtype)
+        if self.eta != 0:
+            return _jit_draw(self._sparse_reciprocal, key, n, dtype)
         return _jit_draw(self._sparse_rows, key, n, dtype)
 
     def _dense(self, key, n, dtype):
@@ -304,6 +328,45 @@ class Ensemble(AbstractEnsemble):
             blocks_idx.append(jnp.where(valid, idx, 0).T)
             blocks_w.append(jnp.where(valid, w, 0.0).T)
         return SparseOperator(jnp.concatenate(blocks_idx), jnp.concatenate(blocks_w), (n, n))
+
+    def _sparse_reciprocal(self, key, n, dtype):
+        """Sparse partial symmetry: each unordered pair {i, j} is connected both ways with
+        probability p = K/(N − 1) (a symmetric Erdős–Rényi graph, so in-degrees are
+        Binomial(N − 1, p)), with weights W_ij = m + s(aS + bA), W_ji = m + s(aS − bA),
+        a = √((1 + η)/2), b = √((1 − η)/2), S, A ~ N(0, 1) per pair (`"binary"`: W_ij = m + su,
+        W_ji = m + suc, u = ±1 and c = ±1 with P(c = 1) = (1 + η)/2), so Corr(W_ij, W_ji) = η
+        over all pairs. Drawn as the upper triangle's partners of each row (geometric gaps),
+        mirrored and sorted into rows: O(NK) memory."""
+        prob, m, s = (float(a[0, 0]) for a in self.block_statistics(n))
+        width = int(min(n - 1, math.ceil(self.k + 8 * math.sqrt(self.k) + 8)))
+        key_g, key_1, key_2 = jax.random.split(key, 3)
+        pos, valid = _bernoulli_partners(key_g, n, prob, n - 1, width)
+        rows = jnp.arange(n, dtype=jnp.int32)[:, None]
+        valid = valid & (pos < n - 1 - rows)  # row i's candidates are i + 1, ..., N − 1
+        cols = rows + 1 + pos
+        if self.weights == "binary":
+            u = jax.random.rademacher(key_1, pos.shape, dtype=dtype)
+            c = jnp.where(jax.random.uniform(key_2, pos.shape, dtype) < (1 + self.eta) / 2,
+                          1.0, -1.0).astype(dtype)
+            forward, backward = m + s * u, m + s * u * c
+        else:
+            a, b = math.sqrt((1 + self.eta) / 2), math.sqrt((1 - self.eta) / 2)
+            z_s = jax.random.normal(key_1, pos.shape, dtype)
+            z_a = jax.random.normal(key_2, pos.shape, dtype)
+            forward, backward = m + s * (a * z_s + b * z_a), m + s * (a * z_s - b * z_a)
+        rows = jnp.broadcast_to(rows, pos.shape)
+        valid = jnp.concatenate([valid, valid])
+        post = jnp.where(valid, jnp.concatenate([rows, cols]), n).ravel()  # n: no entry
+        pre = jnp.concatenate([cols, rows]).ravel()
+        w = jnp.concatenate([forward, backward]).ravel()
+        order = jnp.lexsort((pre, post))
+        post, pre, w = post[order], pre[order], w[order]
+        start = jnp.searchsorted(post, jnp.arange(n + 1, dtype=jnp.int32))
+        slot = jnp.arange(post.size) - start[jnp.minimum(post, n)]
+        # a row beyond `width` partners (probability < 1e-14 per row) would lose its last ones
+        idx = jnp.zeros((width, n), jnp.int32).at[slot, post].set(pre, mode="drop")
+        weights = jnp.zeros((width, n), dtype).at[slot, post].set(w, mode="drop")
+        return SparseOperator(idx, weights, (n, n))
 
     def _out_slots(self, n: int) -> int:
         return int(np.round(self.k * np.asarray(self.fractions)).sum())
@@ -365,6 +428,11 @@ class LowRankEnsemble(AbstractEnsemble):
 
     def check_size(self, n: int):
         self.base.check_size(n)
+
+    def stored_bytes(self, n: int, itemsize: int = 8) -> int:
+        """The base's bytes plus the two N×R factors."""
+        return self.base.stored_bytes(n, itemsize) + 2 * int(n) * len(self.outliers) * int(
+            itemsize)
 
     def sample(self, key, n: int, dtype=None):
         dtype = dtype or jnp.result_type(float)

@@ -71,7 +71,7 @@ _MODEL = {
     "scaling": ("mean_field", str, None),  # or "balanced"
     "weights": ("gaussian", str, None),  # or "binary" (m ± s)
     "dale": (False, bool, None),  # signs by presynaptic population, Gamma magnitudes
-    "eta": (0.0, NUMBER, None),  # partial symmetry Corr(W_ij, W_ji), one dense population
+    "eta": (0.0, NUMBER, None),  # partial symmetry Corr(W_ij, W_ji); sparse: binomial in_degree
     "storage": ("dense", str, None),  # or "sparse", "regenerated" (with k)
     "outliers": ([2.0], list, None),  # low_rank: the outlier eigenvalues λ_r
     # SCS flow and its Euler map
@@ -475,30 +475,55 @@ def noise_key(point: dict):
     return jax.random.fold_in(jax.random.key(point["seed"]), 2)
 
 
+def _dense_storage(model: dict) -> bool:
+    return model["ensemble"] == "connectivity" or model["storage"] == "dense" or model["k"] is None
+
+
+def weight_bytes(model: dict, item: int) -> int:
+    """Peak bytes of a run's coupling W (pure: `jaxchaos._core._storage`, the numbers of
+    `Ensemble.stored_bytes`): dense N²·item; an operator (`model.storage` "sparse" or
+    "regenerated") 3× what it holds (while drawn: the indices, the weights and their sort)."""
+    from .._core._storage import stored_bytes
+
+    n = model["n"]
+    if _dense_storage(model):
+        return n * n * item
+    rank = len(model["outliers"]) if model["ensemble"] == "low_rank" else 0
+    return 3 * stored_bytes(n, item, k=model["k"], fractions=model["fractions"],
+                            in_degree=model["in_degree"], storage=model["storage"], rank=rank,
+                            zero_diagonal=model["zero_diagonal"])
+
+
 def sizes(config: dict) -> dict:
     """Estimated bytes a run writes to disk and its peak device memory, from the config alone
     (before any system is built), with the keys that set them (for `check_fits`).
 
     Simulations: on disk the traces twice (streamed, then in the results); on the device per
-    grid point the weights (n²), the autocorrelation history and solver stages (n per lag and
-    stage) and one chunk of traces. Spectra: the block sums, history and exponents on disk; the
-    weights, a Jacobian and the k-column frame with its QR on the device."""
+    grid point the weights (`weight_bytes`: N² for dense storage, O(NK) sparse, O(N)
+    regenerated), the autocorrelation history and solver stages (n per lag and stage) and one
+    chunk of traces. Spectra: the block sums, history and exponents on disk; the weights and
+    the k-column frame with its QR on the device (and for dense W a
+    Jacobian of its size)."""
     model, sim = config["model"], config["simulation"]
     n, item = model["n"], item_bytes(config)
+    weights = weight_bytes(model, item)
+    dense = _dense_storage(model)
     points = int(np.prod([len(values) for values in config["sweep"].values()]))
     if "lyapunov" in config:
         lya = config["lyapunov"]
         k = lya["k"] or n
         return {"disk_bytes": 4 * points * lya["n_blocks"] * k * item,
-                "device_bytes": points * (2 * n * n + 4 * n * k + lya["n_blocks"] * k) * item,
+                "device_bytes": points * ((2 if dense else 1) * weights
+                                          + (4 * n * k + lya["n_blocks"] * k) * item),
                 "disk_keys": "lyapunov.n_blocks, lyapunov.k or the sweep's size",
-                "device_keys": "model.n, lyapunov.k or the sweep's size"}
+                "device_keys": "model.n, model.k or model.storage, lyapunov.k or the sweep's "
+                               "size"}
     records = round(sim["t_end"] / sim["record_every"])
     window = round(sim["autocorrelation_window"] / sim["record_every"]) + 1
     traces = points * records * sim["trace_neurons"] * item
-    per_point = n * n + n * (window + 16) + records // sim["chunks"] * sim["trace_neurons"]
-    return {"disk_bytes": 2 * traces, "device_bytes": points * per_point * item,
+    per_point = n * (window + 16) + records // sim["chunks"] * sim["trace_neurons"]
+    return {"disk_bytes": 2 * traces, "device_bytes": points * (weights + per_point * item),
             "disk_keys": "simulation.trace_neurons, simulation.t_end / record_every or the "
                          "sweep's size",
-            "device_keys": "model.n, the sweep's size, simulation.autocorrelation_window or "
-                           "raise simulation.chunks"}
+            "device_keys": "model.n, model.k or model.storage, the sweep's size, "
+                           "simulation.autocorrelation_window or raise simulation.chunks"}

@@ -85,6 +85,40 @@ def test_partial_symmetry(getkey, eta):
     assert abs(w[upper].var() * n - 1) < 5 * math.sqrt(2 / m) * (1 + abs(eta))
 
 
+@pytest.mark.parametrize("eta, weights", [(0.5, "gaussian"), (-0.5, "binary"), (1.0, "gaussian")])
+def test_sparse_partial_symmetry(getkey, eta, weights):
+    """Sparse η (Binomial in-degree): every pair is connected both ways or not at all
+    (symmetric Erdős–Rényi graph; in-degree mean K, its standard error √(2K(1 − p)/N) as the
+    degrees sum to twice a Binomial edge count), Corr(W_ij, W_ji) = η over the m connected pairs
+    (standard error (1 − η²)/√m; exactly symmetric for η = 1), summed input variance K s² = 1,
+    and the eigenvalues reach the ellipse's semi-axes 1 ± η within 10 % (N = 1000: as the dense
+    ellipse at N = 400; 5 % seen at K = 50)."""
+    n, k = 1000, 50
+    ens = jc.Ensemble(k=k, eta=eta, in_degree="binomial", storage="sparse", weights=weights)
+    op = ens.sample(getkey(), n)
+    assert ens.stored_bytes(n, 8) == op.nbytes
+    w = _dense(op)
+    np.testing.assert_array_equal(w != 0, (w != 0).T)
+    assert not np.any(np.diag(w))
+    p = k / (n - 1)
+    assert abs((w != 0).sum(1).mean() - k) < 5 * math.sqrt(2 * k * (1 - p) / n)
+    pairs = np.triu(w != 0, 1)
+    m = pairs.sum()
+    if eta == 1.0:
+        np.testing.assert_array_equal(w, w.T)
+    else:
+        corr = np.corrcoef(w[pairs], w.T[pairs])[0, 1]
+        assert abs(corr - eta) < 5 * (1 - eta**2) / math.sqrt(m), corr
+    assert abs(w[pairs].var() * k - 1) < 5 * math.sqrt(2 / m) * (1 + abs(eta))
+    lam = np.linalg.eigvals(w)
+    a, b = jc.spectral_support(ens, n)
+    assert abs(lam.real.max() / a - 1) < 0.1
+    if eta != 1.0:
+        assert abs(np.abs(lam.imag).max() / b - 1) < 0.1
+    else:
+        assert np.abs(lam.imag).max() < 1e-10
+
+
 def test_any_number_of_populations(getkey):
     """Three dense populations: block means μ_ab/N_b (presynaptic normalisation), variances σ²/N."""
     n = 600
@@ -118,8 +152,30 @@ def test_low_rank_outlier(getkey):
                               stds=((1, 1), (1, 1))), "fractions"),
     (dict(fractions=(0.8, 0.2)), "means"), (dict(eta=1.5), "eta"), (dict(storage="sparse"), "k"),
     (dict(dale=True, fractions=(0.5, 0.5), means=((1, -1), (-1, 1)), stds=((0, 0), (0, 0))),
-     "dale"), (dict(scaling="sqrt"), "scaling"), (dict(in_degree="poisson"), "in_degree"),
+     "dale"), (dict(k=20, eta=0.5, storage="sparse"), "eta with k.*binomial"),
+    (dict(k=20, eta=0.5, in_degree="binomial", storage="regenerated"), "eta with k"),
+    (dict(scaling="sqrt"), "scaling"), (dict(in_degree="poisson"), "in_degree"),
 ])
 def test_bad_ensembles_name_the_argument(kwargs, key):
     with pytest.raises(jc.ConfigError, match=key):
         jc.Ensemble(**kwargs).check_size(500)
+
+
+
+def test_stored_bytes_are_the_drawn_bytes(getkey):
+    """`stored_bytes` (pure, used by the run configs' size estimates) equals what a drawn W
+    holds: dense N²·itemsize, sparse N·K·(itemsize + 4) (padded Binomial width included), a
+    rank-R part 2NR·itemsize; regenerated storage grows by itemsize per neuron (O(N))."""
+    n = 300
+    cases = [(jc.Ensemble(), "float64"), (jc.Ensemble(k=20, storage="sparse"), "float32"),
+             (jc.Ensemble(k=20, storage="sparse", in_degree="binomial", **EI), "float64"),
+             (jc.LowRankEnsemble(jc.Ensemble(k=20, storage="sparse"), outliers=(2.0, 3.0)),
+              "float64")]
+    for ens, dtype in cases:
+        item = np.dtype(dtype).itemsize
+        assert ens.stored_bytes(n, item) == ens.sample(getkey(), n, dtype).nbytes, ens
+    assert jc.Ensemble().stored_bytes(n, 4) == n * n * 4
+    regen = jc.Ensemble(k=20, storage="regenerated")
+    assert regen.sample(getkey(), n).nbytes <= regen.stored_bytes(n, 8)
+    big = regen.stored_bytes(10**6, 8)
+    assert regen.stored_bytes(2 * 10**6, 8) - big == 10**6 * 8 and big < 10**7

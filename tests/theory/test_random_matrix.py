@@ -148,3 +148,24 @@ def test_slope_product_exponents():
         (logs.mean(axis=0) - theory) / stderr
     with pytest.raises(jc.ConfigError):
         jc.slope_product_exponents(1.0, np.zeros((2, 3)))
+
+
+def test_outliers_of_binary_balanced_and_low_rank(getkey):
+    """±J/√K with mean μ = 0.3 (balanced scaling, K = 40): the mean matrix puts one real
+    outlier at B = K·μ/√K = μ√K = 1.90, outside the bulk r = √(1 + μ²(1 − K/N)) = 1.04; low
+    rank + random (λ = 2): one at λ. The drawn matrix's eigenvalue nearest each lies within
+    0.3 of it (sampling sd of nᵀm/N: √((2λ² + 1)/N) = 0.15 for λ = 2, N = 400; the mean's
+    rank-one outlier fluctuates less), and the rest of the spectrum within 10 % of r (as above)."""
+    balanced = jc.Ensemble(k=40, storage="sparse", weights="binary", scaling="balanced",
+                           means=((0.3,),))
+    low_rank = jc.LowRankEnsemble(jc.Ensemble(), outliers=(2.0,))
+    assert math.isclose(jc.outliers(balanced, N)[0].real, 0.3 * math.sqrt(40), rel_tol=1e-12)
+    assert math.isclose(jc.bulk_radius(balanced, N), math.sqrt(1 + 0.09 * (1 - 40 / 399)),
+                        rel_tol=1e-12)
+    for ens in (balanced, low_rank):
+        lam = _eigenvalues(ens, getkey())
+        (target,) = jc.outliers(ens, N)
+        nearest = np.argmin(np.abs(lam - target))
+        assert abs(lam[nearest] - target) < 0.3, (ens, lam[nearest])
+        bulk = np.delete(lam, nearest)
+        assert abs(np.abs(bulk).max() / jc.bulk_radius(ens, N) - 1) < 0.1, ens
