@@ -7,7 +7,14 @@ D/N and the fraction of positive exponents. Figures, written to `--out` (default
 
 - `sparse_chaos[_quick].png`: the four quantities vs r (LIF as a dashed line), and the spectra
   λ_i vs i/N;
-- the numbers go to `sparse_chaos[_quick].json` and are printed as a Markdown table.
+- `sparse_chaos_localization[_quick].png`: localization and local exponents. Left: the
+  participation ratio PR/N, averaged over the QR snapshots, of the leading Gram–Schmidt vector
+  orthogonal to the time shift (= the leading covariant vector with its time-shift component
+  projected out) and of the leading covariant vector itself (which keeps a component along the
+  all-ones time shift, large when λ_max is near 0), vs r at two sizes N and 4N (same K; k = 2
+  with the zero mode, so large N is cheap). Right: the local (finite-time)
+  λ_max over QR intervals of ~1 τ vs time at r = 1 and r = 30;
+- the numbers go to `sparse_chaos[_quick].json` and are printed as Markdown tables.
 
     .venv/bin/python experiments/sparse_chaos.py [--quick] [--out DIR]
 
@@ -26,12 +33,40 @@ matplotlib.use("Agg")
 import jax  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _figures import save_figure  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
 RAPIDNESS = [1.0, 2.0, 4.0, 10.0, 30.0, 100.0]
+BURST_R = 30.0  # local exponents over time: a rapidness with few unstable directions
+
+
+def network(n, k, r, seed=0):
+    return jc.SpikingNetwork.random(seed, n, k, neuron=jc.RapidThetaNeuron(rapidness=r),
+                                    coupling=1.0, rate=0.1)
+
+
+def localization(n, k, r, key, qrs_per_block):
+    """Leading covariant vector and local exponents: k = 2 (zero mode + leading), QR every N/10
+    spikes (~1 τ at ν̄τ = 0.1)."""
+    sp = jc.spiking_lyapunov_spectrum(network(n, k, r), key=key, k=2, n_blocks=10,
+                                      qrs_per_block=qrs_per_block)
+    local = np.asarray(sp.local_exponents)
+    times = np.asarray(sp.local_times)
+    dt = np.diff(np.concatenate([[0.0], times]))
+    growth = np.maximum(local, 0.0) * dt
+    top = np.sort(growth)[::-1][: max(1, local.size // 10)]
+    return {"lambda_max": float(sp.exponents[0]), "lambda_max_err": float(sp.stderr[0]),
+            "pr": float(np.mean(sp.participation)),
+            "pr_std": float(np.std(sp.participation)),
+            "pr_backward": float(np.mean(sp.backward_participation)),
+            "local_positive_fraction": float(np.mean(local > 0)),
+            "local_mean": float(np.sum(local * dt) / times[-1]),
+            "local_std": float(np.std(local)),
+            "top10_share": float(top.sum() / max(growth.sum(), 1e-300)),
+            "local_times": times.tolist(), "local_exponents": local.tolist()}
 
 
 def measure(network, key, qrs_per_block):
@@ -53,6 +88,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default="docs/figures")
+    parser.add_argument("--only-localization", action="store_true",
+                        help="skip the full spectra (reuse nothing; only the second figure)")
     args = parser.parse_args()
     n, k = (100, 10) if args.quick else (200, 20)
     qrs_per_block = 30 if args.quick else 50
@@ -60,12 +97,66 @@ def main():
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     key = jax.random.key(0)
-    results = {}
     start = time.perf_counter()
+    loc = {}
+    for size in (n, 4 * n):
+        for r in RAPIDNESS:
+            loc[f"N={size},r={r:g}"] = localization(size, k, r, key, qrs_per_block)
+            m = loc[f"N={size},r={r:g}"]
+            print(f"N = {size}, r = {r:g}: PR/N = {m['pr']:.3f} (backward {m['pr_backward']:.3f})"
+                  f" λ_max = {m['lambda_max']:.3f} ({time.perf_counter() - start:.0f} s)",
+                  flush=True)
+    (out / f"sparse_chaos_localization{suffix}.json").write_text(json.dumps(
+        {"n": n, "k": k, "results": loc}, indent=1))
+    print(f"\nLeading vector, K = {k}: PR/N averaged over the snapshots (Gram–Schmidt vector "
+          "orthogonal to the time shift; covariant vector with its time-shift component)\n")
+    print(f"| r | λ_max, N = {n} / {4 * n} | PR/N, N = {n} | PR/N, N = {4 * n} "
+          f"| PR, N = {n} → {4 * n} | covariant PR/N, N = {n} / {4 * n} |")
+    print("|---|---|---|---|---|---|")
     for r in RAPIDNESS:
-        net = jc.SpikingNetwork.random(0, n, k, neuron=jc.RapidThetaNeuron(rapidness=r),
-                                       coupling=1.0, rate=0.1)
-        results[f"r={r:g}"] = measure(net, key, qrs_per_block)
+        a, b = loc[f"N={n},r={r:g}"], loc[f"N={4 * n},r={r:g}"]
+        print(f"| {r:g} | {a['lambda_max']:.3f} / {b['lambda_max']:.3f} "
+              f"| {a['pr_backward']:.3f} | {b['pr_backward']:.3f} "
+              f"| {a['pr_backward'] * n:.1f} → {b['pr_backward'] * 4 * n:.1f} "
+              f"| {a['pr']:.3f} / {b['pr']:.3f} |")
+    print(f"\nLocal λ_max over QR intervals (N = {n}):\n")
+    print("| r | λ_max | mean of local | std of local | fraction of intervals > 0 "
+          "| share of the growth in the top 10% of intervals |")
+    print("|---|---|---|---|---|---|")
+    for r in RAPIDNESS:
+        m = loc[f"N={n},r={r:g}"]
+        print(f"| {r:g} | {m['lambda_max']:.3f} | {m['local_mean']:.3f} | {m['local_std']:.3f}"
+              f" | {m['local_positive_fraction']:.2f} | {m['top10_share']:.2f} |")
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for size, style in ((n, "o-"), (4 * n, "s-")):
+        axes[0].loglog(RAPIDNESS, [loc[f"N={size},r={r:g}"]["pr_backward"] for r in RAPIDNESS],
+                       style, label=f"Gram–Schmidt ⊥ time shift, N = {size}")
+        axes[0].loglog(RAPIDNESS, [loc[f"N={size},r={r:g}"]["pr"] for r in RAPIDNESS], style,
+                       mfc="none", alpha=0.5, label=f"covariant, N = {size}")
+    axes[0].set_xlabel("rapidness r")
+    axes[0].set_ylabel("PR / N of the leading vector")
+    axes[0].legend(fontsize=7)
+    for r, color in ((1.0, "C0"), (BURST_R, "C3")):
+        m = loc[f"N={n},r={r:g}"]
+        axes[1].plot(m["local_times"], m["local_exponents"], lw=0.7, color=color,
+                     label=f"r = {r:g} (λ_max = {m['lambda_max']:.2f})")
+    axes[1].axhline(0, color="gray", lw=0.5)
+    axes[1].set_xlabel("time (τ)")
+    axes[1].set_ylabel("local λ_max (1/τ), QR intervals")
+    axes[1].legend(fontsize=7)
+    fig.suptitle(f"Leading covariant vector and local exponents, K = {k}")
+    fig.tight_layout()
+    save_figure(fig, out / f"sparse_chaos_localization{suffix}.png",
+                key=f"sparse_chaos_localization{suffix}",
+                note=f"experiments/sparse_chaos.py{' --quick' if args.quick else ''}: N = {n}, "
+                     f"{4 * n}, K = {k}, one seed, k = 2, QR every N/10 spikes")
+    if args.only_localization:
+        return
+
+    results = {}
+    for r in RAPIDNESS:
+        results[f"r={r:g}"] = measure(network(n, k, r), key, qrs_per_block)
         print(f"r = {r:g}: λ_max = {results[f'r={r:g}']['lambda_max']:.3f} "
               f"({time.perf_counter() - start:.0f} s)", flush=True)
     lif = jc.SpikingNetwork.random(0, n, k, neuron="lif", coupling=2.0, rate=0.3)

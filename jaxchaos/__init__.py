@@ -174,6 +174,9 @@ if TYPE_CHECKING:
     from ._theory._dmft import scs_resolution as scs_resolution
     from ._theory._gaussian import expectation as expectation
     from ._theory._gaussian import pair_expectation as pair_expectation
+    from ._theory._lif_diffusion import lif_balanced_diffusion as lif_balanced_diffusion
+    from ._theory._lif_diffusion import lif_diffusion_cv as lif_diffusion_cv
+    from ._theory._lif_diffusion import lif_diffusion_rate as lif_diffusion_rate
     from ._theory._meanfield import CessacMeanField as CessacMeanField
     from ._theory._meanfield import CurveMeanField as CurveMeanField
     from ._theory._meanfield import DeepMeanField as DeepMeanField

@@ -20,6 +20,18 @@ frame, then `n_blocks` blocks are accumulated: block estimates are finite-time (
 their spread gives standard errors, their running sums the history. The KS entropy (Pesin) is
 reported per unit time and in bits per spike, with the Kaplan–Yorke dimension and the fraction of
 positive exponents.
+
+**Local exponents and the leading covariant vector.** Over each QR interval m (duration Δt_m),
+ln|R_ll|/Δt_m of the leading column l other than the zero mode (l = 1 with `zero_mode`, else 0)
+is the local (finite-time) exponent; their time-weighted mean is that column's exponent exactly.
+Alongside the frame one more tangent vector v is carried by the same single-spike Jacobians and
+only normalised at each QR (never orthogonalised): a generic vector converges forward in time to
+the most expanding direction, which is the leading covariant Lyapunov vector (the first
+covariant vector equals the first Gram–Schmidt vector without the zero-mode column; here it may
+hold a component along the all-ones time shift, which its growth keeps). Its growth rate
+(1/T) Σ ln‖v‖ equals λ_max (a check), and its participation ratio
+PR/N = (Σ v_i²)²/(N Σ v_i⁴) (1: spread over all neurons, 1/N: one neuron) measures localization.
+For a stable network (λ_max = 0, the zero mode) v converges to the all-ones vector, PR/N → 1.
 """
 
 import math
@@ -42,6 +54,7 @@ from .._models._spiking import (
     recenter,
     spike_step,
 )
+from ._covariant import participation_ratio
 from ._spectrum import kaplan_yorke_dimension, ks_entropy
 
 
@@ -54,7 +67,14 @@ class SpikingSpectrum(eqx.Module):
     - `history_times`, `history` (n_blocks, k): running estimates;
     - `sum_rule`: (1/T) Σ_spikes Σ_post ln g' on the same trajectory (equals Σλ for k = N);
     - `spike_rate`: population spikes per unit time N ν̄; `spikes`: spikes accumulated;
-    - `state`, `frame`: final event-loop state and orthonormal frame.
+    - `state`, `frame`: final event-loop state and orthonormal frame;
+    - `local_times`, `local_exponents` (M,) with M = n_blocks·qrs_per_block: end time of each
+      QR interval (from the start of the accumulation) and the local exponent of the leading
+      non-zero-mode column over it (module docstring);
+    - `participation`, `backward_participation` (M,): PR/N of the leading covariant vector and of
+      the leading non-zero-mode Gram–Schmidt (backward) vector at the end of each interval;
+    - `covariant_vector` (N,): the final unit leading covariant vector;
+      `covariant_growth`: its growth rate (1/T) Σ ln‖v‖ (equals λ_max).
     """
 
     __repr__ = result_repr
@@ -71,6 +91,12 @@ class SpikingSpectrum(eqx.Module):
     spikes: jax.Array
     state: EventState
     frame: jax.Array
+    local_times: jax.Array
+    local_exponents: jax.Array
+    participation: jax.Array
+    backward_participation: jax.Array
+    covariant_vector: jax.Array
+    covariant_growth: jax.Array
 
     def entropy(self) -> float:
         """KS entropy rate H = Σ_{λ>0} λ per unit time (a lower bound if k < N)."""
@@ -90,8 +116,12 @@ class SpikingSpectrum(eqx.Module):
         return float(np.mean(lam > 3.0 * np.nan_to_num(err)))
 
 
-def _interval(network, state, frame, qr_every, search):
-    """`qr_every` spikes with the frame, then QR: (state, Q, ln|R_ii|, elapsed time, Σ ln g')."""
+def _interval(network, state, frame, qr_every, search, zero_mode):
+    """`qr_every` spikes with the frame (N, k + 1: the last column is the covariant vector),
+    then QR of the first k columns and normalisation of the last: (state, frame, ln|R_ii|,
+    ln‖v‖, elapsed time, Σ ln g'). With `zero_mode` column 0 is reset to the all-ones
+    direction before the QR: the dynamics keeps it, but its round-off would grow at rate λ_max
+    and after ~37/λ_max the column would drift to the leading vector."""
     start = state.time
 
     def body(carry, _):
@@ -100,9 +130,14 @@ def _interval(network, state, frame, qr_every, search):
         return (state, frame), log_dg
 
     (state, frame), log_dg = jax.lax.scan(body, (state, frame), None, length=qr_every)
-    q, r = jnp.linalg.qr(frame)
-    return recenter(state), q, jnp.log(jnp.abs(jnp.diagonal(r))), state.time - start, jnp.sum(
-        log_dg)
+    if zero_mode:
+        frame = frame.at[:, 0].set(1.0 / math.sqrt(frame.shape[0]))
+    q, r = jnp.linalg.qr(frame[:, :-1])
+    v = frame[:, -1]
+    norm = jnp.linalg.norm(v)
+    frame = jnp.concatenate([q, (v / norm)[:, None]], axis=1)
+    return (recenter(state), frame, jnp.log(jnp.abs(jnp.diagonal(r))), jnp.log(norm),
+            state.time - start, jnp.sum(log_dg))
 
 
 def _warm_up(network, state, spikes, search, recenter_every):
@@ -119,31 +154,34 @@ def _warm_up(network, state, spikes, search, recenter_every):
 
 @eqx.filter_jit
 def _spectrum_compiled(network, state, frame, qr_every, warmup_spikes, frame_warmup_qrs,
-                       n_blocks, qrs_per_block, search):
+                       n_blocks, qrs_per_block, search, lead, zero_mode):
     state = _warm_up(network, state, warmup_spikes, search, max(network.n, 256))
 
     def frame_step(carry, _):
         state, frame = carry
-        state, frame, *_ = _interval(network, state, frame, qr_every, search)
+        state, frame, *_ = _interval(network, state, frame, qr_every, search, zero_mode)
         return (state, frame), None
 
     (state, frame), _ = jax.lax.scan(frame_step, (state, frame), None, length=frame_warmup_qrs)
 
     def block(carry, _):
         def one(carry, _):
-            state, frame, logs, time, log_dg = carry
-            state, frame, lr, dt, ldg = _interval(network, state, frame, qr_every, search)
-            return (state, frame, logs + lr, time + dt, log_dg + ldg), None
+            state, frame, logs, time, log_dg, log_v = carry
+            state, frame, lr, lv, dt, ldg = _interval(network, state, frame, qr_every, search,
+                                                      zero_mode)
+            local = (lr[lead], dt, participation_ratio(frame[:, -1], axis=0),
+                     participation_ratio(frame[:, lead], axis=0))
+            return (state, frame, logs + lr, time + dt, log_dg + ldg, log_v + lv), local
 
         state, frame = carry
         zero = jnp.zeros((), frame.dtype)
-        init = (state, frame, jnp.zeros(frame.shape[1], frame.dtype), zero, zero)
-        (state, frame, logs, time, log_dg), _ = jax.lax.scan(one, init, None,
-                                                              length=qrs_per_block)
-        return (state, frame), (logs, time, log_dg)
+        init = (state, frame, jnp.zeros(frame.shape[1] - 1, frame.dtype), zero, zero, zero)
+        (state, frame, logs, time, log_dg, log_v), local = jax.lax.scan(
+            one, init, None, length=qrs_per_block)
+        return (state, frame), ((logs, time, log_dg, log_v), local)
 
-    (state, frame), sums = jax.lax.scan(block, (state, frame), None, length=n_blocks)
-    return state, frame, sums
+    (state, frame), (sums, local) = jax.lax.scan(block, (state, frame), None, length=n_blocks)
+    return state, frame, sums, jax.tree_util.tree_map(lambda x: x.reshape(-1), local)
 
 
 def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: int | None = None,
@@ -160,6 +198,8 @@ def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: i
     initial frame. With `zero_mode` the frame's first column is the all-ones direction (the
     time shift), which the dynamics keeps exactly: its exponent is 0 to round-off and the other
     columns give the leading k − 1 exponents of the rest; the output is sorted descending.
+    Local exponents and the participation ratio of the leading covariant vector are recorded
+    at every QR (module docstring; k = 2 with the zero mode is enough for them).
     """
     n = network.n
     k = n if k is None else k
@@ -183,9 +223,14 @@ def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: i
     if zero_mode:
         frame = frame.at[:, 0].set(1.0)
     frame = jnp.linalg.qr(frame)[0]
-    state, frame, (logs, times, log_dg) = _spectrum_compiled(
-        network, state, frame, int(qr_every), int(warmup_spikes), int(frame_warmup_qrs),
-        int(n_blocks), int(qrs_per_block), search)
+    vector = jax.random.normal(jax.random.fold_in(frame_key, 1), (n, 1))
+    frame = jnp.concatenate([frame, vector / jnp.linalg.norm(vector)], axis=1)
+    lead = 1 if zero_mode and k > 1 else 0
+    state, frame, (logs, times, log_dg, log_v), (local_logs, local_dt, pr, pr_back) = (
+        _spectrum_compiled(network, state, frame, int(qr_every), int(warmup_spikes),
+                           int(frame_warmup_qrs), int(n_blocks), int(qrs_per_block), search,
+                           lead, bool(zero_mode)))
+    frame, vector = frame[:, :-1], frame[:, -1]
     if not bool(jnp.all(jnp.isfinite(logs))):
         raise FloatingPointError("the spiking spectrum produced NaN/inf (check the drive and "
                                  "couplings)")
@@ -203,7 +248,8 @@ def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: i
     spike_rate = spikes / total
     return SpikingSpectrum(exponents, exponents / spike_rate, stderr, block_exponents, times,
                            history_times, history, jnp.sum(log_dg) / total, spike_rate,
-                           jnp.asarray(spikes), state, frame)
+                           jnp.asarray(spikes), state, frame, jnp.cumsum(local_dt),
+                           local_logs / local_dt, pr, pr_back, vector, jnp.sum(log_v) / total)
 
 
 def _advance(network, state, t_target, search):

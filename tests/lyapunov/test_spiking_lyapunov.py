@@ -77,6 +77,40 @@ def test_inhibitory_lif_network_is_not_chaotic():
     lam, err = np.asarray(sp.exponents), np.asarray(sp.stderr)
     assert abs(lam[0]) < 1e-12
     assert np.all(lam[1:] < -5 * err[1:]) and lam[1] < 0
+    # the leading covariant vector of a stable network is the time shift: spread evenly
+    np.testing.assert_allclose(np.asarray(sp.participation)[-10:], 1.0, atol=1e-9)
+    assert abs(float(sp.covariant_growth)) < 1e-6
+
+
+def test_local_exponents_and_leading_covariant_vector():
+    """k = 2 with the zero mode on a chaotic theta network, over ~750 τ (≫ 37/λ_max, after
+    which round-off in the time-shift column would have grown to O(1) without its reset):
+    - the zero mode stays exact (|λ_2| at round-off);
+    - the local exponents of the leading column, weighted by their intervals, average to λ_max
+      exactly (round-off), and their intervals tile the accumulation time;
+    - the carried covariant vector grows at λ_max (its norm and the Gram–Schmidt column's differ
+      by a bounded factor, so the rates differ by O(1/T) ≪ the standard error) and lies in the
+      span of the frame (ones and the leading column: the leading covariant vector is in the
+      leading backward subspace; residual after the forward transient ~1e-13);
+    - both participation ratios lie in [1/N, 1]."""
+    net = jc.SpikingNetwork.random(3, 60, 10, neuron="theta", coupling=1.0, rate=0.1)
+    sp = jc.spiking_lyapunov_spectrum(net, key=jax.random.key(2), k=2, n_blocks=10,
+                                      qrs_per_block=20, qr_every=20)
+    lam = np.asarray(sp.exponents)
+    assert lam[0] > 0.1 and abs(lam[1]) < 1e-12
+    times, local = np.asarray(sp.local_times), np.asarray(sp.local_exponents)
+    assert times.shape == local.shape == (200,)
+    assert times[-1] == pytest.approx(float(np.sum(sp.block_times)), rel=1e-12)
+    intervals = np.diff(np.concatenate([[0.0], times]))
+    assert np.all(intervals > 0)
+    assert np.sum(local * intervals) / times[-1] == pytest.approx(lam[0], rel=1e-10)
+    assert np.std(local) > 0.1 * lam[0]  # finite-time exponents fluctuate
+    assert abs(float(sp.covariant_growth) - lam[0]) < float(sp.stderr[0])
+    v, q = np.asarray(sp.covariant_vector), np.asarray(sp.frame)
+    assert np.linalg.norm(v) == pytest.approx(1.0)
+    assert np.linalg.norm(v - q @ (q.T @ v)) < 1e-8
+    for pr in (np.asarray(sp.participation), np.asarray(sp.backward_participation)):
+        assert pr.shape == (200,) and np.all((pr >= 1 / 60) & (pr <= 1 + 1e-12))
 
 
 def test_tangent_largest_exponent_equals_two_trajectories():
