@@ -40,22 +40,52 @@ def qr_safe_devices() -> list:
     return devices[:1] if devices[0].platform == "cpu" else devices
 
 
-TANGENTS = ("jvp", "dense")
+TANGENTS = ("auto", "jvp", "dense", "fused")
 
 
-def step_with_tangent(integrator: Integrator, system, state: SimState, frame, tangent="jvp"):
+def fused_tangent_applies(integrator: Integrator, system) -> bool:
+    """Whether `tangent="fused"` applies: a map, or a noiseless flow stepped by forward Euler."""
+    if isinstance(system, AbstractMap):
+        return True
+    return integrator.solver == "euler" and system.noise is None and not integrator.adaptive
+
+
+def step_with_tangent(integrator: Integrator, system, state: SimState, frame, tangent="auto"):
     """One step of `integrator` and its exact derivative applied to `frame` (N,) or (N, k).
 
-    `tangent` (flows only; a map applies its own `jvp`): `"jvp"` pushes the k columns through
-    `jax.linearize` of the solver step; `"dense"` forms the N×N step Jacobian by forward mode
-    (`jax.jacfwd`, one batched pass with the step itself) and multiplies the frame by it. Both
-    are the same derivative; for Lorenz-63 dense was not faster on the CPU
-    (`scripts/benchmark_small_systems.py`), so jvp is the default."""
+    `tangent`:
+    - `"fused"`: the step and its derivative from one call of the system's
+      `map_and_jvp` (maps) or `vector_field_and_jvp` (a noiseless flow stepped by forward
+      Euler, `x + δ f(x)`, the derivative `v + δ Df(x) v`); for the SCS network and its maps the
+      trajectory's `W φ(x)` and the frame's `W (φ'(x) ⊙ Q)` are then one (N, k+1) product that
+      reads W once. Other flows: `ConfigError`.
+    - `"jvp"`: a map's `map` and `jvp`; for flows, the k columns pushed through
+      `jax.linearize` of the diffrax solver step.
+    - `"dense"` (flows; a map applies its own `jvp`): the N×N step Jacobian by forward mode
+      (`jax.jacfwd`, one batched pass with the step itself) times the frame. For Lorenz-63 it
+      was not faster than jvp on the CPU (`scripts/benchmark_small_systems.py`).
+    - `"auto"` (default): `"fused"` where it applies (`fused_tangent_applies`), else `"jvp"`.
+    All are the same derivative of the same step (equal to round-off)."""
     check_choice("tangent", tangent, TANGENTS)
+    fused = fused_tangent_applies(integrator, system)
+    if tangent == "fused" and not fused:
+        raise ConfigError('tangent="fused" needs a map or a noiseless flow with solver="euler" '
+                          f'(fixed steps), got solver={integrator.solver!r}'
+                          f'{" with noise" if system.noise is not None else ""}')
+    fused = fused and tangent in ("auto", "fused")
     t, t_next = integrator.time(state.step), integrator.time(state.step + 1)
     if isinstance(system, AbstractMap):
-        x = integrator.map_step(system, state.key, state.step, state.x)
-        frame = system.jvp(t, state.x, frame, None)
+        if fused:
+            x, frame = system.map_and_jvp(t, state.x, frame, None)
+            x = integrator.kicked(system, state.key, state.step, x)
+        else:
+            x = integrator.map_step(system, state.key, state.step, state.x)
+            frame = system.jvp(t, state.x, frame, None)
+    elif fused:
+        # diffrax's Euler step is y + f(t, y) (t_next - t): the same arithmetic.
+        drift, tangent_drift = system.vector_field_and_jvp(t, state.x, frame, None)
+        x = state.x + drift * (t_next - t)
+        frame = frame + tangent_drift * (t_next - t)
     else:
         solver = make_solver(integrator.solver, stochastic=system.noise is not None,
                              adaptive=False)
@@ -121,8 +151,8 @@ class LyapunovEngine(eqx.Module):
 
     Times are in steps of `integrator`: `qr_every` steps per QR, `warmup_steps` for the
     trajectory, `frame_warmup_qrs` QR intervals for the frame, and `n_blocks` blocks of
-    `qrs_per_block` QR intervals each. `tangent`: how a flow's step is differentiated
-    ("jvp" or "dense"; see `step_with_tangent`); `qr`: the re-orthonormalization,
+    `qrs_per_block` QR intervals each. `tangent`: how the frame follows a step ("auto",
+    "fused", "jvp" or "dense"; see `step_with_tangent`); `qr`: the re-orthonormalization,
     "householder" or "cholesky2" (`reorthonormalize`).
     """
 
@@ -133,7 +163,7 @@ class LyapunovEngine(eqx.Module):
     frame_warmup_qrs: int = eqx.field(static=True)
     n_blocks: int = eqx.field(static=True)
     qrs_per_block: int = eqx.field(static=True)
-    tangent: str = eqx.field(static=True, default="jvp")
+    tangent: str = eqx.field(static=True, default="auto")
     qr: str = eqx.field(static=True, default="householder")
 
     def _advance(self, system, state, n_steps):
@@ -329,7 +359,8 @@ def _is_traced(*trees) -> bool:
 
 
 def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame_warmup,
-                     n_blocks, block_span, frame=None, traced=False, qr="householder"):
+                     n_blocks, block_span, frame=None, traced=False, qr="householder",
+                     tangent="auto"):
     """Check the arguments shared by `lyapunov_spectrum` and `covariant_lyapunov_vectors`, build
     the engine, and warm up the trajectory and the frame (`frame`, or a random one). `block_span
     = (name, span)`: the time `span` (argument `name`) holds `n_blocks` blocks. `traced`: the
@@ -353,8 +384,11 @@ def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame
     integrator = Integrator(dt=float(dt), solver=solver)
     state, key_frame = _initial_state(integrator, system, x0, key)
     check_choice("qr", qr, QR_METHODS)
+    check_choice("tangent", tangent, TANGENTS)
+    if tangent == "fused" and not fused_tangent_applies(integrator, system):
+        raise ConfigError('tangent="fused" needs a map or a noiseless flow with solver="euler"')
     engine = LyapunovEngine(integrator, int(k), qr_every, warmup_steps, frame_warmup_qrs,
-                            int(n_blocks), qrs_per_block, qr=qr)
+                            int(n_blocks), qrs_per_block, qr=qr, tangent=tangent)
     state, frame = _warm_up_compiled(engine, system, state, key_frame, frame)
     if not traced:
         _raise_if_diverged(engine, state)
@@ -380,7 +414,7 @@ def _warn_if_spread(spread, dtype, stacklevel=3):
 def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                       t_warmup=100.0, t_frame_warmup=100.0, t_sim=1000.0, n_blocks=20,
                       tol=None, t_max=None, key=None, frame=None, qr="householder",
-                      progress=False) -> LyapunovSpectrum:
+                      tangent="auto", progress=False) -> LyapunovSpectrum:
     """The k leading Lyapunov exponents of `system` (all N when `k` is None).
 
     **Arguments:**
@@ -398,6 +432,9 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
       None) and the noise.
     - `frame`: the starting frame (N, k), orthonormalized by a QR, instead of a random one.
     - `qr`: "householder" or "cholesky2" (GEMM-rich, for accelerators; `cholesky_qr2`).
+    - `tangent`: how the frame follows a step (`step_with_tangent`): "auto" (default: "fused"
+      for maps and noiseless forward-Euler flows, whose trajectory and frame products are one
+      matrix product, else "jvp"), "jvp", "dense" or "fused"; all give the same exponents.
     - `progress`: show a progress bar over the accumulation blocks (one compiled call per
       block, the same results); the warm-up runs before the bar starts. Not under jit/vmap.
 
@@ -426,7 +463,7 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
     engine, state, frame = _warmed_up_frame(
         system, x0, key, k=k, dt=dt, solver=solver, t_ons=t_ons, t_warmup=t_warmup,
         t_frame_warmup=t_frame_warmup, n_blocks=n_blocks,
-        block_span=("t_sim", t_sim), frame=frame, traced=traced, qr=qr,
+        block_span=("t_sim", t_sim), frame=frame, traced=traced, qr=qr, tangent=tangent,
     )
     if traced:
         state, frame, block_sums, spread = _accumulate_compiled(engine, system, state, frame,
