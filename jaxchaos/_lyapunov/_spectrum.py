@@ -14,6 +14,7 @@ first (`t_warmup`), then the frame (`t_frame_warmup`), before accumulating over 
 of the block estimates gives standard errors and finite-time exponent distributions.
 """
 
+import dataclasses
 import math
 import warnings
 
@@ -240,7 +241,8 @@ class LyapunovSpectrum(eqx.Module):
       state.x` and `frame=` with `t_warmup = t_frame_warmup = 0` to continue);
     - `max_spread`: the largest `max_i log|R_ii| - min_i log|R_ii|` in one QR interval;
     - `diverged_step`: the step at which the trajectory became NaN/inf, -1 if it did not (only
-      a traced call can return a diverged result: its exponents are then NaN).
+      a traced call can return a diverged result: its exponents are then NaN);
+    - `t_ons`: the time between QRs of the accumulation (the one chosen by `t_ons="auto"`).
 
     A map's exponents are per step; `per_unit_time(step)` converts them for a map whose step
     stands for a time `step` (an `EulerMap` of step δ: `spec.per_unit_time(euler_map.dt)`).
@@ -269,6 +271,7 @@ class LyapunovSpectrum(eqx.Module):
     frame: jax.Array
     max_spread: jax.Array
     diverged_step: jax.Array
+    t_ons: float | None = eqx.field(static=True, default=None)
 
 
 def summarize_blocks(block_sums, block_time):
@@ -358,24 +361,77 @@ def _is_traced(*trees) -> bool:
     return any(isinstance(leaf, _TRACER) for leaf in jax.tree.leaves(trees))
 
 
+AUTO_MIN_PILOT_STEPS = 20  # t_ons="auto": the fewest frame warm-up steps that measure growth
+
+
+def auto_spread_target(dtype, qr: str = "householder") -> float:
+    """The largest spread of log|R_ii| (and of any |log R_ii|) per QR interval that
+    `t_ons="auto"` allows: half of `spread_limit(dtype)` (the frame's condition number stays
+    below eps^(-1/4), 1e4 in float64, 55 in float32), and for "cholesky2" also 1 below the
+    spread at which it falls back to Householder."""
+    target = 0.5 * spread_limit(dtype)
+    if qr == "cholesky2":
+        target = min(target, spread_limit(dtype) - math.log(100.0) - 1.0)
+    return target
+
+
+@eqx.filter_jit
+def _pilot_compiled(engine, system, state, frame_key, frame):
+    """The warm-up of `engine` (QR every step), returning also the largest growth per step of
+    the second half of the frame warm-up: max over its steps of max(spread of log|R_ii|,
+    max_i |log R_ii|)."""
+    state = engine._advance(system, state, engine.warmup_steps)
+    if frame is None:
+        frame = jax.random.normal(frame_key, (system.n, engine.k), state.x.dtype)
+    frame = jnp.linalg.qr(jnp.asarray(frame, state.x.dtype))[0]
+    (state, frame), (logs, spreads) = engine._qr_intervals(system, (state, frame),
+                                                           engine.frame_warmup_qrs)
+    half = engine.frame_warmup_qrs // 2
+    growth = jnp.maximum(spreads[half:], jnp.max(jnp.abs(logs[half:]), axis=1))
+    return state, frame, jnp.max(growth)
+
+
+def choose_qr_interval(growth_per_step: float, target: float, steps_per_block: int) -> int:
+    """`t_ons="auto"`: the steps per QR, the largest divisor of `steps_per_block` with
+    `steps · growth_per_step <= target` (at least 1). Over n steps the log|R_ii| of one QR are
+    the sums of the per-step ones (the diagonal of a product of triangular matrices), so their
+    spread is at most n times the largest spread per step."""
+    limit = math.inf if growth_per_step <= 0 else target / growth_per_step
+    divisors = [d for d in range(1, steps_per_block + 1) if steps_per_block % d == 0]
+    return max(d for d in divisors if d == 1 or d <= limit)
+
+
 def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame_warmup,
                      n_blocks, block_span, frame=None, traced=False, qr="householder",
                      tangent="auto"):
     """Check the arguments shared by `lyapunov_spectrum` and `covariant_lyapunov_vectors`, build
     the engine, and warm up the trajectory and the frame (`frame`, or a random one). `block_span
     = (name, span)`: the time `span` (argument `name`) holds `n_blocks` blocks. `traced`: the
-    divergence check is left to the caller. Returns `(engine, state, frame)`."""
+    divergence check is left to the caller. `t_ons="auto"` (concrete arguments only): the frame
+    warm-up runs with a QR every step and measures the growth per step, then the interval is
+    chosen (`choose_qr_interval`). Returns `(engine, state, frame)`."""
     dt = _unit_steps_for_maps(system, dt)
     k = system.n if k is None else k
     check_real("k", k, positive=True, integer=True)
     if k > system.n:
         raise ConfigError(f"k = {k} exceeds the state dimension {system.n}")
+    auto = isinstance(t_ons, str)
+    if auto:
+        check_choice("t_ons", t_ons, ("auto",))
+        if traced:
+            raise ConfigError('t_ons="auto" measures the growth rates: it needs concrete '
+                              "arguments and cannot run under jit/vmap; give t_ons a time")
+        t_ons = dt  # the pilot: a QR every step during the frame warm-up
     check_real("t_ons", t_ons, positive=True)
     for name, value in (("t_warmup", t_warmup), ("t_frame_warmup", t_frame_warmup)):
         check_real(name, value, nonnegative=True)
     qr_every = check_steps("t_ons", t_ons, dt)
     warmup_steps = check_steps("t_warmup", t_warmup, dt)
     frame_warmup_qrs = check_steps("t_frame_warmup", t_frame_warmup, t_ons, "t_ons")
+    if auto and frame_warmup_qrs < AUTO_MIN_PILOT_STEPS:
+        raise ConfigError(f't_ons="auto" measures growth during the frame warm-up: '
+                          f"t_frame_warmup must hold at least {AUTO_MIN_PILOT_STEPS} steps, got "
+                          f"{frame_warmup_qrs}")
     per = "t_ons" if n_blocks == 1 else "n_blocks · t_ons"
     qrs_per_block = check_steps(*block_span, n_blocks * t_ons, per)
     if frame is not None and jnp.shape(frame) != (system.n, k):
@@ -389,6 +445,13 @@ def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame
         raise ConfigError('tangent="fused" needs a map or a noiseless flow with solver="euler"')
     engine = LyapunovEngine(integrator, int(k), qr_every, warmup_steps, frame_warmup_qrs,
                             int(n_blocks), qrs_per_block, qr=qr, tangent=tangent)
+    if auto:
+        state, frame, growth = _pilot_compiled(engine, system, state, key_frame, frame)
+        _raise_if_diverged(engine, state)
+        every = choose_qr_interval(float(growth), auto_spread_target(state.x.dtype, qr),
+                                   qrs_per_block)
+        return (dataclasses.replace(engine, qr_every=every, qrs_per_block=qrs_per_block // every),
+                state, frame)
     state, frame = _warm_up_compiled(engine, system, state, key_frame, frame)
     if not traced:
         _raise_if_diverged(engine, state)
@@ -422,7 +485,13 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
       `AbstractMap` (unit steps; leave `dt` unset; exponents per step, or per unit time by
       `LyapunovSpectrum.per_unit_time(δ)` for a map whose step is a time δ, e.g. `EulerMap`).
     - `k`: number of exponents, 1 ≤ k ≤ N.
-    - `t_ons`: time between QR re-orthonormalizations (a multiple of dt).
+    - `t_ons`: time between QR re-orthonormalizations (a multiple of dt), or "auto": the frame
+      warm-up (at least 20 steps) runs with a QR every step and measures the largest growth per
+      step g (the spread max_i log|R_ii| − min_i log|R_ii|, or a largest |log R_ii|, over its
+      second half); the accumulation then uses the longest interval of n steps, n dividing a
+      block, with n·g ≤ `auto_spread_target` (half of log(1/√eps): the frame's directions
+      separate by at most eps^(-1/4) between QRs). Concrete arguments only; the chosen time is
+      `LyapunovSpectrum.t_ons`.
     - `t_warmup`, `t_frame_warmup`, `t_sim`: trajectory warm-up, frame warm-up (multiples of
       t_ons) and accumulation time (a multiple of `n_blocks`·t_ons).
     - `tol`, `t_max`: stopping rule. With `tol` set, accumulation goes on in further rounds of
@@ -470,7 +539,7 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
                                                                 engine.n_blocks)
         block_sums = jnp.where(state.diverged_step >= 0, jnp.nan, block_sums)
         return LyapunovSpectrum(*summarize_blocks(block_sums, engine.block_time), state, frame,
-                                spread, state.diverged_step)
+                                spread, state.diverged_step, engine.qr_every * engine.integrator.dt)
     rounds, spread = [], 0.0
     with ProgressBar(progress, n_blocks, "lyapunov_spectrum", "block") as bar:
         while True:
@@ -491,7 +560,8 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
             bar.add_to_total(n_blocks)
     _warn_if_spread(spread, frame.dtype)
     return LyapunovSpectrum(*summarize_blocks(jnp.concatenate(rounds), engine.block_time), state,
-                            frame, jnp.asarray(spread), state.diverged_step)
+                            frame, jnp.asarray(spread), state.diverged_step,
+                            engine.qr_every * engine.integrator.dt)
 
 
 def largest_exponent_two_trajectories(system, x0=None, *, dt=None, solver="tsit5",
