@@ -5,33 +5,45 @@ For each size N (`--sizes`) and number of exponents k (`--ks`, fractions of N), 
 W is drawn and the trajectory and a random orthonormal frame Q (N×k) are warmed up
 (`LyapunovEngine.warm_up`). What is timed is `LyapunovEngine.accumulate`, jitted: a fixed number
 of QR intervals, each `--qr-every` forward-Euler steps (`Integrator(solver="euler")`) of the
-trajectory and of the frame by the exact derivative of the step (`step_with_tangent`: one
-W @ (N×k) product per step), then `Q, R = qr(Q)` and the accumulation of log|R_ii|. Measured in
+trajectory and of the frame by the exact derivative of the step (`step_with_tangent`, by default
+`tangent="fused"`: the trajectory's W φ(x) and the frame's W (φ'(x) ⊙ Q) as one (N, k+1) product
+W @ [φ(x), φ'(x) ⊙ Q]), then `Q, R = qr(Q)` and the accumulation of log|R_ii|. Measured in
 the same run, interleaved, best of `--repeats` calls after a warm-up call (compilation excluded),
 each ended by `block_until_ready` and started `PAUSE` s after the previous one (see `best_times`):
 
 - lyapunov: the engine loop above, QR every `--qr-every` steps; for k = N also with QR every
   step, where the QR's cost is largest;
+- unfused: the same loop with `tangent="jvp"` (`jax.linearize` of the diffrax Euler step: a
+  matrix-vector product for the trajectory and a separate W @ (N×k) product for the frame); the
+  ratio unfused/lyapunov is the fused step's speed-up;
 - tangent: the same steps without the QRs (`step_with_tangent` in a `lax.fori_loop`; the frame is
   only rescaled by a scalar once per QR interval);
 - matmul: Y ← c·(W @ Y) with Y of shape (N, k), the same dtype and `precision="highest"`, inside a
   `lax.fori_loop` (dispatch not counted; c, a normalising scalar, keeps Y finite), i.e. the
   hardware's rate for the product a tangent step needs;
+- numpy gemm: the same dependent products in NumPy (OpenBLAS); the best same-shape GEMM is the
+  faster of the two;
 - qr: Q, R = qr(Q) of an N×k frame and the sum of log|R_ii|, in a `lax.fori_loop`: the QR alone;
 - numpy: the same algorithm as a user would write it in NumPy: each step forms the N×N Jacobian
   of the Euler step, J = I + dt(-I + g W diag(1 - tanh²x)), multiplies Q ← J @ Q and advances x;
   every `--qr-every` steps `numpy.linalg.qr` and log|diag R| are accumulated. Fewer QR intervals
   are timed (NumPy is slow at large N·k) and the time is normalised per step; its log|R_ii| sums
-  are compared with the engine's over the same intervals (same start, same arithmetic: |Δlog R|).
+  are compared with the engine's over the same intervals (same start, same arithmetic: |Δlog R|);
+- careful: NumPy as a careful user writes it: Q ← Q + dt(-Q + g W @ (d[:, None] * Q)) with
+  d = 1 - tanh²x, never forming the Jacobian, and the same `numpy.linalg.qr` every `--qr-every`
+  steps (its |Δlog R| vs the engine is printed too).
 
 FLOPs counted: 2·N²·k per step for the tangent product W @ (φ'(x) ⊙ Q), 2·N² per step for the
 trajectory's W @ tanh(x), and 2·N·k² - (2/3)·k³ per QR (Householder QR of N×k; forming the explicit
 Q costs about as much again and is not counted, nor is the NumPy Jacobian's formation). Reported:
-the loop's rate as a fraction of the matmul rate (lyap/matmul; the goal is ≥ 0.5 for N ≥ 1024 at
-the default QR interval), the same for the steps alone (tang/matmul), the speed-up per step over
-NumPy, and the share of the loop's time that goes to the QRs, twice: `1 - tangent/lyapunov` (their
-cost inside the loop) and the QRs timed alone over the loop's time. On a CPU only these ratios are
-meaningful (the machine is small and shared); take absolute numbers from a GPU only.
+the loop's rate as a fraction of the matmul rate (lyap/matmul) and of the best same-shape GEMM
+(lyap/best: the faster of XLA's and NumPy's product; issue 21's goal is ≥ 0.8 for k ≤ N/4 at
+N ≥ 1024), the same for the steps alone (tang/matmul), the speed-up per step over NumPy, Jacobian
+formed (lyap/numpy) and careful (lyap/careful; goal ≥ 1.5 for k ≤ N/4, ≥ 1.2 for k = N), the
+fused step's speed-up (unfused/lyapunov), and the share of the loop's time that goes to the QRs,
+twice: `1 - tangent/lyapunov` (their cost inside the loop) and the QRs timed alone over the
+loop's time. On a CPU only these ratios are meaningful (the machine is small and shared); take
+absolute numbers from a GPU only.
 
 On CPU, JAX's QR is LAPACK (geqrf + orgqr) from SciPy's OpenBLAS, whose threads can compete with
 XLA's for the cores; the thread count (`OPENBLAS_NUM_THREADS`, which NumPy's OpenBLAS also obeys)
@@ -84,10 +96,11 @@ def _intervals(n: int, k: int, qr_every: int) -> int:
     return max(1, round(BUDGET / interval_flops(n, k, qr_every)))
 
 
-def engine(k: int, qr_every: int, intervals_per_block: int) -> jaxchaos.LyapunovEngine:
+def engine(k: int, qr_every: int, intervals_per_block: int,
+           tangent: str = "auto") -> jaxchaos.LyapunovEngine:
     integrator = jaxchaos.Integrator(dt=DT, solver="euler")
     return jaxchaos.LyapunovEngine(integrator, k, qr_every, WARMUP_STEPS, 0, 1,
-                                   intervals_per_block, qr=QR["method"])
+                                   intervals_per_block, qr=QR["method"], tangent=tangent)
 
 
 def warm_start(system, k: int, key_x, key_frame):
@@ -98,10 +111,11 @@ def warm_start(system, k: int, key_x, key_frame):
     return jax.block_until_ready(warm(system, state, key_frame))
 
 
-def lyapunov_call(system, state, frame, qr_every, n_blocks, intervals_per_block):
+def lyapunov_call(system, state, frame, qr_every, n_blocks, intervals_per_block,
+                  tangent="auto"):
     """`accumulate` over n_blocks · intervals_per_block QR intervals (block sums returned)."""
-    accumulate = jax.jit(engine(frame.shape[1], qr_every, intervals_per_block).accumulate,
-                         static_argnums=3)
+    accumulate = jax.jit(engine(frame.shape[1], qr_every, intervals_per_block,
+                                tangent).accumulate, static_argnums=3)
     return lambda: accumulate(system, state, frame, n_blocks)
 
 
@@ -157,6 +171,39 @@ def numpy_call(weights, x0, frame, qr_every, n_intervals):
     return spectrum
 
 
+def careful_numpy_call(weights, x0, frame, qr_every, n_intervals):
+    """The tangent step as a careful NumPy user writes it: W @ (d[:, None] * Q), no Jacobian."""
+    w, x_init, q_init = np.asarray(weights), np.asarray(x0), np.asarray(frame)
+
+    def spectrum():
+        x, q = x_init.copy(), q_init.copy()
+        logs = np.zeros(q.shape[1], q.dtype)
+        for _ in range(n_intervals):
+            for _ in range(qr_every):
+                rates = np.tanh(x)
+                q = q + DT * (-q + GAIN * (w @ ((1.0 - rates**2)[:, None] * q)))
+                x = x + DT * (-x + GAIN * (w @ rates))
+            q, r = np.linalg.qr(q)
+            logs += np.log(np.abs(np.diagonal(r)))
+        return logs
+
+    return spectrum
+
+
+def numpy_gemm_call(weights, y0, steps):
+    """`steps` dependent products y ← c·(W @ y) in NumPy (OpenBLAS), like `matmul_call`."""
+    w, y_init = np.asarray(weights), np.asarray(y0)
+
+    def products():
+        y = y_init
+        for _ in range(steps):
+            z = w @ y
+            y = z * (1.0 / np.sqrt(np.mean(z * z)))
+        return y
+
+    return products
+
+
 def measure(n: int, k: int, qr_every: int, dtype, repeats: int) -> dict:
     key_w, key_x, key_frame, key_y = jax.random.split(jax.random.key(0), 4)
     weights = jaxchaos.Connectivity().sample(key_w, n, dtype=dtype)
@@ -170,15 +217,24 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int) -> dict:
     n_qrs = max(2, intervals)  # as many QRs as the engine's call takes
     calls = {
         "lyapunov": lyapunov_call(system, state, frame, qr_every, n_blocks, numpy_intervals),
+        "unfused": lyapunov_call(system, state, frame, qr_every, n_blocks, numpy_intervals,
+                                 tangent="jvp"),
         "tangent": tangent_call(system, state, frame, qr_every, intervals),
         "matmul": matmul_call(weights, jax.random.normal(key_y, (n, k), dtype), matmul_steps),
+        "numpy_gemm": numpy_gemm_call(weights, jax.random.normal(key_y, (n, k), dtype),
+                                      matmul_steps),
         "qr": qr_call(frame, n_qrs),
         "numpy": numpy_call(weights, state.x, frame, qr_every, numpy_intervals),
+        "careful": careful_numpy_call(weights, state.x, frame, qr_every, numpy_intervals),
     }
-    step_counts = {"lyapunov": steps, "tangent": steps, "matmul": matmul_steps,
-                   "numpy": numpy_intervals * qr_every}
+    step_counts = {"lyapunov": steps, "unfused": steps, "tangent": steps,
+                   "matmul": matmul_steps, "numpy_gemm": matmul_steps,
+                   "numpy": numpy_intervals * qr_every, "careful": numpy_intervals * qr_every}
     flop_counts = {
         "lyapunov": intervals * interval_flops(n, k, qr_every),
+        "unfused": intervals * interval_flops(n, k, qr_every),
+        "numpy_gemm": matmul_steps * 2 * n * n * k,
+        "careful": numpy_intervals * interval_flops(n, k, qr_every),
         "tangent": steps * step_flops(n, k),
         "matmul": matmul_steps * 2 * n * n * k,
         "qr": n_qrs * qr_flops(n, k),
@@ -194,6 +250,8 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int) -> dict:
     # The engine's first block and NumPy cover the same QR intervals from the same start.
     block_sums = np.asarray(calls["lyapunov"]()[2][0])
     mismatch = float(np.max(np.abs(block_sums - calls["numpy"]())))
+    careful_mismatch = float(np.max(np.abs(block_sums - calls["careful"]())))
+    unfused_mismatch = float(np.max(np.abs(block_sums - np.asarray(calls["unfused"]()[2][0]))))
     rates = {name: flop_counts[name] / times[name] for name in calls}
     per_step = {name: times[name] / s for name, s in step_counts.items()}
     qr_seconds = times["qr"] / n_qrs
@@ -209,6 +267,12 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int) -> dict:
         "seconds_per_qr": qr_seconds,
         "flop_rate": rates,
         "numpy_log_r_mismatch": mismatch,
+        "careful_log_r_mismatch": careful_mismatch,
+        "unfused_log_r_mismatch": unfused_mismatch,
+        "best_gemm": "xla" if rates["matmul"] >= rates["numpy_gemm"] else "numpy",
+        "lyapunov_over_best_gemm": rates["lyapunov"] / max(rates["matmul"], rates["numpy_gemm"]),
+        "lyapunov_over_careful": per_step["careful"] / per_step["lyapunov"],
+        "unfused_over_fused": per_step["unfused"] / per_step["lyapunov"],
         "lyapunov_over_matmul": rates["lyapunov"] / rates["matmul"],
         "tangent_over_matmul": rates["tangent"] / rates["matmul"],
         "lyapunov_over_numpy": per_step["numpy"] / per_step["lyapunov"],
@@ -269,6 +333,22 @@ def print_report(meta: dict, rows: list):
                   f"{r['qr1_share_in_loop']:>9.2f} {r['qr1_share_alone']:>9.2f}")
     print("\nlyap/numpy: speed-up per step over NumPy; QR share: 1 - tangent/lyapunov (the QRs' "
           "cost in the loop); QR alone: the QRs timed alone / lyapunov")
+    print("\nagainst careful NumPy (W @ (d[:, None] * Q), no Jacobian) and the best same-shape "
+          "GEMM; fused vs unfused tangent step")
+    print(f"{'N':>5} {'k':>5} {'lyapunov':>9} {'careful':>9} {'unfused':>9} {'np gemm':>9} "
+          f"{'best gemm':>9} {'lyap/careful':>12} {'lyap/best':>9} {'unfused/fused':>13} "
+          f"{'|Δlog R| careful':>16} {'unfused':>8}")
+    for r in rows:
+        ms = {key: 1e3 * v for key, v in r["seconds_per_step"].items()}
+        gf = {key: v / 1e9 for key, v in r["flop_rate"].items()}
+        best = max(gf["matmul"], gf["numpy_gemm"])
+        print(f"{r['n']:>5} {r['k']:>5} {ms['lyapunov']:>9.3f} {ms['careful']:>9.3f} "
+              f"{ms['unfused']:>9.3f} {ms['numpy_gemm']:>9.3f} "
+              f"{best:>5.1f} {r['best_gemm']:<3} {r['lyapunov_over_careful']:>12.2f} "
+              f"{r['lyapunov_over_best_gemm']:>9.2f} {r['unfused_over_fused']:>13.2f} "
+              f"{r['careful_log_r_mismatch']:>16.1e} {r['unfused_log_r_mismatch']:>8.1e}")
+    print("(times per step in ms; best gemm in GFLOP/s, xla or numpy; lyap/careful > 1: jaxchaos "
+          "faster; lyap/best: loop FLOP rate over the best GEMM rate)")
     judged = [r for r in rows if r["n"] >= 1024]
     if judged:
         missed = [(r["n"], r["k"]) for r in judged if r["lyapunov_over_matmul"] < GOAL]

@@ -7,6 +7,8 @@ Hopfield, tangent dynamics, Lyapunov spectra, event-based networks) uses only th
 - `matvec(v)` = W v and `matmat(Q)` = W Q for an (n_pre, k) frame; `W @ x` picks one by x.ndim;
 - `tangent_product(d, Q)` = W (d ⊙ Q), d (n_pre,) broadcast over the frame's columns: the
   product of a tangent step, `Df = -I + g W diag φ'(x)`;
+- `product_and_tangent(r, d, Q)` = (W r, W (d ⊙ Q)): a step of the trajectory and of its frame
+  together; a dense W does both as one (N, k+1) product W @ [r, d ⊙ Q] (W read once);
 - `rmatvec`, `rmatmat`: the transpose products Wᵀ v, Wᵀ Q; `transpose()` (`.T`) the operator Wᵀ;
 - `row(i)`: (presynaptic indices, weights) of the inputs of neuron i; `column(j)`: (postsynaptic
   indices, weights) of the targets of presynaptic neuron j (what an event-based network needs
@@ -124,6 +126,12 @@ class AbstractOperator(eqx.Module):
         """W (d ⊙ Q) for a tangent vector (n_pre,) or frame (n_pre, k) and slopes d (n_pre,)."""
         return self @ _scale_columns(d, q)
 
+    def product_and_tangent(self, r, d, q):
+        """`(W r, W (d ⊙ Q))` for rates r (n_pre,), slopes d (n_pre,) and a tangent vector
+        (n_pre,) or frame (n_pre, k): the products of one step of a trajectory and its frame.
+        Two products here; a dense operator fuses them into one."""
+        return self.matvec(r), self.tangent_product(d, q)
+
     def flops(self, k: int = 1) -> int:
         """Floating-point operations of one product with k columns (a multiply and an add per
         stored entry and column)."""
@@ -179,6 +187,17 @@ class DenseOperator(AbstractOperator):
 
     def matvec(self, v):
         return self.matmat(v)
+
+    def product_and_tangent(self, r, d, q):
+        """`(W r, W (d ⊙ Q))` as one product `W @ [r, d ⊙ Q]` of N×(k+1): W is read once per
+        step instead of once by a memory-bound matrix-vector product and once by the frame's
+        GEMM. The optimization barrier on the operand keeps XLA CPU from fusing the scaling
+        and concatenation into the dot, which can take it off the fast GEMM path."""
+        frame = q[:, None] if q.ndim == 1 else q
+        operand = jax.lax.optimization_barrier(
+            jnp.concatenate([r[:, None], _scale_columns(d, frame)], axis=1))
+        out = self.matmat(operand)
+        return out[:, 0], (out[:, 1] if q.ndim == 1 else out[:, 1:])
 
     def rmatmat(self, q):
         return jnp.matmul(self.matrix.T, q, precision=_HIGHEST)

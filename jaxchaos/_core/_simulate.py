@@ -213,10 +213,14 @@ class Integrator(eqx.Module):
 
     def map_step(self, system, key, step, x):
         """One step of a map, `F(t, x) + σ B` with B drawn from `fold_in(key, step)`."""
-        x_next = system.map(self.time(step), x, None)
+        return self.kicked(system, key, step, system.map(self.time(step), x, None))
+
+    def kicked(self, system, key, step, x_next):
+        """`x_next + σ B` with the map's kick B of step `step` (`x_next` unchanged without
+        noise): the stochastic part of `map_step`, for callers that compute F themselves."""
         if system.noise is None:
             return x_next
-        kick = jax.random.normal(jax.random.fold_in(key, step), x.shape, x.dtype)
+        kick = jax.random.normal(jax.random.fold_in(key, step), x_next.shape, x_next.dtype)
         return x_next + system.noise * kick
 
     def _advance_map(self, system, state):

@@ -10,7 +10,9 @@ Two kinds of system, both immutable equinox modules whose parameters are their (
 Each has `n` (the state dimension) and `jvp(t, x, v, args)`, the Jacobian-vector product of the
 deterministic part, `Df(x) v`, for a tangent vector v of shape (n,) or a frame of shape (n, k).
 The default is `jax.jvp` of the vector field/map; models override it with an analytic form
-that never builds the n×n Jacobian.
+that never builds the n×n Jacobian. `vector_field_and_jvp` (flows) and `map_and_jvp` (maps)
+return the step and the JVP together; a model may override them to share work between the two
+(the SCS network does both coupling products as one matrix product).
 """
 
 import abc
@@ -47,6 +49,10 @@ class AbstractFlow(eqx.Module):
         """Df(t, x) v for v of shape (n,) or (n, k)."""
         return _jvp_columns(lambda y: self.vector_field(t, y, args), x, v)
 
+    def vector_field_and_jvp(self, t, x, v, args):
+        """`(f(t, x), Df(t, x) v)`: the same values as `vector_field` and `jvp`."""
+        return self.vector_field(t, x, args), self.jvp(t, x, v, args)
+
     def initial_state(self, key):
         """A random initial state, x_i ~ N(0, 1)."""
         return jax.random.normal(key, (self.n,))
@@ -70,6 +76,10 @@ class AbstractMap(eqx.Module):
     def jvp(self, t, x, v, args):
         """DF(t, x) v for v of shape (n,) or (n, k)."""
         return _jvp_columns(lambda y: self.map(t, y, args), x, v)
+
+    def map_and_jvp(self, t, x, v, args):
+        """`(F(t, x), DF(t, x) v)`: the same values as `map` and `jvp`."""
+        return self.map(t, x, args), self.jvp(t, x, v, args)
 
     def initial_state(self, key):
         """A random initial state, x_i ~ N(0, 1)."""

@@ -119,6 +119,7 @@ def covariant_lyapunov_vectors(system, x0=None, *, k=None, dt=None, solver="tsit
     the forward QR intervals (after the warm-up).
     """
     check_progress(progress)
+    check_real("t_ons", t_ons, positive=True)  # a time: "auto" is for lyapunov_spectrum only
     t_snapshot = t_ons if t_snapshot is None else t_snapshot
     for name, value in (("t_window", t_window), ("t_snapshot", t_snapshot)):
         check_real(name, value, positive=True)

@@ -14,6 +14,7 @@ first (`t_warmup`), then the frame (`t_frame_warmup`), before accumulating over 
 of the block estimates gives standard errors and finite-time exponent distributions.
 """
 
+import dataclasses
 import math
 import warnings
 
@@ -40,22 +41,52 @@ def qr_safe_devices() -> list:
     return devices[:1] if devices[0].platform == "cpu" else devices
 
 
-TANGENTS = ("jvp", "dense")
+TANGENTS = ("auto", "jvp", "dense", "fused")
 
 
-def step_with_tangent(integrator: Integrator, system, state: SimState, frame, tangent="jvp"):
+def fused_tangent_applies(integrator: Integrator, system) -> bool:
+    """Whether `tangent="fused"` applies: a map, or a noiseless flow stepped by forward Euler."""
+    if isinstance(system, AbstractMap):
+        return True
+    return integrator.solver == "euler" and system.noise is None and not integrator.adaptive
+
+
+def step_with_tangent(integrator: Integrator, system, state: SimState, frame, tangent="auto"):
     """One step of `integrator` and its exact derivative applied to `frame` (N,) or (N, k).
 
-    `tangent` (flows only; a map applies its own `jvp`): `"jvp"` pushes the k columns through
-    `jax.linearize` of the solver step; `"dense"` forms the N×N step Jacobian by forward mode
-    (`jax.jacfwd`, one batched pass with the step itself) and multiplies the frame by it. Both
-    are the same derivative; for Lorenz-63 dense was not faster on the CPU
-    (`scripts/benchmark_small_systems.py`), so jvp is the default."""
+    `tangent`:
+    - `"fused"`: the step and its derivative from one call of the system's
+      `map_and_jvp` (maps) or `vector_field_and_jvp` (a noiseless flow stepped by forward
+      Euler, `x + δ f(x)`, the derivative `v + δ Df(x) v`); for the SCS network and its maps the
+      trajectory's `W φ(x)` and the frame's `W (φ'(x) ⊙ Q)` are then one (N, k+1) product that
+      reads W once. Other flows: `ConfigError`.
+    - `"jvp"`: a map's `map` and `jvp`; for flows, the k columns pushed through
+      `jax.linearize` of the diffrax solver step.
+    - `"dense"` (flows; a map applies its own `jvp`): the N×N step Jacobian by forward mode
+      (`jax.jacfwd`, one batched pass with the step itself) times the frame. For Lorenz-63 it
+      was not faster than jvp on the CPU (`scripts/benchmark_small_systems.py`).
+    - `"auto"` (default): `"fused"` where it applies (`fused_tangent_applies`), else `"jvp"`.
+    All are the same derivative of the same step (equal to round-off)."""
     check_choice("tangent", tangent, TANGENTS)
+    fused = fused_tangent_applies(integrator, system)
+    if tangent == "fused" and not fused:
+        raise ConfigError('tangent="fused" needs a map or a noiseless flow with solver="euler" '
+                          f'(fixed steps), got solver={integrator.solver!r}'
+                          f'{" with noise" if system.noise is not None else ""}')
+    fused = fused and tangent in ("auto", "fused")
     t, t_next = integrator.time(state.step), integrator.time(state.step + 1)
     if isinstance(system, AbstractMap):
-        x = integrator.map_step(system, state.key, state.step, state.x)
-        frame = system.jvp(t, state.x, frame, None)
+        if fused:
+            x, frame = system.map_and_jvp(t, state.x, frame, None)
+            x = integrator.kicked(system, state.key, state.step, x)
+        else:
+            x = integrator.map_step(system, state.key, state.step, state.x)
+            frame = system.jvp(t, state.x, frame, None)
+    elif fused:
+        # diffrax's Euler step is y + f(t, y) (t_next - t): the same arithmetic.
+        drift, tangent_drift = system.vector_field_and_jvp(t, state.x, frame, None)
+        x = state.x + drift * (t_next - t)
+        frame = frame + tangent_drift * (t_next - t)
     else:
         solver = make_solver(integrator.solver, stochastic=system.noise is not None,
                              adaptive=False)
@@ -121,8 +152,8 @@ class LyapunovEngine(eqx.Module):
 
     Times are in steps of `integrator`: `qr_every` steps per QR, `warmup_steps` for the
     trajectory, `frame_warmup_qrs` QR intervals for the frame, and `n_blocks` blocks of
-    `qrs_per_block` QR intervals each. `tangent`: how a flow's step is differentiated
-    ("jvp" or "dense"; see `step_with_tangent`); `qr`: the re-orthonormalization,
+    `qrs_per_block` QR intervals each. `tangent`: how the frame follows a step ("auto",
+    "fused", "jvp" or "dense"; see `step_with_tangent`); `qr`: the re-orthonormalization,
     "householder" or "cholesky2" (`reorthonormalize`).
     """
 
@@ -133,7 +164,7 @@ class LyapunovEngine(eqx.Module):
     frame_warmup_qrs: int = eqx.field(static=True)
     n_blocks: int = eqx.field(static=True)
     qrs_per_block: int = eqx.field(static=True)
-    tangent: str = eqx.field(static=True, default="jvp")
+    tangent: str = eqx.field(static=True, default="auto")
     qr: str = eqx.field(static=True, default="householder")
 
     def _advance(self, system, state, n_steps):
@@ -210,7 +241,8 @@ class LyapunovSpectrum(eqx.Module):
       state.x` and `frame=` with `t_warmup = t_frame_warmup = 0` to continue);
     - `max_spread`: the largest `max_i log|R_ii| - min_i log|R_ii|` in one QR interval;
     - `diverged_step`: the step at which the trajectory became NaN/inf, -1 if it did not (only
-      a traced call can return a diverged result: its exponents are then NaN).
+      a traced call can return a diverged result: its exponents are then NaN);
+    - `t_ons`: the time between QRs of the accumulation (the one chosen by `t_ons="auto"`).
 
     A map's exponents are per step; `per_unit_time(step)` converts them for a map whose step
     stands for a time `step` (an `EulerMap` of step δ: `spec.per_unit_time(euler_map.dt)`).
@@ -239,6 +271,7 @@ class LyapunovSpectrum(eqx.Module):
     frame: jax.Array
     max_spread: jax.Array
     diverged_step: jax.Array
+    t_ons: float | None = eqx.field(static=True, default=None)
 
 
 def summarize_blocks(block_sums, block_time):
@@ -328,23 +361,77 @@ def _is_traced(*trees) -> bool:
     return any(isinstance(leaf, _TRACER) for leaf in jax.tree.leaves(trees))
 
 
+AUTO_MIN_PILOT_STEPS = 20  # t_ons="auto": the fewest frame warm-up steps that measure growth
+
+
+def auto_spread_target(dtype, qr: str = "householder") -> float:
+    """The largest spread of log|R_ii| (and of any |log R_ii|) per QR interval that
+    `t_ons="auto"` allows: half of `spread_limit(dtype)` (the frame's condition number stays
+    below eps^(-1/4), 1e4 in float64, 55 in float32), and for "cholesky2" also 1 below the
+    spread at which it falls back to Householder."""
+    target = 0.5 * spread_limit(dtype)
+    if qr == "cholesky2":
+        target = min(target, spread_limit(dtype) - math.log(100.0) - 1.0)
+    return target
+
+
+@eqx.filter_jit
+def _pilot_compiled(engine, system, state, frame_key, frame):
+    """The warm-up of `engine` (QR every step), returning also the largest growth per step of
+    the second half of the frame warm-up: max over its steps of max(spread of log|R_ii|,
+    max_i |log R_ii|)."""
+    state = engine._advance(system, state, engine.warmup_steps)
+    if frame is None:
+        frame = jax.random.normal(frame_key, (system.n, engine.k), state.x.dtype)
+    frame = jnp.linalg.qr(jnp.asarray(frame, state.x.dtype))[0]
+    (state, frame), (logs, spreads) = engine._qr_intervals(system, (state, frame),
+                                                           engine.frame_warmup_qrs)
+    half = engine.frame_warmup_qrs // 2
+    growth = jnp.maximum(spreads[half:], jnp.max(jnp.abs(logs[half:]), axis=1))
+    return state, frame, jnp.max(growth)
+
+
+def choose_qr_interval(growth_per_step: float, target: float, steps_per_block: int) -> int:
+    """`t_ons="auto"`: the steps per QR, the largest divisor of `steps_per_block` with
+    `steps · growth_per_step <= target` (at least 1). Over n steps the log|R_ii| of one QR are
+    the sums of the per-step ones (the diagonal of a product of triangular matrices), so their
+    spread is at most n times the largest spread per step."""
+    limit = math.inf if growth_per_step <= 0 else target / growth_per_step
+    divisors = [d for d in range(1, steps_per_block + 1) if steps_per_block % d == 0]
+    return max(d for d in divisors if d == 1 or d <= limit)
+
+
 def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame_warmup,
-                     n_blocks, block_span, frame=None, traced=False, qr="householder"):
+                     n_blocks, block_span, frame=None, traced=False, qr="householder",
+                     tangent="auto"):
     """Check the arguments shared by `lyapunov_spectrum` and `covariant_lyapunov_vectors`, build
     the engine, and warm up the trajectory and the frame (`frame`, or a random one). `block_span
     = (name, span)`: the time `span` (argument `name`) holds `n_blocks` blocks. `traced`: the
-    divergence check is left to the caller. Returns `(engine, state, frame)`."""
+    divergence check is left to the caller. `t_ons="auto"` (concrete arguments only): the frame
+    warm-up runs with a QR every step and measures the growth per step, then the interval is
+    chosen (`choose_qr_interval`). Returns `(engine, state, frame)`."""
     dt = _unit_steps_for_maps(system, dt)
     k = system.n if k is None else k
     check_real("k", k, positive=True, integer=True)
     if k > system.n:
         raise ConfigError(f"k = {k} exceeds the state dimension {system.n}")
+    auto = isinstance(t_ons, str)
+    if auto:
+        check_choice("t_ons", t_ons, ("auto",))
+        if traced:
+            raise ConfigError('t_ons="auto" measures the growth rates: it needs concrete '
+                              "arguments and cannot run under jit/vmap; give t_ons a time")
+        t_ons = dt  # the pilot: a QR every step during the frame warm-up
     check_real("t_ons", t_ons, positive=True)
     for name, value in (("t_warmup", t_warmup), ("t_frame_warmup", t_frame_warmup)):
         check_real(name, value, nonnegative=True)
     qr_every = check_steps("t_ons", t_ons, dt)
     warmup_steps = check_steps("t_warmup", t_warmup, dt)
     frame_warmup_qrs = check_steps("t_frame_warmup", t_frame_warmup, t_ons, "t_ons")
+    if auto and frame_warmup_qrs < AUTO_MIN_PILOT_STEPS:
+        raise ConfigError(f't_ons="auto" measures growth during the frame warm-up: '
+                          f"t_frame_warmup must hold at least {AUTO_MIN_PILOT_STEPS} steps, got "
+                          f"{frame_warmup_qrs}")
     per = "t_ons" if n_blocks == 1 else "n_blocks · t_ons"
     qrs_per_block = check_steps(*block_span, n_blocks * t_ons, per)
     if frame is not None and jnp.shape(frame) != (system.n, k):
@@ -353,8 +440,18 @@ def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame
     integrator = Integrator(dt=float(dt), solver=solver)
     state, key_frame = _initial_state(integrator, system, x0, key)
     check_choice("qr", qr, QR_METHODS)
+    check_choice("tangent", tangent, TANGENTS)
+    if tangent == "fused" and not fused_tangent_applies(integrator, system):
+        raise ConfigError('tangent="fused" needs a map or a noiseless flow with solver="euler"')
     engine = LyapunovEngine(integrator, int(k), qr_every, warmup_steps, frame_warmup_qrs,
-                            int(n_blocks), qrs_per_block, qr=qr)
+                            int(n_blocks), qrs_per_block, qr=qr, tangent=tangent)
+    if auto:
+        state, frame, growth = _pilot_compiled(engine, system, state, key_frame, frame)
+        _raise_if_diverged(engine, state)
+        every = choose_qr_interval(float(growth), auto_spread_target(state.x.dtype, qr),
+                                   qrs_per_block)
+        return (dataclasses.replace(engine, qr_every=every, qrs_per_block=qrs_per_block // every),
+                state, frame)
     state, frame = _warm_up_compiled(engine, system, state, key_frame, frame)
     if not traced:
         _raise_if_diverged(engine, state)
@@ -380,7 +477,7 @@ def _warn_if_spread(spread, dtype, stacklevel=3):
 def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                       t_warmup=100.0, t_frame_warmup=100.0, t_sim=1000.0, n_blocks=20,
                       tol=None, t_max=None, key=None, frame=None, qr="householder",
-                      progress=False) -> LyapunovSpectrum:
+                      tangent="auto", progress=False) -> LyapunovSpectrum:
     """The k leading Lyapunov exponents of `system` (all N when `k` is None).
 
     **Arguments:**
@@ -388,7 +485,13 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
       `AbstractMap` (unit steps; leave `dt` unset; exponents per step, or per unit time by
       `LyapunovSpectrum.per_unit_time(δ)` for a map whose step is a time δ, e.g. `EulerMap`).
     - `k`: number of exponents, 1 ≤ k ≤ N.
-    - `t_ons`: time between QR re-orthonormalizations (a multiple of dt).
+    - `t_ons`: time between QR re-orthonormalizations (a multiple of dt), or "auto": the frame
+      warm-up (at least 20 steps) runs with a QR every step and measures the largest growth per
+      step g (the spread max_i log|R_ii| − min_i log|R_ii|, or a largest |log R_ii|, over its
+      second half); the accumulation then uses the longest interval of n steps, n dividing a
+      block, with n·g ≤ `auto_spread_target` (half of log(1/√eps): the frame's directions
+      separate by at most eps^(-1/4) between QRs). Concrete arguments only; the chosen time is
+      `LyapunovSpectrum.t_ons`.
     - `t_warmup`, `t_frame_warmup`, `t_sim`: trajectory warm-up, frame warm-up (multiples of
       t_ons) and accumulation time (a multiple of `n_blocks`·t_ons).
     - `tol`, `t_max`: stopping rule. With `tol` set, accumulation goes on in further rounds of
@@ -398,6 +501,9 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
       None) and the noise.
     - `frame`: the starting frame (N, k), orthonormalized by a QR, instead of a random one.
     - `qr`: "householder" or "cholesky2" (GEMM-rich, for accelerators; `cholesky_qr2`).
+    - `tangent`: how the frame follows a step (`step_with_tangent`): "auto" (default: "fused"
+      for maps and noiseless forward-Euler flows, whose trajectory and frame products are one
+      matrix product, else "jvp"), "jvp", "dense" or "fused"; all give the same exponents.
     - `progress`: show a progress bar over the accumulation blocks (one compiled call per
       block, the same results); the warm-up runs before the bar starts. Not under jit/vmap.
 
@@ -426,14 +532,14 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
     engine, state, frame = _warmed_up_frame(
         system, x0, key, k=k, dt=dt, solver=solver, t_ons=t_ons, t_warmup=t_warmup,
         t_frame_warmup=t_frame_warmup, n_blocks=n_blocks,
-        block_span=("t_sim", t_sim), frame=frame, traced=traced, qr=qr,
+        block_span=("t_sim", t_sim), frame=frame, traced=traced, qr=qr, tangent=tangent,
     )
     if traced:
         state, frame, block_sums, spread = _accumulate_compiled(engine, system, state, frame,
                                                                 engine.n_blocks)
         block_sums = jnp.where(state.diverged_step >= 0, jnp.nan, block_sums)
         return LyapunovSpectrum(*summarize_blocks(block_sums, engine.block_time), state, frame,
-                                spread, state.diverged_step)
+                                spread, state.diverged_step, engine.qr_every * engine.integrator.dt)
     rounds, spread = [], 0.0
     with ProgressBar(progress, n_blocks, "lyapunov_spectrum", "block") as bar:
         while True:
@@ -454,7 +560,8 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
             bar.add_to_total(n_blocks)
     _warn_if_spread(spread, frame.dtype)
     return LyapunovSpectrum(*summarize_blocks(jnp.concatenate(rounds), engine.block_time), state,
-                            frame, jnp.asarray(spread), state.diverged_step)
+                            frame, jnp.asarray(spread), state.diverged_step,
+                            engine.qr_every * engine.integrator.dt)
 
 
 def largest_exponent_two_trajectories(system, x0=None, *, dt=None, solver="tsit5",

@@ -81,6 +81,13 @@ class SCSNetwork(AbstractFlow):
         coupling = as_operator(self.weights)
         return -v + self.gain * coupling.tangent_product(self.nonlinearity.derivative(x), v)
 
+    def vector_field_and_jvp(self, t, x, v, args):
+        """`(f(x), Df(x) v)` with both coupling products as one: W @ [φ(x), φ'(x) ⊙ v]
+        (`AbstractOperator.product_and_tangent`; W read once for a dense coupling)."""
+        recurrent, tangent = as_operator(self.weights).product_and_tangent(
+            self.nonlinearity(x), self.nonlinearity.derivative(x), v)
+        return -x + self.gain * recurrent + self.input(t), -v + self.gain * tangent
+
     def lyapunov_function(self, x):
         """L(x) = Σ_i [x_i φ(x_i) − Φ(x_i)] − ½ g φ(x)ᵀ W φ(x) − Iᵀ φ(x) (seed 000, eqs 2–3, with
         a constant input I; Φ' = φ). For symmetric W (η = 1) and increasing φ,
@@ -122,6 +129,10 @@ class EulerMap(AbstractMap):
 
     def jvp(self, t, x, v, args):
         return v + self.dt * self.flow.jvp(t * self.dt, x, v, args)
+
+    def map_and_jvp(self, t, x, v, args):
+        drift, tangent = self.flow.vector_field_and_jvp(t * self.dt, x, v, args)
+        return x + self.dt * drift, v + self.dt * tangent
 
 
 class CessacNetwork(AbstractMap):
@@ -190,3 +201,14 @@ class CessacNetwork(AbstractMap):
         scaled = slopes * v if v.ndim == 1 else slopes[:, None] * v
         recurrent = self.coupling_std * (as_operator(self.weights) @ scaled)
         return self.leak * v + recurrent + self.coupling_mean * jnp.mean(scaled, axis=0)
+
+    def map_and_jvp(self, t, u, v, args):
+        """`(F(u), DF(u) v)` with both coupling products as one (`product_and_tangent`)."""
+        rates = self.nonlinearity(self.slope * u)
+        slopes = self.slope * self.nonlinearity.derivative(self.slope * u)
+        recurrent, tangent = as_operator(self.weights).product_and_tangent(rates, slopes, v)
+        drive = self.coupling_mean * jnp.mean(rates) - self.thresholds + self.input(t)
+        scaled = slopes * v if v.ndim == 1 else slopes[:, None] * v
+        return (self.leak * u + self.coupling_std * recurrent + drive,
+                self.leak * v + self.coupling_std * tangent
+                + self.coupling_mean * jnp.mean(scaled, axis=0))

@@ -145,7 +145,7 @@ def test_dense_and_jvp_tangents_are_the_same_derivative(solver):
     sums = {tangent: dataclasses.replace(engine, tangent=tangent).run(
         _Lorenz(), state, jax.random.key(0))[2] for tangent in ("dense", "jvp")}
     np.testing.assert_allclose(sums["dense"], sums["jvp"], rtol=0, atol=1e-10)
-    assert engine.tangent == "jvp"
+    assert engine.tangent == "auto"
     net = jc.SCSNetwork.random(jax.random.key(0), N, 3.0)
     integrator = jc.Integrator(dt=0.1, solver=solver)
     state = integrator.init(net, net.initial_state(jax.random.key(1)))
