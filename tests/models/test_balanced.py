@@ -126,3 +126,52 @@ def test_balanced_ensemble_rejects_bad_arguments():
         jc.balanced_ensemble(-2.0, 1.0)
     with pytest.raises(jc.ConfigError, match="k"):
         jc.balanced_ensemble(2.0, 1.0, k=2.5)
+
+
+def _ks_distance(a, b):
+    """Two-sample Kolmogorov–Smirnov distance max |F_a - F_b|."""
+    grid = np.sort(np.concatenate([a, b]))
+    cdf = [np.searchsorted(np.sort(s), grid, side="right") / s.size for s in (a, b)]
+    return np.max(np.abs(cdf[0] - cdf[1]))
+
+
+def test_balanced_network_statistics_match_sampling_dmft():
+    """Simulated balanced network (N = 400, g = 2, I0 = J0 = 1, ReLU, I1 = 0; 3 networks, t in
+    [20, 60]) vs `sampling_dmft` at the same N (J̄ = -√N J0, I_0 = √N I0; M = 2000, 10 iterations).
+
+    Measured: mean state ⟨x⟩ -1.86 (networks -1.79 to -1.89) vs -1.76; ⟨φ²⟩ 5.42 (5.12 to 5.57)
+    vs 5.38; ν - I0/J0 = 0.098 vs 0.094 (the O(1/√N) balance correction). Tolerances 10%
+    (⟨x⟩, ν - 1) and 8% (⟨φ²⟩): about 3 network-to-network standard errors of a mean of 3
+    networks, and far below the theory's sensitivity to g (at g = 1.7 / 2.4 the theory gives
+    ⟨x⟩ = -0.72 / -3.92, ⟨φ²⟩ = 4.10 / 8.55). Distribution of the neurons' time-averaged rates
+    over the same window (`SamplingMeanField.time_averaged_rates`): pooled KS distance 0.05
+    (two networks differ from each other by KS 0.05 to 0.16 at this N), tolerance 0.1. This
+    distribution is weakly sensitive to g at N = 400 (KS 0.03 at g = 1.7), so the moments carry
+    the test."""
+    n, t0, t1 = 400, 20.0, 60.0
+    means, squares, rates, averaged = [], [], [], []
+    for seed in range(3):
+        net = jc.BalancedRateNetwork.random(jax.random.PRNGKey(seed), n, gain=2.0)
+        sim = jc.simulate(net, key=jax.random.PRNGKey(10 + seed), t1=t1, dt=0.05,
+                          record_every=0.1)
+        x = np.asarray(sim.records["trajectory"])[int(t0 / 0.1) - 1:]  # t = 20.0 ... 60.0
+        r = np.maximum(x, 0.0)
+        means.append(x.mean())
+        squares.append((r**2).mean())
+        rates.append(r.mean())
+        averaged.append(r.mean(axis=0))
+    mf = jc.sampling_dmft(2.0, key=jax.random.PRNGKey(0), t_max=t1, dt=0.1, samples=2000,
+                          iterations=10, nonlinearity="relu", mean_coupling=-np.sqrt(n),
+                          drive=np.sqrt(n))
+    start = int(t0 / 0.1)
+    mf_mean = float(mf.mean_state[start:].mean())
+    mf_square = float(np.diagonal(mf.rate_correlation)[start:].mean())
+    mf_rate = float(mf.rate[start:].mean())
+    assert abs(np.mean(means) - mf_mean) < 0.10 * abs(mf_mean)
+    assert abs(np.mean(squares) - mf_square) < 0.08 * mf_square
+    assert abs((np.mean(rates) - 1.0) - (mf_rate - 1.0)) < 0.10 * (mf_rate - 1.0)
+    sampled = np.asarray(mf.time_averaged_rates(t0))
+    assert sampled.shape == (2000,)
+    assert _ks_distance(np.concatenate(averaged), sampled) < 0.1
+    quartiles = np.asarray(mf.rate_distribution(t0, quantiles=(0.25, 0.75)))
+    np.testing.assert_allclose(quartiles, np.quantile(sampled, [0.25, 0.75]))
