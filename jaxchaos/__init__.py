@@ -96,6 +96,7 @@ if TYPE_CHECKING:
     )
     from ._models._balanced import BalancedRateNetwork as BalancedRateNetwork
     from ._models._balanced import balance_rate as balance_rate
+    from ._models._balanced import balanced_ensemble as balanced_ensemble
     from ._models._balanced import common_response_amplitude as common_response_amplitude
     from ._models._binary import BalancedBinaryNetwork as BalancedBinaryNetwork
     from ._models._binary import BinaryTrajectory as BinaryTrajectory

@@ -11,6 +11,9 @@ Model (time in units of τ = 1):
   Its recurrent input has mean -J0 √K ν and, for K ≪ N, variance (g² + J0²) C: the sparse
   network is the dense one with N → K and g² → g² + J0² (for the mean-field theory).
 
+Both are drawn by the shared connectivity layer, `balanced_ensemble(g, J0, k)` (an `Ensemble`
+with `scaling="balanced"`), so the balanced network uses the one connectivity operator.
+
 φ is ReLU (`"relu"`, threshold-linear at 0) or `"rectified_tanh"` (non-negative rates);
 I1_i(t) is any `AbstractInput`: `SinusoidalInput(I1, f)` is common to all neurons,
 `SinusoidalInput.independent(key, N, I1, f)` has a random phase per neuron.
@@ -34,35 +37,37 @@ import math
 import jax
 import jax.numpy as jnp
 
+from .._core._ensembles import Ensemble
 from .._core._errors import ConfigError, check_real
 from .._core._inputs import AbstractInput, ConstantInput
 from .._core._nonlinearities import Nonlinearity
-from .._core._operator import AbstractOperator, SparseOperator, as_operator
+from .._core._operator import AbstractOperator, as_operator
 from .._core._system import AbstractFlow
 from ._rate import _coupling, _noise_or_none
 
 BALANCED_NONLINEARITIES = ("relu", "rectified_tanh")
 
 
-def balanced_dense_coupling(key, n: int, gain, j0, dtype=None) -> jax.Array:
-    """J_ij ~ N(-J0/√N, g²/N), an (N, N) array (the paper's dense balanced ensemble)."""
-    dtype = jnp.result_type(float) if dtype is None else dtype
-    return (-j0 + gain * jax.random.normal(key, (n, n), dtype)) / math.sqrt(n)
+def balanced_ensemble(gain=2.0, j0=1.0, k=None) -> Ensemble:
+    """The balanced network's connectivity as a shared `Ensemble` (scaling `"balanced"`):
 
+    - dense (`k=None`): J_ij ~ N(-J0/√N, g²/N) iid for every pair, J_ii included (as in the
+      paper; `zero_diagonal=False`), an (N, N) array;
+    - sparse (`k=K`): exactly K partners per neuron, drawn without replacement among the N - 1
+      others (no autapse), weights (-J0 + g z)/√K, z ~ N(0, 1), a `SparseOperator`.
 
-def balanced_sparse_coupling(key, n: int, k: int, gain, j0, dtype=None) -> SparseOperator:
-    """Fixed in-degree K, partners drawn without replacement excluding i itself, weights
-    -J0/√K + (g/√K) z: a row-layout `SparseOperator` of shape (N, N), K slots.
-    (A minimal draw for this model; the shared connectivity ensembles may replace it.)"""
-    dtype = jnp.result_type(float) if dtype is None else dtype
-    key_idx, key_w = jax.random.split(key)
-    # K distinct partners among the N - 1 others: the K smallest of N - 1 uniforms per row.
-    scores = jax.random.uniform(key_idx, (n, n - 1))
-    picks = jnp.argsort(scores, axis=1)[:, :k].astype(jnp.int32)
-    rows = jnp.arange(n, dtype=jnp.int32)[:, None]
-    partners = picks + (picks >= rows)  # skip i
-    weights = (-j0 + gain * jax.random.normal(key_w, (n, k), dtype)) / math.sqrt(k)
-    return SparseOperator(partners.T, weights.T, (n, n), layout="rows")
+    `BalancedRateNetwork.random` draws its J with `balanced_ensemble(gain, j0, k).sample(key, n)`
+    (`Ensemble.external_scale(n)` = √N or √K is its drive's factor). g and J0 are static fields
+    of the ensemble: each new value compiles a new draw.
+    """
+    check_real("gain", gain, nonnegative=True)
+    check_real("j0", j0, positive=True)
+    if k is not None:
+        check_real("k", k, positive=True, integer=True)
+        k = int(k)
+    return Ensemble(means=((-float(j0),),), stds=((float(gain),),), k=k, scaling="balanced",
+                    zero_diagonal=k is not None,
+                    storage="dense" if k is None else "sparse")
 
 
 class BalancedRateNetwork(AbstractFlow):
@@ -102,22 +107,23 @@ class BalancedRateNetwork(AbstractFlow):
     def random(cls, key, n: int, *, gain=2.0, j0=1.0, i0=1.0, k=None, nonlinearity="relu",
                input=None, noise=None) -> "BalancedRateNetwork":
         """The paper's network: dense J_ij ~ N(-J0/√N, g²/N) with drive √N I0, or (`k` set)
-        K partners per neuron with weights (-J0 + g z)/√K and drive √K I0."""
+        K partners per neuron with weights (-J0 + g z)/√K and drive √K I0, J drawn from `key`
+        by the shared connectivity layer (`balanced_ensemble(gain, j0, k)`). Since the
+        connectivity layer took over the draw, a key gives a different network than the
+        private draw of earlier versions (same distribution: dense the same entries' law,
+        sparse the same uniform K-subsets)."""
         check_real("n", n, positive=True, integer=True)
         check_real("gain", gain, nonnegative=True)
         check_real("j0", j0, positive=True)
         check_real("i0", i0, nonnegative=True)
         n = int(n)
-        if k is None:
-            weights = balanced_dense_coupling(key, n, gain, j0)
-            n_in = n
-        else:
+        if k is not None:
             check_real("k", k, positive=True, integer=True)
             if int(k) > n - 1:
                 raise ConfigError(f"k = {k} exceeds the N - 1 = {n - 1} possible partners")
-            weights = balanced_sparse_coupling(key, n, int(k), gain, j0)
-            n_in = int(k)
-        return cls(weights, math.sqrt(n_in) * i0, nonlinearity, input, noise)
+        ensemble = balanced_ensemble(gain, j0, k)
+        weights = ensemble.sample(key, n)
+        return cls(weights, ensemble.external_scale(n) * i0, nonlinearity, input, noise)
 
     @property
     def n(self) -> int:

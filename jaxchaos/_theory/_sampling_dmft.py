@@ -59,6 +59,8 @@ class SamplingMeanField(eqx.Module):
     - `lyapunov`: λ_max (1/time; NaN if `lyapunov_start` is None).
       `log_perturbation` (T,): ln ε(t, t) from t_λ on (0 before).
     - `change` (iterations,): max |C_new - C_old| / max C_old of each iteration.
+    - `sample_rates` (T, M): φ(x(t_n)) of every sample of the last iteration (the single-site
+      rates, whose time averages give the distribution of single-neuron rates).
     """
 
     __repr__ = result_repr
@@ -73,6 +75,29 @@ class SamplingMeanField(eqx.Module):
     lyapunov: jax.Array
     log_perturbation: jax.Array
     change: jax.Array
+    sample_rates: jax.Array
+
+    def time_averaged_rates(self, t_start: float, t_end: float | None = None) -> jax.Array:
+        """(M,) each sample's rate φ(x) averaged over the grid points t_start ≤ t_n ≤ t_end
+        (default: to t_max): what a network's neurons' time-averaged rates over the same window
+        are distributed like. (Over a finite window: comparisons need equal windows.)"""
+        times = self.times
+        dt = float(times[1] - times[0])
+        last = float(times[-1]) if t_end is None else t_end
+        start, stop = int(round(t_start / dt)), int(round(last / dt)) + 1
+        if not 0 <= start < stop - 1 or stop > times.shape[0]:
+            raise ConfigError(f"the window [t_start, t_end] = [{t_start}, {t_end}] must hold at "
+                              f"least two grid points of [0, {float(times[-1])}]")
+        return jnp.mean(self.sample_rates[start:stop], axis=0)
+
+    def rate_distribution(self, t_start: float, t_end: float | None = None,
+                          quantiles=(0.1, 0.25, 0.5, 0.75, 0.9)) -> jax.Array:
+        """Quantiles of the single-site time-averaged rates (`time_averaged_rates`): the
+        theory's distribution of single-neuron rates, sampling error O(1/√M)."""
+        q = jnp.asarray(quantiles, self.sample_rates.dtype)
+        if q.ndim != 1 or bool(jnp.any((q < 0) | (q > 1))):
+            raise ConfigError(f"quantiles must be a list of numbers in [0, 1], got {quantiles!r}")
+        return jnp.quantile(self.time_averaged_rates(t_start, t_end), q)
 
     def stationary(self, t_start: float, name: str = "state_correlation"):
         """Δ(τ_k) = mean over t_n ≥ t_start of the named (T, T) statistic at (t_n, t_n + τ_k),
@@ -226,7 +251,7 @@ def _solve(config: _Config, params, key):
     else:
         lam, log_eps = _lyapunov_from_slopes(slope_corr, gain, dt, config.lyapunov_start)
     return SamplingMeanField(times, jnp.mean(xs, axis=1), jnp.mean(rates, axis=1), mus,
-                             state_corr, rate_corr, slope_corr, lam, log_eps, changes)
+                             state_corr, rate_corr, slope_corr, lam, log_eps, changes, rates)
 
 
 def sampling_dmft(gain, *, key, t_max: float, dt: float = 0.1, samples: int = 2000,

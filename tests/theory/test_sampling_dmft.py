@@ -64,3 +64,18 @@ def test_sampling_dmft_rejects_bad_arguments():
         jc.sampling_dmft(2.0, key=jax.random.PRNGKey(0), t_max=10.0, samples=0)
     with pytest.raises(jc.ConfigError, match="lyapunov_start"):
         jc.sampling_dmft(2.0, key=jax.random.PRNGKey(0), t_max=10.0, lyapunov_start=9.9)
+
+
+def test_time_averaged_rates_window_and_errors():
+    """`time_averaged_rates` averages each sample's φ(x) over the grid points of the window;
+    a window without two grid points or bad quantiles are `ConfigError`s."""
+    result = jc.sampling_dmft(2.0, key=jax.random.PRNGKey(0), t_max=4.0, dt=0.5, samples=30,
+                              iterations=2, nonlinearity="relu")
+    rates = np.asarray(result.sample_rates)
+    assert rates.shape == (9, 30)
+    np.testing.assert_allclose(result.time_averaged_rates(1.0, 3.0), rates[2:7].mean(axis=0))
+    np.testing.assert_allclose(result.rate, rates.mean(axis=1))
+    with pytest.raises(jc.ConfigError, match="t_start"):
+        result.time_averaged_rates(4.0)
+    with pytest.raises(jc.ConfigError, match="quantiles"):
+        result.rate_distribution(1.0, quantiles=(0.5, 1.5))
