@@ -15,10 +15,19 @@ Written to `--out` (default `results/balanced_input/`): `lyapunov_vs_amplitude.p
 `critical_amplitude.png`, `results.json`. `--quick`: N_sim = 500, short runs (~5 min on 2
 shared CPU cores); default N_sim = 2000 (the paper's 5000 does not fit a CPU budget).
 
-    .venv/bin/python experiments/balanced_input.py [--quick] [--out DIR]
+`--convergence` (instead): the finite-size gap at I1 = 0. λ_1 of simulated networks vs N (a few
+network seeds each, mean ± standard error over seeds) next to the sampling DMFT at the same N
+(J̄ = -J0√N, I_0 = √N I0: its O(1/√N) mean-input term; mean ± spread over keys), plus the
+convergence checks of both: the DMFT in samples M, time step, iterations and window; the
+simulation in accumulation time, time step and solver (two networks; `--part long`: four
+integrators over t_sim = 1000, and the DMFT's growth rate in windows up to t = 200). Writes
+`convergence.json` (`convergence_long.json`) and `lyapunov_vs_n.png` (~30 min in all on 2
+CPU cores shared with other jobs).
+
+    .venv/bin/python experiments/balanced_input.py [--quick | --convergence [--part P]]
+        [--out DIR]
 """
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -31,6 +40,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+from _figures import parse_args, save_figure  # noqa: E402
+
 import jaxchaos as jc  # noqa: E402
 
 GAIN, FREQ, I0, J0 = 2.0, 0.2, 1.0, 1.0
@@ -52,22 +63,126 @@ def make_input(kind, n, amplitude):
     return jc.SinusoidalInput.independent(jax.random.PRNGKey(7), n, amplitude, FREQ)
 
 
-def simulated_lambda(kind, n, amplitude, t_sim):
-    net = jc.BalancedRateNetwork.random(jax.random.PRNGKey(1), n, gain=GAIN, j0=J0, i0=I0,
+def simulated_lambda(kind, n, amplitude, t_sim, seed=1, dt=0.05, solver="heun"):
+    net = jc.BalancedRateNetwork.random(jax.random.PRNGKey(seed), n, gain=GAIN, j0=J0, i0=I0,
                                         input=make_input(kind, n, amplitude))
-    spectrum = jc.lyapunov_spectrum(net, k=1, dt=0.05, solver="heun", t_ons=1.0,
+    spectrum = jc.lyapunov_spectrum(net, k=1, dt=dt, solver=solver, t_ons=1.0,
                                     t_warmup=50.0, t_frame_warmup=20.0, t_sim=t_sim,
                                     key=jax.random.PRNGKey(0))
     return float(spectrum.exponents[0]), float(spectrum.stderr[0])
 
 
-def mean_field_lambda(kind, n, amplitude, samples):
-    result = jc.sampling_dmft(GAIN, key=jax.random.PRNGKey(0), t_max=40.0, dt=0.1,
-                              samples=samples, iterations=10, nonlinearity="relu",
+def mean_field_lambda(kind, n, amplitude, samples, key=0, dt=0.1, iterations=10, t_max=40.0,
+                      t_lyapunov=10.0):
+    result = jc.sampling_dmft(GAIN, key=jax.random.PRNGKey(key), t_max=t_max, dt=dt,
+                              samples=samples, iterations=iterations, nonlinearity="relu",
                               mean_coupling=-J0 * np.sqrt(n), drive=I0 * np.sqrt(n),
                               input=jc.SinusoidalInput(amplitude, FREQ),
-                              independent=(kind == "independent"), lyapunov_start=10.0)
+                              independent=(kind == "independent"), lyapunov_start=t_lyapunov)
     return float(result.lyapunov)
+
+
+CONVERGENCE = {"sizes": [250, 500, 1000, 2000], "seeds": {250: 4, 500: 4, 1000: 3, 2000: 2},
+               "t_sim": 300.0, "samples": 2000, "mf_keys": 3, "mf_sizes": [4000, 16000, 64000],
+               "check_n": 500}
+
+
+def long_checks(res, log):
+    """Longer checks at N = 500: one simulated network's λ_1 over t_sim = 1000 with four
+    integrators (networks 1 and 3), and the DMFT's perturbation growth over t ≤ 200 (local
+    growth rates in windows: is the fitted λ_1 converged in the window?)."""
+    n = CONVERGENCE["check_n"]
+    for seed in (1, 3):
+        for solver, dt in (("heun", 0.05), ("heun", 0.025), ("tsit5", 0.05), ("euler", 0.01)):
+            lam = simulated_lambda("common", n, 0.0, 1000.0, seed=seed, dt=dt, solver=solver)
+            res["checks"][f"sim network {seed} t_sim=1000 {solver} dt={dt}"] = lam
+            log(seed, solver, dt, lam)
+    for key in range(2):
+        result = jc.sampling_dmft(GAIN, key=jax.random.PRNGKey(key), t_max=200.0, dt=0.1,
+                                  samples=2000, iterations=10, nonlinearity="relu",
+                                  mean_coupling=-J0 * np.sqrt(n), drive=I0 * np.sqrt(n),
+                                  lyapunov_start=20.0)
+        log_eps, times = np.asarray(result.log_perturbation), np.asarray(result.times)
+        local = []
+        for a, b in ((20, 40), (40, 60), (60, 80), (80, 120), (120, 160), (160, 200)):
+            inside = (times >= a) & (times <= b)
+            local.append(0.5 * float(np.polyfit(times[inside], log_eps[inside], 1)[0]))
+        res["checks"][f"mf t_max=200 key {key}"] = {"fit": float(result.lyapunov),
+                                                     "local_rates": local}
+        log("mf t_max=200", key, float(result.lyapunov), np.round(local, 4))
+
+
+def convergence(out: Path, part: str = "all"):
+    """λ_1 at I1 = 0 vs N, simulation and sampling DMFT, and the convergence checks
+    (`part`: "sizes" the λ_1-vs-N table and the short checks, "long" the long checks)."""
+    cfg, start = CONVERGENCE, time.perf_counter()
+    res = {"config": cfg, "simulation": {}, "mean_field": {}, "checks": {}}
+
+    def log(*what):
+        print(*what, f"{time.perf_counter() - start:.0f}s", flush=True)
+
+    if part in ("all", "long"):
+        long_checks(res, log)
+    if part == "long":
+        res["seconds"] = time.perf_counter() - start
+        (out / "convergence_long.json").write_text(json.dumps(res, indent=1))
+        return
+
+    for n in cfg["sizes"] + cfg["mf_sizes"]:
+        lams = [mean_field_lambda("common", n, 0.0, cfg["samples"], key=key, t_max=60.0)
+                for key in range(cfg["mf_keys"])]
+        res["mean_field"][n] = {"lambdas": lams, "mean": float(np.mean(lams)),
+                                "spread": float(np.std(lams, ddof=1))}
+        log("mean field N", n, np.round(lams, 4))
+    for n in cfg["sizes"]:
+        runs = [simulated_lambda("common", n, 0.0, cfg["t_sim"], seed=seed)
+                for seed in range(1, cfg["seeds"][n] + 1)]
+        lams = [r[0] for r in runs]
+        res["simulation"][n] = {"runs": runs, "mean": float(np.mean(lams)),
+                                "sem": float(np.std(lams, ddof=1) / np.sqrt(len(lams)))}
+        log("simulation N", n, np.round(lams, 4))
+    n = cfg["check_n"]
+    checks = {  # the DMFT (M samples, dt, iterations, window), then the simulation
+        "mf M=800": lambda k: mean_field_lambda("common", n, 0.0, 800, key=k, t_max=60.0),
+        "mf M=4000": lambda k: mean_field_lambda("common", n, 0.0, 4000, key=k, t_max=60.0),
+        "mf dt=0.05": lambda k: mean_field_lambda("common", n, 0.0, 2000, key=k, dt=0.05,
+                                                  t_max=60.0),
+        "mf 25 iterations": lambda k: mean_field_lambda("common", n, 0.0, 2000, key=k,
+                                                        iterations=25, t_max=60.0),
+        "mf t_max=120, t_lambda=30": lambda k: mean_field_lambda(
+            "common", n, 0.0, 2000, key=k, t_max=120.0, t_lyapunov=30.0),
+    }
+    for name, fn in checks.items():
+        lams = [fn(k) for k in range(cfg["mf_keys"])]
+        res["checks"][name] = {"lambdas": lams, "mean": float(np.mean(lams))}
+        log(name, np.round(lams, 4))
+    sim_checks = {"sim t_sim=1200": dict(t_sim=1200.0), "sim Heun dt=0.025": dict(dt=0.025),
+                  "sim Tsit5 dt=0.1": dict(dt=0.1, solver="tsit5")}
+    for name, kw in sim_checks.items():
+        kw = {"t_sim": cfg["t_sim"], **kw}
+        runs = [simulated_lambda("common", n, 0.0, seed=seed, **kw) for seed in (1, 2)]
+        res["checks"][name] = {"runs": runs, "mean": float(np.mean([r[0] for r in runs]))}
+        log(name, runs)
+    res["seconds"] = time.perf_counter() - start
+    (out / "convergence.json").write_text(json.dumps(res, indent=1))
+
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    sizes = cfg["sizes"]
+    ax.errorbar(sizes, [res["simulation"][n]["mean"] for n in sizes],
+                yerr=[res["simulation"][n]["sem"] for n in sizes], fmt="o", color="C0",
+                capsize=3, label="simulation (mean ± s.e. over networks)")
+    mf_sizes = sizes + cfg["mf_sizes"]
+    ax.errorbar(mf_sizes, [res["mean_field"][n]["mean"] for n in mf_sizes],
+                yerr=[res["mean_field"][n]["spread"] for n in mf_sizes], fmt="s-", color="C3",
+                capsize=3, label="sampling DMFT at N (± spread over keys)")
+    ax.set(xscale="log", xlabel="N", ylabel=r"$\lambda_1$ (1/τ)", ylim=(0, None),
+           title=f"I1 = 0, g = {GAIN}, I0 = J0 = 1")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, out / "lyapunov_vs_n.png", key="balanced_input_convergence",
+                note=f"experiments/balanced_input.py --convergence, t_sim = {cfg['t_sim']:g}, "
+                     f"M = {cfg['samples']}; 2 shared CPU cores")
+    print(f"done in {res['seconds']:.0f}s -> {out}")
 
 
 def critical(amplitudes, lambdas):
@@ -79,13 +194,19 @@ def critical(amplitudes, lambdas):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default="results/balanced_input")
-    args = parser.parse_args()
+    args = parse_args(__doc__, "results/balanced_input",
+                      quick={"action": "store_true", "help": "N_sim = 500, short runs"},
+                      convergence={"action": "store_true",
+                                   "help": "λ_1 vs N at I1 = 0 and convergence checks"},
+                      part={"choices": ["all", "sizes", "long"], "default": "all",
+                            "help": "with --convergence: sizes (the λ_1-vs-N table and the "
+                                    "short checks, ~20 min) or long (the long checks, ~10 min)"})
+    out = args.out
+    if args.convergence:
+        return convergence(out, args.part)
     cfg = QUICK if args.quick else FULL
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    note = (f"experiments/balanced_input.py{' --quick' if args.quick else ''}: N_sim = "
+            f"{cfg['n_sim']}, M = {cfg['samples']}; 2 shared CPU cores")
     start = time.perf_counter()
     kinds = ("common", "independent")
     results = {"config": cfg, "simulation": {}, "mean_field": {}, "critical": {}}
@@ -124,7 +245,8 @@ def main():
            title=f"balanced ReLU network, g={GAIN}, f={FREQ}")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "lyapunov_vs_amplitude.png", dpi=130)
+    save_figure(fig, out / "lyapunov_vs_amplitude.png", key="balanced_input_lyapunov",
+                note=note)
 
     fig, ax = plt.subplots(figsize=(4.5, 3.4))
     for kind, color in zip(kinds, ("C0", "C3"), strict=True):
@@ -135,7 +257,7 @@ def main():
            ylabel="critical amplitude $I_1^c$ (mean field)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / "critical_amplitude.png", dpi=130)
+    save_figure(fig, out / "critical_amplitude.png", key="balanced_input_critical", note=note)
     print(f"done in {results['seconds']:.0f}s -> {out}")
 
 

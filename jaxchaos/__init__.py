@@ -204,6 +204,9 @@ if TYPE_CHECKING:
     from ._theory._random_matrix import variance_matrix as variance_matrix
     from ._theory._sampling_dmft import SamplingMeanField as SamplingMeanField
     from ._theory._sampling_dmft import sampling_dmft as sampling_dmft
+    from ._theory._sampling_populations import (
+        sampling_dmft_populations as sampling_dmft_populations,
+    )
 
 
 def _public_names() -> dict[str, str]:
