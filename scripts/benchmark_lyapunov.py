@@ -50,7 +50,8 @@ XLA's for the cores; the thread count (`OPENBLAS_NUM_THREADS`, which NumPy's Ope
 is printed with the results, and the two QR shares differ by that competition.
 
 Run: `.venv/bin/python scripts/benchmark_lyapunov.py [--sizes 512,1024,2048] [--ks 1/16,1/4,1]
-[--qr-every 10] [--qr householder|cholesky2] [--dtype float64|float32] [--repeats 5] [--json PATH]`.
+[--qr-every 10] [--qr householder|cholesky2] [--dtype float64|float32] [--repeats 5] [--skip-qr1]
+[--json PATH]`.
 The default run takes about 3.5 minutes on 2 CPU cores (longer on a loaded machine); N = 4096
 (`--sizes 512,1024,2048,4096`) adds about 6 minutes there at `--repeats 3`, mostly k = N.
 """
@@ -204,7 +205,7 @@ def numpy_gemm_call(weights, y0, steps):
     return products
 
 
-def measure(n: int, k: int, qr_every: int, dtype, repeats: int) -> dict:
+def measure(n: int, k: int, qr_every: int, dtype, repeats: int, qr1: bool = True) -> dict:
     key_w, key_x, key_frame, key_y = jax.random.split(jax.random.key(0), 4)
     weights = jaxchaos.Connectivity().sample(key_w, n, dtype=dtype)
     system = jaxchaos.SCSNetwork(weights, GAIN)
@@ -241,7 +242,7 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int) -> dict:
         "numpy": numpy_intervals * interval_flops(n, k, qr_every),
     }
     qr1_intervals = 0
-    if k == n and qr_every > 1:
+    if qr1 and k == n and qr_every > 1:
         qr1_intervals = max(1, round(BUDGET / interval_flops(n, k, 1)))
         calls["lyapunov_qr1"] = lyapunov_call(system, state, frame, 1, 1, qr1_intervals)
         step_counts["lyapunov_qr1"] = qr1_intervals
@@ -378,6 +379,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per method (best)")
     parser.add_argument("--qr", choices=("householder", "cholesky2"), default="householder",
                         help="re-orthonormalization of the engine and the qr row")
+    parser.add_argument("--skip-qr1", action="store_true",
+                        help="skip the k = N row with a QR every step (the slowest call)")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON")
     args = parser.parse_args()
     QR["method"] = args.qr
@@ -404,7 +407,7 @@ def main():
     rows, start = [], time.perf_counter()
     for n in (int(s) for s in args.sizes.split(",")):
         for k in _parse_ks(args.ks, n):
-            rows.append(measure(n, k, args.qr_every, dtype, args.repeats))
+            rows.append(measure(n, k, args.qr_every, dtype, args.repeats, not args.skip_qr1))
             print(f"N = {n}, k = {k} done at {time.perf_counter() - start:.0f} s", file=sys.stderr)
     print_report(meta, rows)
     if args.json:
