@@ -39,10 +39,11 @@ largest ψ, the time to its spike is (φ_th − ψ_j* − Δ)/ω, Δ jumps to φ
 only the targets' ψ change. The largest ψ is kept in a tournament tree (`search="tree"`: O(K log N)
 per spike) or found by an argmax over N (`search="argmax"`: O(N), parallel on accelerators). Δ is
 re-centred (ψ ← ψ + Δ, Δ ← 0) every `recenter_every` spikes so that φ = ψ + Δ keeps float64
-precision. The spikes run in a `lax.scan` over a spike budget up to a time `t_end`; steps after
-t_end are masked, so networks with different rates can be vmapped together; if the budget ends
-before t_end the run is reported as an overrun (`SpikeRun.overrun`, `check_overrun`), never
-silently truncated.
+precision. One network runs in while loops up to a time `t_end` within a spike budget; a batch
+runs either as a `lax.map` of those loops (CPU default) or vmapped over a `lax.scan` of the
+budget with the steps after t_end masked (accelerators), so networks with different rates run
+together; if the budget ends before t_end the run is reported as an overrun (`SpikeRun.overrun`,
+`check_overrun`), never silently truncated.
 """
 
 import abc
@@ -526,10 +527,9 @@ def _next_spike_time(network, state, search):
     return state.time + jnp.maximum(gap, 0.0) / network.omega
 
 
-@eqx.filter_jit
-def _run_spikes_until(network, state, t_end, budget, search, recenter_every):
+def _until(network, state, t_end, budget, search, recenter_every):
     """One network: while loops (re-centring every `recenter_every` spikes) that stop at t_end
-    or at the budget, so no step is masked (a masked step makes XLA CPU copy ψ every spike)."""
+    or at the budget, so no step is masked."""
     limit_time = lambda st: _next_spike_time(network, st, search) <= t_end  # noqa: E731
 
     def chunk(carry):
@@ -552,24 +552,45 @@ def _run_spikes_until(network, state, t_end, budget, search, recenter_every):
                     state.phases(network, t_end), jnp.asarray(t_end, float), limit_time(state))
 
 
+_run_spikes_until = eqx.filter_jit(_until)
+
+
 @eqx.filter_jit
 def _run_spikes_batched(network, state, t_end, budget, search, recenter_every):
+    """vmap: `budget` masked steps of every network at once (parallel on accelerators)."""
     return jax.vmap(lambda net, st: _run_spikes(net, st, t_end, budget, search, recenter_every)
                     )(network, state)
+
+
+@eqx.filter_jit
+def _run_spikes_mapped(network, state, t_end, budget, search, recenter_every):
+    """`lax.map`: the networks one after the other, each by the unmasked single-network loops
+    of `_until` that stop at its own t_end, in one compiled call."""
+    return jax.lax.map(lambda args: _until(*args, t_end, budget, search, recenter_every),
+                       (network, state))
+
+
+BATCH_MODES = ("auto", "map", "vmap")
 
 
 def run_spikes(network: SpikingNetwork, phases=None, *, t_end: float, max_spikes: int,
                key=None, state: EventState | None = None, search: str = "tree",
                recenter_every: int | None = None, batched: bool = False,
-               check: bool = True) -> SpikeRun:
+               batch_mode: str = "auto", check: bool = True) -> SpikeRun:
     """Simulate exactly, event by event, from `phases` (N,) (or uniform random ones from `key`,
     or a previous `state`) until `t_end`, within a budget of `max_spikes` spikes.
 
     `batched=True`: `network` (a stacked pytree, `stack_networks`) and `phases` carry a leading
-    batch axis and the batch is vmapped; networks that reach t_end early are masked. With
-    `check`, a budget that ends before t_end raises `ConfigError` naming `max_spikes`.
+    batch axis. `batch_mode="vmap"` runs all networks in one vmapped loop of `max_spikes` steps,
+    masking those that have reached t_end (parallel on accelerators); `"map"` runs them one
+    after the other in one compiled `lax.map`, each by the unmasked single-network loop up to
+    its own t_end (on a CPU, where vmap has no parallelism to offer, this is faster: the
+    vmapped scatters and gathers of the batch cost more per network than the single ones);
+    `"auto"`: map on CPU, vmap otherwise. With `check`, a budget that ends before t_end raises
+    `ConfigError` naming `max_spikes`.
     """
     check_choice("search", search, SEARCHES)
+    check_choice("batch_mode", batch_mode, BATCH_MODES)
     check_real("t_end", t_end, positive=True)
     check_real("max_spikes", max_spikes, positive=True, integer=True)
     recenter_every = int(recenter_every or max(network.n, 256))
@@ -582,7 +603,10 @@ def run_spikes(network: SpikingNetwork, phases=None, *, t_end: float, max_spikes
                                    (_batch_size(network),) if batched else ())
         init = functools.partial(initial_state, search=search)
         state = jax.vmap(init)(network, phases) if batched else init(network, phases)
-    run = _run_spikes_batched if batched else _run_spikes_until
+    if batch_mode == "auto":
+        batch_mode = "map" if jax.default_backend() == "cpu" else "vmap"
+    run = ({"map": _run_spikes_mapped, "vmap": _run_spikes_batched}[batch_mode] if batched
+           else _run_spikes_until)
     out = run(network, state, jnp.asarray(t_end, float), int(max_spikes), search,
               recenter_every)
     if check:

@@ -124,17 +124,20 @@ def test_tree_argmax_and_recentering_agree():
     assert 0.05 < stats["population_rate"] < 0.15 and np.nanmean(stats["cv"]) > 0
 
 
-def test_sweep_equals_loop():
-    """A vmapped batch over seeds, couplings, rapidness and K (padded slots; runs masked after
-    t_end) gives the spikes of one-network runs: the same neurons in the same order, and times
-    equal to 1e-9 (the networks are chaotic, so the round-off of differently fused vmapped
-    arithmetic grows to ~1e-11 by t = 30)."""
+@pytest.mark.parametrize("batch_mode", ["vmap", "map"])
+def test_sweep_equals_loop(batch_mode):
+    """A batch over seeds, couplings, rapidness and K (padded slots) gives the spikes of
+    one-network runs: the same neurons in the same order, and times equal to 1e-9 for the
+    vmapped batch (runs masked after t_end; the networks are chaotic, so the round-off of
+    differently fused vmapped arithmetic grows to ~1e-11 by t = 30), bit for bit for the
+    mapped one (the same single-network loop). A budget too small for one entry names it."""
     specs = [(0, 10, 1.0, 1.0), (1, 10, 1.5, 3.0), (2, 6, 1.0, 10.0)]
     nets = [jc.SpikingNetwork.random(s, 60, k, neuron=jc.RapidThetaNeuron(rapidness=r),
                                      coupling=j0, rate=0.1, slots=10) for s, k, j0, r in specs]
     phases = jax.random.uniform(jax.random.key(0), (3, 60), minval=-np.pi, maxval=np.pi)
     batch = jc.run_spikes(jc.stack_networks(nets), phases, t_end=30.0, max_spikes=600,
-                          batched=True)
+                          batched=True, batch_mode=batch_mode)
+    rtol = 1e-9 if batch_mode == "vmap" else 0.0
     for b, net in enumerate(nets):
         one = jc.run_spikes(net, phases[b], t_end=30.0, max_spikes=600)
         valid = np.asarray(one.valid)
@@ -142,7 +145,14 @@ def test_sweep_equals_loop():
         np.testing.assert_array_equal(np.asarray(batch.neurons[b])[valid],
                                       np.asarray(one.neurons)[valid])
         np.testing.assert_allclose(np.asarray(batch.times[b])[valid],
-                                   np.asarray(one.times)[valid], rtol=1e-9)
+                                   np.asarray(one.times)[valid], rtol=rtol)
+        np.testing.assert_allclose(np.asarray(batch.final_phases[b]),
+                                   np.asarray(one.final_phases), rtol=rtol, atol=rtol)
+    counts = np.asarray(batch.valid).sum(1)
+    with pytest.raises(ConfigError, match=r"max_spikes = .* \(batch entries \[\d"):
+        jc.run_spikes(jc.stack_networks(nets), phases, t_end=30.0,
+                      max_spikes=int((counts.min() + counts.max()) // 2), batched=True,
+                      batch_mode=batch_mode)
 
 
 def test_regenerated_targets_are_distinct_and_not_self():
