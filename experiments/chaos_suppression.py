@@ -42,6 +42,7 @@ import tomllib
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import jax  # noqa: E402
@@ -68,7 +69,10 @@ def load(path=CONFIG) -> dict:
                           "lyapunov": ("dt", "solver", "t_ons", "t_warmup", "t_frame_warmup",
                                        "t_sim", "n_blocks"),
                           "mean_field": ("frequencies", "grid", "phases", "hermite",
-                                         "tol")}.items():
+                                         "tol"),
+                          "sampling_check": ("frequency", "amplitudes", "samples",
+                                             "iterations", "t_max", "dt",
+                                             "lyapunov_start")}.items():
         for key in keys:
             if key not in config.get(section, {}):
                 raise ConfigError(f"{path}: missing {section}.{key}")
@@ -116,9 +120,23 @@ def simulate_seed(config, seed: int):
     return np.asarray(lam).reshape(shape), np.asarray(err).reshape(shape)
 
 
-def critical_amplitude(amplitudes, lam):
-    """The first A where λ_max(A) crosses below 0, linearly interpolated; NaN if it never does
-    on the grid, 0 if the network is not chaotic without input."""
+def decreasing_fit(values):
+    """The least-squares non-increasing fit to `values` (pool-adjacent-violators)."""
+    blocks = []  # [mean, count]
+    for v in values:
+        blocks.append([float(v), 1])
+        while len(blocks) > 1 and blocks[-2][0] < blocks[-1][0]:
+            (m1, c1), (m2, c2) = blocks.pop(-2), blocks.pop()
+            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
+    return np.concatenate([[m] * c for m, c in blocks])
+
+
+def critical_amplitude(amplitudes, lam, monotone=True):
+    """Where λ_max(A) crosses below 0, linearly interpolated; NaN if it never does on the grid,
+    0 if the network is not chaotic without input. `monotone`: the crossing of the
+    least-squares non-increasing fit to λ_max(A) (`decreasing_fit`), so that one noisy point
+    near 0 does not decide A_c; else the first crossing of the raw values."""
+    lam = decreasing_fit(lam) if monotone else np.asarray(lam)
     if lam[0] <= 0:
         return 0.0
     below = np.nonzero(lam <= 0)[0]
@@ -234,7 +252,8 @@ def cached(path: Path, key: dict, compute):
 def run_simulation(config, out: Path):
     lams, errs = [], []
     for seed in config["network"]["seeds"]:
-        key = {k: config[k] for k in ("network", "input", "lyapunov")} | {"seed": seed}
+        key = {"n": config["network"]["n"], "gain": config["network"]["gain"], "seed": seed,
+               "input": config["input"], "lyapunov": config["lyapunov"]}
 
         def compute(seed=seed):
             start = time.perf_counter()
@@ -264,6 +283,27 @@ def run_mean_field(config, out: Path):
     return cached(out / "mean_field.json", {"gain": gain, **mf}, compute)
 
 
+def run_sampling_check(config, out: Path):
+    """λ_max from `sampling_dmft` (the mean-field theory of the chaotic state, sampled) at the
+    `[sampling_check]` frequency and amplitudes, and where it crosses 0."""
+    check, gain = config["sampling_check"], config["network"]["gain"]
+
+    def compute():
+        start = time.perf_counter()
+        lam = [float(jc.sampling_dmft(
+            gain, key=jax.random.key(0), t_max=check["t_max"], dt=check["dt"],
+            samples=check["samples"], iterations=check["iterations"],
+            input=jc.SinusoidalInput(a, check["frequency"]), independent=True,
+            lyapunov_start=check["lyapunov_start"]).lyapunov) for a in check["amplitudes"]]
+        print(f"sampling DMFT check: {time.perf_counter() - start:.0f} s", flush=True)
+        return {"frequency": check["frequency"], "amplitudes": check["amplitudes"],
+                "lambda_max": lam,
+                "critical_amplitude": critical_amplitude(np.asarray(check["amplitudes"]),
+                                                         np.asarray(lam), monotone=False)}
+
+    return cached(out / "sampling_check.json", {"gain": gain, **check}, compute)
+
+
 def critical_table(frequencies, amplitudes, lam):
     """A_c per seed and frequency (seed, f), its mean and standard error over seeds (f,)."""
     per_seed = np.array([[critical_amplitude(amplitudes[i], lam[s, i])
@@ -273,12 +313,17 @@ def critical_table(frequencies, amplitudes, lam):
     return per_seed, mean, sem
 
 
-def non_monotonic(mean, sem):
-    """Whether A_c(f) dips at an interior frequency below both ends by more than twice the
-    combined standard error: (verdict, index of the lowest interior point)."""
+def non_monotonic(per_seed):
+    """Whether A_c(f) dips at an interior frequency below both end frequencies, measured on
+    the same networks (paired over seeds): the dip's depth towards each end, mean over seeds,
+    exceeds twice its standard error. Returns (verdict, index of the lowest interior
+    frequency, depths (2,), their standard errors (2,))."""
+    mean = per_seed.mean(axis=0)
     j = 1 + int(np.argmin(mean[1:-1]))
-    margin = [mean[end] - mean[j] - 2 * np.hypot(sem[end], sem[j]) for end in (0, -1)]
-    return bool(min(margin) > 0), j
+    depth = np.stack([per_seed[:, end] - per_seed[:, j] for end in (0, -1)])  # (2, seed)
+    d_mean = depth.mean(axis=1)
+    d_sem = depth.std(axis=1, ddof=1) / np.sqrt(depth.shape[1])
+    return bool(np.all(d_mean > 2 * d_sem)), j, d_mean, d_sem
 
 
 def check_claims(lam, frequencies, per_seed, mean, sem, mf):
@@ -292,10 +337,11 @@ def check_claims(lam, frequencies, per_seed, mean, sem, mf):
         problems.append(f"a network is not chaotic without input: λ_max(A=0) = {lam[:, :, 0]}")
     if not np.all(np.isfinite(per_seed)):
         problems.append(f"λ_max never crosses 0 on the amplitude grid: A_c = {per_seed}")
-    verdict, j = non_monotonic(mean, sem)
+    verdict, j, depth, depth_sem = non_monotonic(per_seed)
     if verdict != CLAIM_NON_MONOTONIC:
-        problems.append(f"simulated A_c(f) = {mean} ± {sem}: non-monotonic = {verdict}, the "
-                        f"README claims {CLAIM_NON_MONOTONIC}")
+        problems.append(f"simulated A_c(f) = {mean} ± {sem}, dip at f = {frequencies[j]:g} "
+                        f"below the ends by {depth} ± {depth_sem}: non-monotonic = {verdict}, "
+                        f"the README claims {CLAIM_NON_MONOTONIC}")
     theory = np.asarray(mf["critical_amplitude"])
     k = int(np.argmin(theory))
     if not 0 < k < len(theory) - 1 or theory[0] - theory[k] < 0.05 * theory[k]:
@@ -318,6 +364,7 @@ def main():
     frequencies, amplitudes = amplitude_grid(config)
     lam, err = run_simulation(config, out)
     mf = run_mean_field(config, out)
+    mf["sampling_check"] = run_sampling_check(config, out)
     per_seed, mean, sem = critical_table(frequencies, amplitudes, lam)
     n, gain, seeds = (config["network"][k] for k in ("n", "gain", "seeds"))
     note = (f"configs/chaos_suppression.toml: N = {n}, g = {gain:g}, seeds {seeds}, "
@@ -344,12 +391,14 @@ def main():
     fig.tight_layout()
     save_figure(fig, out / "critical_frequency.png", "chaos_suppression_frequency", note)
 
-    verdict, j = non_monotonic(mean, sem)
+    verdict, j, depth, depth_sem = non_monotonic(per_seed)
     summary = {"frequencies": frequencies.tolist(), "amplitudes": amplitudes.tolist(),
                "lambda_max": lam.tolist(), "stderr": err.tolist(),
                "critical_amplitude_per_seed": per_seed.tolist(),
                "critical_amplitude": mean.tolist(), "critical_amplitude_sem": sem.tolist(),
-               "non_monotonic": verdict, "mean_field": mf}
+               "non_monotonic": verdict, "dip_frequency": float(frequencies[j]),
+               "dip_depth": depth.tolist(), "dip_depth_sem": depth_sem.tolist(),
+               "mean_field": mf}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print("λ_max without input per seed:", np.round(lam[:, 0, 0], 4))
     for i, f in enumerate(frequencies):
@@ -358,7 +407,13 @@ def main():
     for f, a_c in zip(mf["frequencies"], mf["critical_amplitude"], strict=True):
         print(f"mean field f = {f:g}: A_c = {a_c:.4f}")
     print(f"mean field f → 0 (static): A_c = {mf['static_critical_amplitude']:.4f}")
-    print(f"simulation: non-monotonic = {verdict} (lowest interior f = {frequencies[j]:g})")
+    check = mf["sampling_check"]
+    print(f"sampling DMFT at f = {check['frequency']:g}: λ_max = "
+          f"{np.round(check['lambda_max'], 4)} at A = {check['amplitudes']}: "
+          f"A_c = {check['critical_amplitude']:.3f}")
+    print(f"simulation: non-monotonic = {verdict} (lowest interior f = {frequencies[j]:g}, "
+          f"below the lowest and highest f by {np.round(depth, 3)} ± {np.round(depth_sem, 3)}, "
+          "paired over seeds)")
     check_claims(lam, frequencies, per_seed, mean, sem, mf)
 
 
@@ -367,10 +422,16 @@ def plot_critical(ax, frequencies, mean, sem, mf, n):
                 label=f"simulation N = {n} (mean ± 2 s.e. over seeds)")
     ax.plot(mf["frequencies"], mf["critical_amplitude"], "k-", marker=".",
             label="mean field (locked state's stability)")
+    check = mf["sampling_check"]
+    ax.plot([check["frequency"]], [check["critical_amplitude"]], "k^", ms=7, mfc="none",
+            label="sampling DMFT (chaotic state's λ_max = 0)")
     ax.axhline(mf["static_critical_amplitude"], color="gray", ls="--", lw=0.8,
                label="mean field, f → 0 (static input)")
-    ax.set(xscale="log", xlabel="input frequency f (1/τ)",
+    ax.set(xscale="log", yscale="log", xlabel="input frequency f (1/τ)",
            ylabel="critical amplitude A_c (λ_max = 0)")
+    ticks = [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.legend(fontsize=7)
 
 
