@@ -1,41 +1,142 @@
 """Suppression of chaos by a sinusoidal input, measured by λ_max (Rajan, Abbott & Sompolinsky
-2010): dx/dt = -x + g W tanh(x) + A cos(2π f t + θ_i), independent phases θ_i, g = 1.5.
+2010, PRE 82:011903): dx/dt = -x + g W tanh(x) + A sin(2π f t + θ_i), independent uniform
+phases θ_i, g = 1.5, time in units of τ.
 
-Runs `configs/scs_input_lyapunov.toml` (λ_max, k = 1, over a grid of amplitudes A and
-frequencies f) through the run machinery into `--out/run`, then writes to `--out`:
+Runs `configs/chaos_suppression.toml`:
 
-- `suppression.png`: λ_max against A for each f (left), and the critical amplitude A_c(f), the
-  first A at which λ_max falls below 0 (linear interpolation between grid points), against f
-  (right): the input suppresses chaos most easily at intermediate frequencies, as Rajan et al.
-  report (A_c is non-monotonic in f);
-- `summary.json`: λ_max, its standard error and A_c per frequency.
+- `[network]` n, gain, seeds (one network W and one set of phases θ_i per seed);
+- `[input]` frequencies f and `filtered_amplitudes` a: the amplitudes are A = a √(1 + (2πf)²),
+  so that a is the amplitude after the neuron's low-pass filter and one grid of a brackets the
+  critical amplitude at every frequency;
+- `[lyapunov]` the `lyapunov_spectrum` settings (k = 1);
+- `[mean_field]` frequencies and quadrature sizes of the mean-field A_c(f).
 
-The figure is also the key figure `docs/figures/chaos_suppression.png`. One network (seed 0,
-N = 200): a finite-size estimate; the grid and t_sim are in the config.
+Simulation: for each seed one compiled call vmaps `lyapunov_spectrum` over all (f, A) points
+with W shared (a matrix-matrix product per step). A_c per seed is where λ_max(A) first crosses
+0 (linear interpolation); its error bar is the standard error over seeds.
+
+Mean-field theory (the RAS 2010 route): below A_c the network is locked to the input, each x_i(t)
+periodic. With the input's phases uniform, the locked state is statistically stationary:
+x(t) = h(t) + η(t), h the low-pass-filtered input (amplitude a, random phase), η a Gaussian
+periodic field with ⟨η(t)η(s)⟩ = D(t - s) solving D_n = g² C_n / (1 + (2πnf)²) in Fourier
+harmonics n, C(τ) = ⟨φ(x(t))φ(x(t + τ))⟩ (solved by Anderson-accelerated iteration). A
+perturbation's two-time correlation obeys (∂_t + 1)(∂_s + 1)ε = g² K(t - s) ε with
+K(τ) = ⟨φ'(x(t))φ'(x(t + τ))⟩, so ε = e^{λ(t+s)} ψ(t - s) with -ψ'' - g²Kψ = -(1 + λ)²ψ (the
+SCS 1988 Schrödinger problem with a periodic potential; its ground state is the periodic Bloch
+state). The locked state is stable, λ < 0, iff the ground energy E0 > -1: A_c(f) solves
+E0(A, f) = -1. As f → 0 this becomes the static criterion g²⟨φ'(x)²⟩ = 1 with a quenched input
+a sin θ (`static_critical_amplitude`), an independent check of the f → 0 end.
+
+Written to `--out` (default `results/chaos_suppression`): `simulation_seed<s>.npz` (reused when
+the config is unchanged), `mean_field.json`, `suppression.png` (λ_max vs A per f; A_c vs f,
+simulation and theory), `summary.json`. Key figures: `docs/figures/chaos_suppression.png` and
+`docs/figures/chaos_suppression_frequency.png`. The script fails (SystemExit) if the data
+contradict the README's claims (`check_claims`).
 
     .venv/bin/python experiments/chaos_suppression.py [--out results/chaos_suppression]
 """
 
 import json
+import time
+import tomllib
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
+import jax  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from _figures import parse_args, save_figure  # noqa: E402
+from numpy.polynomial.hermite_e import hermegauss  # noqa: E402
+from scipy.optimize import brentq  # noqa: E402
 
-from jaxchaos._runs._runfolder import new_run_folder, read_record  # noqa: E402
-from jaxchaos._runs._sweep_config import load_config  # noqa: E402
-from jaxchaos._runs._sweep_job import RESULTS, execute  # noqa: E402
+import jaxchaos as jc  # noqa: E402
+from jaxchaos import ConfigError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "configs" / "chaos_suppression.toml"
 
 
-def critical_amplitude(amplitudes, lam):
-    """The first A where λ_max(A) crosses below 0, linearly interpolated; NaN if it never does,
-    0 if the network is not chaotic without input."""
+def load(path=CONFIG) -> dict:
+    config = tomllib.loads(Path(path).read_text())
+    for section, keys in {"network": ("n", "gain", "seeds"),
+                          "input": ("frequencies", "filtered_amplitudes"),
+                          "lyapunov": ("dt", "solver", "t_ons", "t_warmup", "t_frame_warmup",
+                                       "t_sim", "n_blocks"),
+                          "mean_field": ("frequencies", "grid", "phases", "hermite",
+                                         "tol"),
+                          "sampling_check": ("frequency", "amplitudes", "samples",
+                                             "iterations", "t_max", "dt",
+                                             "lyapunov_start")}.items():
+        for key in keys:
+            if key not in config.get(section, {}):
+                raise ConfigError(f"{path}: missing {section}.{key}")
+    amplitudes = config["input"]["filtered_amplitudes"]
+    if amplitudes[0] != 0 or list(amplitudes) != sorted(amplitudes):
+        raise ConfigError("input.filtered_amplitudes must be increasing and start at 0 "
+                          "(λ_max without input)")
+    if min(config["input"]["frequencies"]) <= 0:
+        raise ConfigError("input.frequencies must be positive")
+    return config
+
+
+def amplitude_grid(config) -> tuple[np.ndarray, np.ndarray]:
+    """(frequencies (F,), amplitudes (F, A)): A = a √(1 + (2πf)²)."""
+    f = np.asarray(config["input"]["frequencies"], float)
+    a = np.asarray(config["input"]["filtered_amplitudes"], float)
+    return f, a[None, :] * np.sqrt(1 + (2 * np.pi * f[:, None]) ** 2)
+
+
+def simulate_seed(config, seed: int):
+    """λ_max and its block standard error on the (f, A) grid for the network of `seed`."""
+    net_cfg, lya = config["network"], config["lyapunov"]
+    frequencies, amplitudes = amplitude_grid(config)
+    key_w, key_phase, key_x, key_frame = jax.random.split(jax.random.key(seed), 4)
+    n = net_cfg["n"]
+    weights = jc.SCSNetwork.random(key_w, n, net_cfg["gain"]).weights
+    phases = jax.random.uniform(key_phase, (n,), maxval=2 * jnp.pi)
+    x0 = jax.random.normal(key_x, (n,))
+
+    def point(amplitude, frequency):
+        net = jc.SCSNetwork(weights, net_cfg["gain"],
+                            input=jc.SinusoidalInput(amplitude, frequency, phases))
+        spectrum = jc.lyapunov_spectrum(
+            net, x0, k=1, dt=lya["dt"], solver=lya["solver"], t_ons=lya["t_ons"],
+            t_warmup=lya["t_warmup"], t_frame_warmup=lya["t_frame_warmup"],
+            t_sim=lya["t_sim"], n_blocks=lya["n_blocks"], key=key_frame)
+        return spectrum.exponents[0], spectrum.stderr[0], spectrum.diverged_step
+
+    shape = amplitudes.shape
+    flat_f = np.broadcast_to(frequencies[:, None], shape).ravel()
+    lam, err, diverged = jax.jit(jax.vmap(point))(jnp.asarray(amplitudes.ravel()),
+                                                  jnp.asarray(flat_f))
+    if np.any(np.asarray(diverged) >= 0):
+        raise SystemExit(f"seed {seed}: a trajectory diverged")
+    return np.asarray(lam).reshape(shape), np.asarray(err).reshape(shape)
+
+
+def decreasing_fit(values):
+    """The least-squares non-increasing fit to `values` (pool-adjacent-violators)."""
+    blocks = []  # [mean, count]
+    for v in values:
+        blocks.append([float(v), 1])
+        while len(blocks) > 1 and blocks[-2][0] < blocks[-1][0]:
+            (m1, c1), (m2, c2) = blocks.pop(-2), blocks.pop()
+            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
+    return np.concatenate([[m] * c for m, c in blocks])
+
+
+def critical_amplitude(amplitudes, lam, monotone=True):
+    """Where λ_max(A) crosses below 0, linearly interpolated; NaN if it never does on the grid,
+    0 if the network is not chaotic without input. `monotone`: the crossing of the
+    least-squares non-increasing fit to λ_max(A) (`decreasing_fit`), so that one noisy point
+    near 0 does not decide A_c; else the first crossing of the raw values."""
+    lam = decreasing_fit(lam) if monotone else np.asarray(lam)
     if lam[0] <= 0:
         return 0.0
     below = np.nonzero(lam <= 0)[0]
@@ -46,42 +147,292 @@ def critical_amplitude(amplitudes, lam):
     return float(a0 + (a1 - a0) * l0 / (l0 - l1))
 
 
+# ---------------------------------------------------------------- mean-field theory
+
+def locked_state(gain, amplitude, frequency, *, grid=128, phases=32, hermite=24, tol=1e-9,
+                 max_iterations=400, history=6):
+    """The input-locked periodic state's ground energy E0 (stable iff E0 > -1), Δ0 = D(0) of
+    the recurrent field, iterations and the final residual (module docstring)."""
+    period = 1.0 / frequency
+    tau = np.arange(grid) * period / grid
+    omega_n = 2 * np.pi * frequency * np.fft.fftfreq(grid, d=1.0 / grid)
+    omega = 2 * np.pi * frequency
+    a = amplitude / np.sqrt(1 + omega**2)
+    theta = (np.arange(phases) + 0.5) * 2 * np.pi / phases
+    z, wz = hermegauss(hermite)
+    wz = wz / wz.sum()
+    weights = (wz[:, None] * wz[None, :])[:, :, None, None] / phases
+    h0 = a * np.sin(theta)[:, None]
+    ht = a * np.sin(theta[:, None] + omega * tau[None, :])
+    z1, z2 = z[:, None, None, None], z[None, :, None, None]
+
+    def expect(d, fun):
+        s0 = np.sqrt(max(d[0], 0.0))
+        c = np.clip(d / d[0], -1.0, 1.0) if d[0] > 0 else np.zeros_like(d)
+        x0 = h0[None, None] + s0 * z1
+        xt = ht[None, None] + s0 * (c * z1 + np.sqrt(1 - c**2) * z2)
+        return np.sum(weights * fun(x0) * fun(xt), axis=(0, 1, 2))
+
+    def update(d):
+        rates = np.fft.fft(expect(d, np.tanh))
+        return np.real(np.fft.ifft(gain**2 * rates / (1 + omega_n**2)))
+
+    d, xs, rs = np.ones(grid), [], []
+    for iteration in range(max_iterations + 1):  # Anderson mixing, β = 1/2
+        residual = update(d) - d
+        error = float(np.max(np.abs(residual)))
+        if error < tol:
+            break
+        if iteration == max_iterations:
+            raise RuntimeError(f"locked state at A = {amplitude}, f = {frequency}: residual "
+                               f"{error:.2e} > tol = {tol} after {max_iterations} iterations")
+        xs, rs = (xs + [d.copy()])[-history:], (rs + [residual])[-history:]
+        step = 0.5 * residual
+        if len(xs) > 1:
+            d_r = np.diff(np.array(rs), axis=0).T
+            d_x = np.diff(np.array(xs), axis=0).T
+            gamma = np.linalg.lstsq(d_r, residual, rcond=None)[0]
+            step = step - (d_x + 0.5 * d_r) @ gamma
+        d = d + step
+    kernel = expect(d, lambda x: 1 / np.cosh(x) ** 2)
+    second = np.real(np.fft.ifft(-(omega_n**2)[:, None] * np.fft.fft(np.eye(grid), axis=0),
+                                 axis=0))
+    hamiltonian = -second - gain**2 * np.diag(kernel)
+    e0 = np.linalg.eigvalsh(0.5 * (hamiltonian + hamiltonian.T))[0]
+    return float(e0), float(d[0]), iteration, error
+
+
+def mean_field_critical(gain, frequency, **quadrature):
+    """A_c(f) of the mean-field theory: E0(A) = -1."""
+    def excess(amplitude):
+        return locked_state(gain, amplitude, frequency, **quadrature)[0] + 1.0
+
+    scale = np.sqrt(1 + (2 * np.pi * frequency) ** 2)  # A = a · scale, a ~ 0.4 - 1
+    low, high = 0.4 * scale, 0.6 * scale
+    while excess(low) > 0:
+        low, high = low / 1.5, low
+    while excess(high) < 0:
+        low, high = high, high * 1.5
+    return float(brentq(excess, low, high, xtol=1e-3))
+
+
+def static_critical_amplitude(gain, *, hermite=60, phases=64):
+    """The f → 0 limit: a quenched input a sin θ; the fixed point x = a sin θ + √Δ z,
+    Δ = g²⟨tanh²(x)⟩, is stable iff g²⟨sech⁴(x)⟩ < 1. Returns the a where it equals 1."""
+    z, wz = hermegauss(hermite)
+    wz = wz / wz.sum()
+    theta = (np.arange(phases) + 0.5) * 2 * np.pi / phases
+
+    def mean(fun, a, delta):
+        x = a * np.sin(theta)[:, None] + np.sqrt(delta) * z[None, :]
+        return float(np.sum(wz * fun(x)) / phases)
+
+    def excess(a):
+        delta = brentq(lambda d: gain**2 * mean(lambda x: np.tanh(x) ** 2, a, d) - d,
+                       1e-6, 10 * gain**2)
+        return gain**2 * mean(lambda x: np.cosh(x) ** -4, a, delta) - 1.0
+
+    return float(brentq(excess, 0.0, 3.0, xtol=1e-6))
+
+
+# ---------------------------------------------------------------- driver
+
+def cached(path: Path, key: dict, compute):
+    """`compute()` (a dict of arrays/lists), stored in `path` as JSON next to `key`; reused
+    when `key` (the config entries it depends on) is unchanged."""
+    if path.exists():
+        stored = json.loads(path.read_text())
+        if stored["key"] == key:
+            return stored["value"]
+    value = compute()
+    path.write_text(json.dumps({"key": key, "value": value}))
+    return value
+
+
+def run_simulation(config, out: Path):
+    lams, errs = [], []
+    for seed in config["network"]["seeds"]:
+        key = {"n": config["network"]["n"], "gain": config["network"]["gain"], "seed": seed,
+               "input": config["input"], "lyapunov": config["lyapunov"]}
+
+        def compute(seed=seed):
+            start = time.perf_counter()
+            lam, err = simulate_seed(config, seed)
+            print(f"seed {seed}: {time.perf_counter() - start:.0f} s", flush=True)
+            return {"lambda_max": lam.tolist(), "stderr": err.tolist()}
+
+        value = cached(out / f"simulation_seed{seed}.json", key, compute)
+        lams.append(value["lambda_max"])
+        errs.append(value["stderr"])
+    return np.asarray(lams), np.asarray(errs)  # (seed, f, A)
+
+
+def run_mean_field(config, out: Path):
+    mf = config["mean_field"]
+    quadrature = {k: mf[k] for k in ("grid", "phases", "hermite", "tol")}
+    gain = config["network"]["gain"]
+
+    def compute():
+        start = time.perf_counter()
+        critical = [mean_field_critical(gain, f, **quadrature) for f in mf["frequencies"]]
+        static = static_critical_amplitude(gain)
+        print(f"mean field: {time.perf_counter() - start:.0f} s", flush=True)
+        return {"frequencies": mf["frequencies"], "critical_amplitude": critical,
+                "static_critical_amplitude": static}
+
+    return cached(out / "mean_field.json", {"gain": gain, **mf}, compute)
+
+
+def run_sampling_check(config, out: Path):
+    """λ_max from `sampling_dmft` (the mean-field theory of the chaotic state, sampled) at the
+    `[sampling_check]` frequency and amplitudes, and where it crosses 0."""
+    check, gain = config["sampling_check"], config["network"]["gain"]
+
+    def compute():
+        start = time.perf_counter()
+        lam = [float(jc.sampling_dmft(
+            gain, key=jax.random.key(0), t_max=check["t_max"], dt=check["dt"],
+            samples=check["samples"], iterations=check["iterations"],
+            input=jc.SinusoidalInput(a, check["frequency"]), independent=True,
+            lyapunov_start=check["lyapunov_start"]).lyapunov) for a in check["amplitudes"]]
+        print(f"sampling DMFT check: {time.perf_counter() - start:.0f} s", flush=True)
+        return {"frequency": check["frequency"], "amplitudes": check["amplitudes"],
+                "lambda_max": lam,
+                "critical_amplitude": critical_amplitude(np.asarray(check["amplitudes"]),
+                                                         np.asarray(lam), monotone=False)}
+
+    return cached(out / "sampling_check.json", {"gain": gain, **check}, compute)
+
+
+def critical_table(frequencies, amplitudes, lam):
+    """A_c per seed and frequency (seed, f), its mean and standard error over seeds (f,)."""
+    per_seed = np.array([[critical_amplitude(amplitudes[i], lam[s, i])
+                          for i in range(len(frequencies))] for s in range(lam.shape[0])])
+    mean = per_seed.mean(axis=0)
+    sem = per_seed.std(axis=0, ddof=1) / np.sqrt(per_seed.shape[0])
+    return per_seed, mean, sem
+
+
+def non_monotonic(per_seed):
+    """Whether A_c(f) dips at an interior frequency below both end frequencies, measured on
+    the same networks (paired over seeds): the dip's depth towards each end, mean over seeds,
+    exceeds twice its standard error. Returns (verdict, index of the lowest interior
+    frequency, depths (2,), their standard errors (2,))."""
+    mean = per_seed.mean(axis=0)
+    j = 1 + int(np.argmin(mean[1:-1]))
+    depth = np.stack([per_seed[:, end] - per_seed[:, j] for end in (0, -1)])  # (2, seed)
+    d_mean = depth.mean(axis=1)
+    d_sem = depth.std(axis=1, ddof=1) / np.sqrt(depth.shape[1])
+    return bool(np.all(d_mean > 2 * d_sem)), j, d_mean, d_sem
+
+
+def check_claims(lam, frequencies, per_seed, mean, sem, mf):
+    """Fail loudly if the data contradict what the README states: every network is chaotic
+    without input, A_c is finite at every frequency shown for every seed (λ_max < 0 is reached
+    on the grid), and the verdict on non-monotonicity agrees with CLAIM_NON_MONOTONIC; the
+    mean-field A_c(f) has an interior minimum and rises toward the static (f → 0) value at its
+    lowest frequencies."""
+    problems = []
+    if np.any(lam[:, :, 0] <= 0):
+        problems.append(f"a network is not chaotic without input: λ_max(A=0) = {lam[:, :, 0]}")
+    if not np.all(np.isfinite(per_seed)):
+        problems.append(f"λ_max never crosses 0 on the amplitude grid: A_c = {per_seed}")
+    verdict, j, depth, depth_sem = non_monotonic(per_seed)
+    if verdict != CLAIM_NON_MONOTONIC:
+        problems.append(f"simulated A_c(f) = {mean} ± {sem}, dip at f = {frequencies[j]:g} "
+                        f"below the ends by {depth} ± {depth_sem}: non-monotonic = {verdict}, "
+                        f"the README claims {CLAIM_NON_MONOTONIC}")
+    theory = np.asarray(mf["critical_amplitude"])
+    k = int(np.argmin(theory))
+    if not 0 < k < len(theory) - 1 or theory[0] - theory[k] < 0.05 * theory[k]:
+        problems.append(f"mean-field A_c(f) = {theory} has no interior minimum 5 % deep")
+    if not theory[1] < theory[0] < mf["static_critical_amplitude"]:
+        problems.append(f"mean-field A_c does not rise toward the static limit "
+                        f"{mf['static_critical_amplitude']:.4f} as f → 0: {theory[:2]}")
+    if problems:
+        raise SystemExit("chaos_suppression: the data contradict the claims:\n- "
+                         + "\n- ".join(problems))
+
+
+# what the README states about the simulated A_c(f) (checked by check_claims)
+CLAIM_NON_MONOTONIC = True
+
+
 def main():
     out = parse_args(__doc__, "results/chaos_suppression").out
-    config = load_config(ROOT / "configs" / "scs_input_lyapunov.toml")
-    folder = out / "run"
-    if not (folder / "run.json").exists():
-        new_run_folder(config, folder)
-    elif read_record(folder)["config"] != config:
-        raise SystemExit(f"{folder} holds a run of another config: choose another --out")
-    if read_record(folder)["status"] != "finished":
-        execute(folder)
-    with np.load(folder / RESULTS) as data:
-        lam = data["lambda_max"].mean(axis=0)  # (frequency, amplitude), mean over seeds
-        err = data["stderr"][..., 0].mean(axis=0)
-        frequencies, amplitudes = data["axis_input_frequency"], data["axis_input_amplitude"]
-    critical = [critical_amplitude(amplitudes, row) for row in lam]
+    config = load()
+    frequencies, amplitudes = amplitude_grid(config)
+    lam, err = run_simulation(config, out)
+    mf = run_mean_field(config, out)
+    mf["sampling_check"] = run_sampling_check(config, out)
+    per_seed, mean, sem = critical_table(frequencies, amplitudes, lam)
+    n, gain, seeds = (config["network"][k] for k in ("n", "gain", "seeds"))
+    note = (f"configs/chaos_suppression.toml: N = {n}, g = {gain:g}, seeds {seeds}, "
+            f"t_sim = {config['lyapunov']['t_sim']:g}")
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for f, row, e in zip(frequencies, lam, err, strict=True):
-        axes[0].errorbar(amplitudes, row, 2 * e, marker="o", ms=3, label=f"f = {f:g}")
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(frequencies)))
+    for i, (f, c) in enumerate(zip(frequencies, colors, strict=True)):
+        spread = lam[:, i].std(axis=0, ddof=1) / np.sqrt(lam.shape[0])
+        axes[0].errorbar(amplitudes[i], lam[:, i].mean(axis=0), 2 * spread, color=c,
+                         marker="o", ms=3, label=f"f = {f:g}")
     axes[0].axhline(0.0, color="gray", lw=0.6)
-    axes[0].set(xlabel="input amplitude A", ylabel="λ_max (1/τ)")
+    axes[0].set(xlabel="input amplitude A", ylabel="λ_max (1/τ), mean ± 2 s.e. over seeds")
     axes[0].legend(fontsize=7)
-    axes[1].semilogx(frequencies, critical, "o-")
-    axes[1].set(xlabel="input frequency f (1/τ)", ylabel="critical amplitude A_c (λ_max = 0)")
-    n, gain = config["model"]["n"], config["model"]["gain"]
+    plot_critical(axes[1], frequencies, mean, sem, mf, n)
     fig.suptitle(f"Chaos suppression by independent-phase sinusoids, g = {gain:g}, N = {n} "
                  "(Rajan, Abbott & Sompolinsky 2010)", fontsize=10)
     fig.tight_layout()
-    save_figure(fig, out / "suppression.png", "chaos_suppression",
-                f"configs/scs_input_lyapunov.toml: N = {n}, g = {gain:g}, seed 0")
+    save_figure(fig, out / "suppression.png", "chaos_suppression", note)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    plot_critical(ax, frequencies, mean, sem, mf, n)
+    ax.set_title(f"Critical amplitude vs frequency, g = {gain:g}", fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, out / "critical_frequency.png", "chaos_suppression_frequency", note)
+
+    verdict, j, depth, depth_sem = non_monotonic(per_seed)
     summary = {"frequencies": frequencies.tolist(), "amplitudes": amplitudes.tolist(),
                "lambda_max": lam.tolist(), "stderr": err.tolist(),
-               "critical_amplitude": critical}
+               "critical_amplitude_per_seed": per_seed.tolist(),
+               "critical_amplitude": mean.tolist(), "critical_amplitude_sem": sem.tolist(),
+               "non_monotonic": verdict, "dip_frequency": float(frequencies[j]),
+               "dip_depth": depth.tolist(), "dip_depth_sem": depth_sem.tolist(),
+               "mean_field": mf}
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    for f, a_c in zip(frequencies, critical, strict=True):
-        print(f"f = {f:g}: A_c = {a_c:.3f}")
+    print("λ_max without input per seed:", np.round(lam[:, 0, 0], 4))
+    for i, f in enumerate(frequencies):
+        print(f"f = {f:g}: A_c = {mean[i]:.3f} ± {sem[i]:.3f} "
+              f"(seeds {np.round(per_seed[:, i], 3)})")
+    for f, a_c in zip(mf["frequencies"], mf["critical_amplitude"], strict=True):
+        print(f"mean field f = {f:g}: A_c = {a_c:.4f}")
+    print(f"mean field f → 0 (static): A_c = {mf['static_critical_amplitude']:.4f}")
+    check = mf["sampling_check"]
+    print(f"sampling DMFT at f = {check['frequency']:g}: λ_max = "
+          f"{np.round(check['lambda_max'], 4)} at A = {check['amplitudes']}: "
+          f"A_c = {check['critical_amplitude']:.3f}")
+    print(f"simulation: non-monotonic = {verdict} (lowest interior f = {frequencies[j]:g}, "
+          f"below the lowest and highest f by {np.round(depth, 3)} ± {np.round(depth_sem, 3)}, "
+          "paired over seeds)")
+    check_claims(lam, frequencies, per_seed, mean, sem, mf)
+
+
+def plot_critical(ax, frequencies, mean, sem, mf, n):
+    ax.errorbar(frequencies, mean, 2 * sem, marker="o", capsize=3,
+                label=f"simulation N = {n} (mean ± 2 s.e. over seeds)")
+    ax.plot(mf["frequencies"], mf["critical_amplitude"], "k-", marker=".",
+            label="mean field (locked state's stability)")
+    check = mf["sampling_check"]
+    ax.plot([check["frequency"]], [check["critical_amplitude"]], "k^", ms=7, mfc="none",
+            label="sampling DMFT (chaotic state's λ_max = 0)")
+    ax.axhline(mf["static_critical_amplitude"], color="gray", ls="--", lw=0.8,
+               label="mean field, f → 0 (static input)")
+    ax.set(xscale="log", yscale="log", xlabel="input frequency f (1/τ)",
+           ylabel="critical amplitude A_c (λ_max = 0)")
+    ticks = [0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.legend(fontsize=7)
 
 
 if __name__ == "__main__":
