@@ -20,9 +20,10 @@ network seeds each, mean ± standard error over seeds) next to the sampling DMFT
 (J̄ = -J0√N, I_0 = √N I0: its O(1/√N) mean-input term; mean ± spread over keys), plus the
 convergence checks of both: the DMFT in samples M, time step, iterations and window; the
 simulation in accumulation time, time step and solver (two networks; `--part long`: four
-integrators over t_sim = 1000, and the DMFT's growth rate in windows up to t = 200). Writes
-`convergence.json` (`convergence_long.json`) and `lyapunov_vs_n.png` (~30 min in all on 2
-CPU cores shared with other jobs).
+integrators over t_sim = 1000, and the DMFT's growth rate in windows up to t = 200;
+`--part scs`: the control without balance, SCS tanh networks at g = 2 vs `scs_dmft`). Writes
+`convergence.json` (`convergence_long.json`, `convergence_scs.json`) and `lyapunov_vs_n.png`
+(~40 min in all on 2 CPU cores shared with other jobs).
 
     .venv/bin/python experiments/balanced_input.py [--quick | --convergence [--part P]]
         [--out DIR]
@@ -112,6 +113,24 @@ def long_checks(res, log):
         log("mf t_max=200", key, float(result.lyapunov), np.round(local, 4))
 
 
+def scs_control(res, log):
+    """The same finite-size question without balance: λ_1 of SCS tanh networks (g = 2, zero
+    mean coupling, same integrator and times) vs N, next to `scs_dmft`'s λ_max."""
+    cfg = CONVERGENCE
+    res["scs"] = {"dmft": float(jc.scs_dmft(GAIN).lyapunov)}
+    for n in cfg["sizes"][1:]:
+        lams = []
+        for seed in range(1, cfg["seeds"][n] + 1):
+            net = jc.SCSNetwork.random(jax.random.PRNGKey(seed), n, GAIN)
+            spectrum = jc.lyapunov_spectrum(net, k=1, dt=0.05, solver="heun", t_ons=1.0,
+                                            t_warmup=50.0, t_frame_warmup=20.0,
+                                            t_sim=cfg["t_sim"], key=jax.random.PRNGKey(0))
+            lams.append(float(spectrum.exponents[0]))
+        res["scs"][n] = {"lambdas": lams, "mean": float(np.mean(lams)),
+                         "sem": float(np.std(lams, ddof=1) / np.sqrt(len(lams)))}
+        log("SCS N", n, np.round(lams, 4), "scs_dmft", res["scs"]["dmft"])
+
+
 def convergence(out: Path, part: str = "all"):
     """λ_1 at I1 = 0 vs N, simulation and sampling DMFT, and the convergence checks
     (`part`: "sizes" the λ_1-vs-N table and the short checks, "long" the long checks)."""
@@ -121,11 +140,13 @@ def convergence(out: Path, part: str = "all"):
     def log(*what):
         print(*what, f"{time.perf_counter() - start:.0f}s", flush=True)
 
+    if part in ("all", "scs"):
+        scs_control(res, log)
     if part in ("all", "long"):
         long_checks(res, log)
-    if part == "long":
+    if part in ("long", "scs"):
         res["seconds"] = time.perf_counter() - start
-        (out / "convergence_long.json").write_text(json.dumps(res, indent=1))
+        (out / f"convergence_{part}.json").write_text(json.dumps(res, indent=1))
         return
 
     for n in cfg["sizes"] + cfg["mf_sizes"]:
@@ -198,9 +219,10 @@ def main():
                       quick={"action": "store_true", "help": "N_sim = 500, short runs"},
                       convergence={"action": "store_true",
                                    "help": "λ_1 vs N at I1 = 0 and convergence checks"},
-                      part={"choices": ["all", "sizes", "long"], "default": "all",
+                      part={"choices": ["all", "sizes", "long", "scs"], "default": "all",
                             "help": "with --convergence: sizes (the λ_1-vs-N table and the "
-                                    "short checks, ~20 min) or long (the long checks, ~10 min)"})
+                                    "short checks, ~20 min), long (the long checks, ~10 min) "
+                                    "or scs (the unbalanced SCS control, ~8 min)"})
     out = args.out
     if args.convergence:
         return convergence(out, args.part)
