@@ -5,17 +5,19 @@ For each size N (`--sizes`) and number of exponents k (`--ks`, fractions of N), 
 W is drawn and the trajectory and a random orthonormal frame Q (N×k) are warmed up
 (`LyapunovEngine.warm_up`). What is timed is `LyapunovEngine.accumulate`, jitted: a fixed number
 of QR intervals, each `--qr-every` forward-Euler steps (`Integrator(solver="euler")`) of the
-trajectory and of the frame by the exact derivative of the step (`step_with_tangent`, by default
-`tangent="fused"`: the trajectory's W φ(x) and the frame's W (φ'(x) ⊙ Q) as one (N, k+1) product
-W @ [φ(x), φ'(x) ⊙ Q]), then `Q, R = qr(Q)` and the accumulation of log|R_ii|. Measured in
+trajectory and of the frame by the exact derivative of the step (`step_with_tangent` with the
+default `tangent="auto"`: on the CPU "jvp", the trajectory's W φ(x) as a matrix-vector product
+and the frame's W (φ'(x) ⊙ Q) as a GEMM; on accelerators "fused", both as one (N, k+1) product
+W @ [φ'(x) ⊙ Q, φ(x)]), then `Q, R = qr(Q)` and the accumulation of log|R_ii|. Measured in
 the same run, interleaved, best of `--repeats` calls after a warm-up call (compilation excluded),
 each ended by `block_until_ready` and started `PAUSE` s after the previous one (see `best_times`):
 
 - lyapunov: the engine loop above, QR every `--qr-every` steps; for k = N also with QR every
   step, where the QR's cost is largest;
-- unfused: the same loop with `tangent="jvp"` (`jax.linearize` of the diffrax Euler step: a
-  matrix-vector product for the trajectory and a separate W @ (N×k) product for the frame); the
-  ratio unfused/lyapunov is the fused step's speed-up;
+- fused / unfused: the same loop with `tangent="fused"` (one (N, k+1) product per step) and
+  with `tangent="jvp"` (`jax.linearize` of the diffrax Euler step: a matrix-vector product for
+  the trajectory and a separate W @ (N×k) product for the frame); only the one that "auto" did
+  not pick is timed again; unfused/fused is the fused step's speed-up;
 - tangent: the same steps without the QRs (`step_with_tangent` in a `lax.fori_loop`; the frame is
   only rescaled by a scalar once per QR interval);
 - matmul: Y ← c·(W @ Y) with Y of shape (N, k), the same dtype and `precision="highest"`, inside a
@@ -40,7 +42,7 @@ the loop's rate as a fraction of the matmul rate (lyap/matmul) and of the best s
 (lyap/best: the faster of XLA's and NumPy's product; issue 21's goal is ≥ 0.8 for k ≤ N/4 at
 N ≥ 1024), the same for the steps alone (tang/matmul), the speed-up per step over NumPy, Jacobian
 formed (lyap/numpy) and careful (lyap/careful; goal ≥ 1.5 for k ≤ N/4, ≥ 1.2 for k = N), the
-fused step's speed-up (unfused/lyapunov), and the share of the loop's time that goes to the QRs,
+fused step's speed-up (unfused/fused), and the share of the loop's time that goes to the QRs,
 twice: `1 - tangent/lyapunov` (their cost inside the loop) and the QRs timed alone over the
 loop's time. On a CPU only these ratios are meaningful (the machine is small and shared); take
 absolute numbers from a GPU only.
@@ -71,6 +73,8 @@ import jaxchaos
 
 DT = 0.1
 GAIN = 2.0
+OTHER = {True: "fused", False: "jvp"}  # {on the CPU: the tangent "auto" does not pick}
+AUTO = {True: "jvp", False: "fused"}
 FLOPS = "2*N^2*k (tangent) + 2*N^2 (trajectory) per step, 2*N*k^2 - (2/3)*k^3 per QR"
 BUDGET = 2**33  # counted FLOPs per timed call of the engine (about 0.15 s at 50 GFLOP/s)
 NUMPY_SHARE = 4  # NumPy times about 1/NUMPY_SHARE of the engine's QR intervals
@@ -218,8 +222,9 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int, qr1: bool = True
     n_qrs = max(2, intervals)  # as many QRs as the engine's call takes
     calls = {
         "lyapunov": lyapunov_call(system, state, frame, qr_every, n_blocks, numpy_intervals),
-        "unfused": lyapunov_call(system, state, frame, qr_every, n_blocks, numpy_intervals,
-                                 tangent="jvp"),
+        OTHER[jax.default_backend() == "cpu"]: lyapunov_call(
+            system, state, frame, qr_every, n_blocks, numpy_intervals,
+            tangent=OTHER[jax.default_backend() == "cpu"]),
         "tangent": tangent_call(system, state, frame, qr_every, intervals),
         "matmul": matmul_call(weights, jax.random.normal(key_y, (n, k), dtype), matmul_steps),
         "numpy_gemm": numpy_gemm_call(weights, jax.random.normal(key_y, (n, k), dtype),
@@ -228,12 +233,13 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int, qr1: bool = True
         "numpy": numpy_call(weights, state.x, frame, qr_every, numpy_intervals),
         "careful": careful_numpy_call(weights, state.x, frame, qr_every, numpy_intervals),
     }
-    step_counts = {"lyapunov": steps, "unfused": steps, "tangent": steps,
+    step_counts = {"lyapunov": steps, "fused": steps, "jvp": steps, "tangent": steps,
                    "matmul": matmul_steps, "numpy_gemm": matmul_steps,
                    "numpy": numpy_intervals * qr_every, "careful": numpy_intervals * qr_every}
     flop_counts = {
         "lyapunov": intervals * interval_flops(n, k, qr_every),
-        "unfused": intervals * interval_flops(n, k, qr_every),
+        "fused": intervals * interval_flops(n, k, qr_every),
+        "jvp": intervals * interval_flops(n, k, qr_every),
         "numpy_gemm": matmul_steps * 2 * n * n * k,
         "careful": numpy_intervals * interval_flops(n, k, qr_every),
         "tangent": steps * step_flops(n, k),
@@ -248,12 +254,14 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int, qr1: bool = True
         step_counts["lyapunov_qr1"] = qr1_intervals
         flop_counts["lyapunov_qr1"] = qr1_intervals * interval_flops(n, k, 1)
     times = best_times(calls, repeats, PAUSE)
+    times[AUTO[jax.default_backend() == "cpu"]] = times["lyapunov"]  # the same call
     # The engine's first block and NumPy cover the same QR intervals from the same start.
     block_sums = np.asarray(calls["lyapunov"]()[2][0])
     mismatch = float(np.max(np.abs(block_sums - calls["numpy"]())))
     careful_mismatch = float(np.max(np.abs(block_sums - calls["careful"]())))
-    unfused_mismatch = float(np.max(np.abs(block_sums - np.asarray(calls["unfused"]()[2][0]))))
-    rates = {name: flop_counts[name] / times[name] for name in calls}
+    other = np.asarray(calls[OTHER[jax.default_backend() == "cpu"]]()[2][0])
+    unfused_mismatch = float(np.max(np.abs(block_sums - other)))
+    rates = {name: flop_counts[name] / times[name] for name in times}
     per_step = {name: times[name] / s for name, s in step_counts.items()}
     qr_seconds = times["qr"] / n_qrs
     row = {
@@ -273,7 +281,7 @@ def measure(n: int, k: int, qr_every: int, dtype, repeats: int, qr1: bool = True
         "best_gemm": "xla" if rates["matmul"] >= rates["numpy_gemm"] else "numpy",
         "lyapunov_over_best_gemm": rates["lyapunov"] / max(rates["matmul"], rates["numpy_gemm"]),
         "lyapunov_over_careful": per_step["careful"] / per_step["lyapunov"],
-        "unfused_over_fused": per_step["unfused"] / per_step["lyapunov"],
+        "unfused_over_fused": per_step["jvp"] / per_step["fused"],
         "lyapunov_over_matmul": rates["lyapunov"] / rates["matmul"],
         "tangent_over_matmul": rates["tangent"] / rates["matmul"],
         "lyapunov_over_numpy": per_step["numpy"] / per_step["lyapunov"],
@@ -336,19 +344,20 @@ def print_report(meta: dict, rows: list):
           "cost in the loop); QR alone: the QRs timed alone / lyapunov")
     print("\nagainst careful NumPy (W @ (d[:, None] * Q), no Jacobian) and the best same-shape "
           "GEMM; fused vs unfused tangent step")
-    print(f"{'N':>5} {'k':>5} {'lyapunov':>9} {'careful':>9} {'unfused':>9} {'np gemm':>9} "
+    print(f"{'N':>5} {'k':>5} {'fused':>9} {'unfused':>9} {'careful':>9} {'np gemm':>9} "
           f"{'best gemm':>9} {'lyap/careful':>12} {'lyap/best':>9} {'unfused/fused':>13} "
           f"{'|Δlog R| careful':>16} {'unfused':>8}")
     for r in rows:
         ms = {key: 1e3 * v for key, v in r["seconds_per_step"].items()}
         gf = {key: v / 1e9 for key, v in r["flop_rate"].items()}
         best = max(gf["matmul"], gf["numpy_gemm"])
-        print(f"{r['n']:>5} {r['k']:>5} {ms['lyapunov']:>9.3f} {ms['careful']:>9.3f} "
-              f"{ms['unfused']:>9.3f} {ms['numpy_gemm']:>9.3f} "
+        print(f"{r['n']:>5} {r['k']:>5} {ms['fused']:>9.3f} {ms['jvp']:>9.3f} "
+              f"{ms['careful']:>9.3f} {ms['numpy_gemm']:>9.3f} "
               f"{best:>5.1f} {r['best_gemm']:<3} {r['lyapunov_over_careful']:>12.2f} "
               f"{r['lyapunov_over_best_gemm']:>9.2f} {r['unfused_over_fused']:>13.2f} "
               f"{r['careful_log_r_mismatch']:>16.1e} {r['unfused_log_r_mismatch']:>8.1e}")
-    print("(times per step in ms; best gemm in GFLOP/s, xla or numpy; lyap/careful > 1: jaxchaos "
+    print(f"(jaxchaos's default on this backend: {AUTO[jax.default_backend() == 'cpu']}; "
+          "times per step in ms; best gemm in GFLOP/s, xla or numpy; lyap/careful > 1: jaxchaos "
           "faster; lyap/best: loop FLOP rate over the best GEMM rate)")
     judged = [r for r in rows if r["n"] >= 1024]
     if judged:

@@ -65,7 +65,11 @@ def step_with_tangent(integrator: Integrator, system, state: SimState, frame, ta
     - `"dense"` (flows; a map applies its own `jvp`): the N×N step Jacobian by forward mode
       (`jax.jacfwd`, one batched pass with the step itself) times the frame. For Lorenz-63 it
       was not faster than jvp on the CPU (`scripts/benchmark_small_systems.py`).
-    - `"auto"` (default): `"fused"` where it applies (`fused_tangent_applies`), else `"jvp"`.
+    - `"auto"` (default): `"fused"` where it applies (`fused_tangent_applies`) on an
+      accelerator (the default backend is not the CPU), else `"jvp"`. On XLA CPU the fused
+      step was not faster (0.9–1.0 of the unfused one at N = 1024, k = 64 and 1024:
+      `scripts/benchmark_lyapunov.py`): there the matrix-vector product costs ~3 % of the
+      frame's GEMM and runs beside it.
     All are the same derivative of the same step (equal to round-off)."""
     check_choice("tangent", tangent, TANGENTS)
     fused = fused_tangent_applies(integrator, system)
@@ -73,7 +77,8 @@ def step_with_tangent(integrator: Integrator, system, state: SimState, frame, ta
         raise ConfigError('tangent="fused" needs a map or a noiseless flow with solver="euler" '
                           f'(fixed steps), got solver={integrator.solver!r}'
                           f'{" with noise" if system.noise is not None else ""}')
-    fused = fused and tangent in ("auto", "fused")
+    fused = fused and (tangent == "fused"
+                       or (tangent == "auto" and jax.default_backend() != "cpu"))
     t, t_next = integrator.time(state.step), integrator.time(state.step + 1)
     if isinstance(system, AbstractMap):
         if fused:
@@ -501,9 +506,10 @@ def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons
       None) and the noise.
     - `frame`: the starting frame (N, k), orthonormalized by a QR, instead of a random one.
     - `qr`: "householder" or "cholesky2" (GEMM-rich, for accelerators; `cholesky_qr2`).
-    - `tangent`: how the frame follows a step (`step_with_tangent`): "auto" (default: "fused"
-      for maps and noiseless forward-Euler flows, whose trajectory and frame products are one
-      matrix product, else "jvp"), "jvp", "dense" or "fused"; all give the same exponents.
+    - `tangent`: how the frame follows a step (`step_with_tangent`): "auto" (default: on an
+      accelerator "fused" for maps and noiseless forward-Euler flows, whose trajectory and
+      frame products are one matrix product; else "jvp"), "jvp", "dense" or "fused"; all give
+      the same exponents.
     - `progress`: show a progress bar over the accumulation blocks (one compiled call per
       block, the same results); the warm-up runs before the bar starts. Not under jit/vmap.
 
