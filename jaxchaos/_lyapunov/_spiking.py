@@ -278,7 +278,7 @@ def _two_trajectory_compiled(network, state, direction, separation, interval, n_
         tree = state.tree
         if search == "tree":
             tree = _build_tree(psi)
-        return eqx.tree_at(lambda s: (s.psi, s.tree), state, (psi, tree))
+        return eqx.tree_at(lambda s: (s.psi, s.tree, s.spiker), state, (psi, tree, tree[1]))
 
     other = with_phases(state, state.phases(network) + separation * direction)
 

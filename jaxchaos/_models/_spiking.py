@@ -368,13 +368,16 @@ def balanced_drive(neuron: AbstractPhaseNeuron, k, coupling, rate, excitatory_fr
 class EventState(eqx.Module):
     """State of the event loop: ψ (N+1,) with φ = ψ + Δ (entry N is a dummy at −∞ that padded
     targets point to), the offset Δ, the time t of the last event, the tournament tree (indices
-    of the largest ψ below each node; node 1 is the root) and the spike count."""
+    of the largest ψ below each node; node 1 is the root), the spike count and the next spiker
+    (the tree's root, kept apart so that the step never reads the tree before updating it: a
+    read of the old tree made XLA copy the whole tree every spike; unused by argmax search)."""
 
     psi: jax.Array
     offset: jax.Array
     time: jax.Array
     tree: jax.Array
     spikes: jax.Array
+    spiker: jax.Array
 
     def phases(self, network: SpikingNetwork, time=None) -> jax.Array:
         """φ (N,) at `time` (default: the last event)."""
@@ -403,8 +406,13 @@ def _build_tree(psi):
 def _update_tree(tree, psi, changed):
     """Recompute the paths from the leaves `changed` to the root: O(len(changed) log N)."""
     size = tree.shape[0] // 2
-    nodes = size + changed.astype(jnp.int32)
-    for _ in range(int(math.log2(size))):
+    dummy = psi.shape[0] - 1
+    nodes = (size + changed.astype(jnp.int32)) // 2
+    # the leaves hold constant indices: the first level is read without touching the tree
+    left = jnp.minimum(2 * nodes - size, dummy)
+    right = jnp.minimum(2 * nodes + 1 - size, dummy)
+    tree = tree.at[nodes].set(jnp.where(psi[left] >= psi[right], left, right))
+    for _ in range(int(math.log2(size)) - 1):
         nodes = nodes // 2
         left, right = tree[2 * nodes], tree[2 * nodes + 1]
         tree = tree.at[nodes].set(jnp.where(psi[left] >= psi[right], left, right))
@@ -417,7 +425,7 @@ def initial_state(network: SpikingNetwork, phases, *, search: str = "tree") -> E
     psi = jnp.concatenate([phases, jnp.full((1,), -jnp.inf, phases.dtype)])
     tree = _build_tree(psi) if search == "tree" else jnp.zeros(2, jnp.int32)
     zero = jnp.zeros((), phases.dtype)
-    return EventState(psi, zero, zero, tree, jnp.zeros((), jnp.int32))
+    return EventState(psi, zero, zero, tree, jnp.zeros((), jnp.int32), tree[1])
 
 
 def random_phases(key, network: SpikingNetwork, batch_shape=()) -> jax.Array:
@@ -427,7 +435,7 @@ def random_phases(key, network: SpikingNetwork, batch_shape=()) -> jax.Array:
 
 
 def _next_spiker(state: EventState, search: str):
-    return state.tree[1] if search == "tree" else jnp.argmax(state.psi).astype(jnp.int32)
+    return state.spiker if search == "tree" else jnp.argmax(state.psi).astype(jnp.int32)
 
 
 def spike_step(network: SpikingNetwork, state: EventState, *, t_end=None, search="tree",
@@ -462,12 +470,13 @@ def spike_step(network: SpikingNetwork, state: EventState, *, t_end=None, search
         rows = frame.at[targets].get(mode="fill", fill_value=0.0)
         mixed = dg[:, None] * rows + (1.0 - dg)[:, None] * frame[j][None, :]
         frame = frame.at[targets].set(mixed, mode="drop")
-    if t_end is None:  # no masking: selects here would make XLA copy ψ every spike
-        new = EventState(psi, offset, time, tree, state.spikes + 1)
+    spiker = tree[1] if search == "tree" else state.spiker
+    if t_end is None:
+        new = EventState(psi, offset, time, tree, state.spikes + 1, spiker)
     else:
         new = EventState(psi, jnp.where(active, offset, state.offset),
                          jnp.where(active, time, state.time), tree,
-                         state.spikes + active.astype(jnp.int32))
+                         state.spikes + active.astype(jnp.int32), spiker)
     return new, frame, (time, j, active, jnp.sum(jnp.log(dg)))
 
 

@@ -189,3 +189,34 @@ def test_bad_input_names_the_parameter():
     net = jc.SpikingNetwork.random(0, 100, 10, coupling=1.0, rate=0.1)
     with pytest.raises(ConfigError, match="max_spikes = 50 is too small"):
         jc.run_spikes(net, key=jax.random.key(0), t_end=100.0, max_spikes=50)
+
+
+@pytest.mark.parametrize("batch_mode", [None, "map"])
+def test_event_loop_never_copies_the_tree(batch_mode):
+    """Performance guard: the compiled event loop updates ψ and the tournament tree in place.
+    A read of the old tree after its update (the root, for the next spiker) made XLA copy the
+    whole tree every spike, an O(N) cost that dominated at N ≥ 10⁵. Only the entry computation
+    (the call's own input buffers) may copy them."""
+    import re
+
+    from jaxchaos._models._spiking import _run_spikes_mapped, _until, initial_state
+
+    net = jc.SpikingNetwork.random(0, 300, 10, coupling=1.0, rate=0.1)
+    state = initial_state(net, jc.random_phases(jax.random.key(0), net))
+    t_end = jnp.asarray(10.0)
+    if batch_mode is None:
+        compiled = jax.jit(_until, static_argnums=(3, 4, 5)).lower(net, state, t_end, 500,
+                                                                   "tree", 300)
+    else:
+        stack = jc.stack_networks([net, net])
+        states = jax.tree_util.tree_map(lambda x: jnp.stack([x, x]), state)
+        compiled = jax.jit(_run_spikes_mapped.__wrapped__, static_argnums=(3, 4, 5)).lower(
+            stack, states, t_end, 500, "tree", 300)
+    text = compiled.compile().as_text()
+    computation, copies = None, []
+    for line in text.splitlines():
+        if line and not line.startswith((" ", "}")):
+            computation = "ENTRY" if line.startswith("ENTRY") else line.split()[0]
+        if re.search(r"= (s32\[1024\]|f64\[301\])\{0\} copy\(", line) and computation != "ENTRY":
+            copies.append(line.strip()[:80])
+    assert copies == []
