@@ -23,7 +23,8 @@ simulation in accumulation time, time step and solver (two networks; `--part lon
 integrators over t_sim = 1000, and the DMFT's growth rate in windows up to t = 200;
 `--part scs`: the control without balance, SCS tanh networks at g = 2 vs `scs_dmft`;
 `--part open_loop`: N = 1000 networks whose mean coupling is replaced by its average input,
-so the population-mean input cannot fluctuate). Writes
+so the population-mean input cannot fluctuate; `--part ei`: λ_1 of E/I balanced networks vs
+`sampling_dmft_populations`). Writes
 `convergence.json` (`convergence_<part>.json`) and `lyapunov_vs_n.png`
 (~40 min in all on 2 CPU cores shared with other jobs).
 
@@ -166,6 +167,38 @@ def open_loop(res, log, n=1000):
     res["open_loop"] = {"n": n, "mu": mu, "runs": runs}
 
 
+EI = {"fractions": (0.8, 0.2), "means": ((0.5, -10.0), (1.0, -12.0)),
+      "stds": ((2.0, 2.0), (2.0, 2.0)), "drives": (1.0, 0.8)}
+
+
+def ei_lambda(res, log):
+    """λ_1 of E/I balanced networks (dense `Ensemble`, scaling 'balanced', the E/I test's
+    parameters) vs N, next to the two-population sampling DMFT's coupled exponent."""
+    ensemble = jc.Ensemble(fractions=EI["fractions"], means=EI["means"], stds=EI["stds"],
+                           scaling="balanced", zero_diagonal=False)
+    alpha = np.asarray(EI["fractions"])
+    res["ei"] = {}
+    for n, seeds in ((400, 3), (1000, 3)):
+        pop = ensemble.population(n)
+        lams = []
+        for seed in range(1, seeds + 1):
+            net = jc.BalancedRateNetwork(ensemble.sample(jax.random.PRNGKey(seed), n),
+                                         np.sqrt(n) * np.asarray(EI["drives"])[pop])
+            spectrum = jc.lyapunov_spectrum(net, k=1, dt=0.05, solver="heun", t_ons=1.0,
+                                            t_warmup=50.0, t_frame_warmup=20.0,
+                                            t_sim=CONVERGENCE["t_sim"],
+                                            key=jax.random.PRNGKey(0))
+            lams.append(float(spectrum.exponents[0]))
+        mf = [float(jc.sampling_dmft_populations(
+            np.asarray(EI["stds"]), alpha, key=jax.random.PRNGKey(key), t_max=60.0, dt=0.1,
+            samples=2000, iterations=10,
+            mean_couplings=np.sqrt(n) * np.asarray(EI["means"]) * alpha[None],
+            drives=np.sqrt(n) * np.asarray(EI["drives"]), lyapunov_start=10.0)[0].lyapunov)
+            for key in range(2)]
+        res["ei"][n] = {"simulation": lams, "mean_field": mf}
+        log("E/I N", n, "simulation", np.round(lams, 4), "DMFT", np.round(mf, 4))
+
+
 def convergence(out: Path, part: str = "all"):
     """λ_1 at I1 = 0 vs N, simulation and sampling DMFT, and the convergence checks
     (`part`: "sizes" the λ_1-vs-N table and the short checks, "long" the long checks)."""
@@ -181,7 +214,9 @@ def convergence(out: Path, part: str = "all"):
         long_checks(res, log)
     if part in ("all", "open_loop"):
         open_loop(res, log)
-    if part in ("long", "scs", "open_loop"):
+    if part in ("all", "ei"):
+        ei_lambda(res, log)
+    if part in ("long", "scs", "open_loop", "ei"):
         res["seconds"] = time.perf_counter() - start
         (out / f"convergence_{part}.json").write_text(json.dumps(res, indent=1))
         return
@@ -256,12 +291,13 @@ def main():
                       quick={"action": "store_true", "help": "N_sim = 500, short runs"},
                       convergence={"action": "store_true",
                                    "help": "λ_1 vs N at I1 = 0 and convergence checks"},
-                      part={"choices": ["all", "sizes", "long", "scs", "open_loop"],
+                      part={"choices": ["all", "sizes", "long", "scs", "open_loop", "ei"],
                             "default": "all",
                             "help": "with --convergence: sizes (the λ_1-vs-N table and the "
                                     "short checks, ~20 min), long (the long checks, ~10 min) "
                                     "scs (the unbalanced SCS control, ~8 min) or open_loop "
-                                    "(mean feedback replaced by its average, ~5 min)"})
+                                    "(mean feedback replaced by its average, ~5 min), ei (E/I "
+                                    "networks vs the two-population DMFT, ~8 min)"})
     out = args.out
     if args.convergence:
         return convergence(out, args.part)
