@@ -21,8 +21,11 @@ network seeds each, mean ± standard error over seeds) next to the sampling DMFT
 convergence checks of both: the DMFT in samples M, time step, iterations and window; the
 simulation in accumulation time, time step and solver (two networks; `--part long`: four
 integrators over t_sim = 1000, and the DMFT's growth rate in windows up to t = 200;
-`--part scs`: the control without balance, SCS tanh networks at g = 2 vs `scs_dmft`). Writes
-`convergence.json` (`convergence_long.json`, `convergence_scs.json`) and `lyapunov_vs_n.png`
+`--part scs`: the control without balance, SCS tanh networks at g = 2 vs `scs_dmft`;
+`--part open_loop`: N = 1000 networks whose mean coupling is replaced by its average input,
+so the population-mean input cannot fluctuate; `--part ei`: λ_1 of E/I balanced networks vs
+`sampling_dmft_populations`). Writes
+`convergence.json` (`convergence_<part>.json`) and `lyapunov_vs_n.png`
 (~40 min in all on 2 CPU cores shared with other jobs).
 
     .venv/bin/python experiments/balanced_input.py [--quick | --convergence [--part P]]
@@ -131,6 +134,71 @@ def scs_control(res, log):
         log("SCS N", n, np.round(lams, 4), "scs_dmft", res["scs"]["dmft"])
 
 
+def open_loop(res, log, n=1000):
+    """The mean feedback's role: networks with the same random part N(0, g²/N) but the mean
+    coupling -J0/√N replaced by its average effect, a constant input μ̄ (the DMFT's
+    time-averaged J̄ν + √N I0 at this N), so the population-mean input cannot fluctuate. λ_1 and
+    ν of these open-loop networks next to the balanced ones."""
+    dmft = jc.sampling_dmft(GAIN, key=jax.random.PRNGKey(0), t_max=60.0, dt=0.1, samples=2000,
+                            iterations=10, nonlinearity="relu", mean_coupling=-J0 * np.sqrt(n),
+                            drive=I0 * np.sqrt(n))
+    mu = float(np.mean(np.asarray(dmft.mean_input)[200:]))
+    ensemble = jc.Ensemble(means=((0.0,),), stds=((GAIN,),), scaling="balanced",
+                           zero_diagonal=False)
+    runs = []
+    for seed in range(1, CONVERGENCE["seeds"][n] + 1):
+        # Same key, same z: the balanced J is this W minus J0/√N. Start from the balanced
+        # network's state at t = 100 (from N(0, 1) the open loop falls silent at once).
+        balanced = jc.BalancedRateNetwork.random(jax.random.PRNGKey(seed), n, gain=GAIN, j0=J0,
+                                                 i0=I0)
+        x0 = jc.simulate(balanced, key=jax.random.PRNGKey(seed), t1=100.0, dt=0.05,
+                         record_every=100.0).records["trajectory"][-1]
+        net = jc.BalancedRateNetwork(ensemble.sample(jax.random.PRNGKey(seed), n), mu)
+        sim = jc.simulate(net, x0, t1=100.0, dt=0.05, record_every=0.5)
+        trajectory = np.asarray(sim.records["trajectory"])
+        rates = np.maximum(trajectory, 0.0).mean(axis=1)
+        spectrum = jc.lyapunov_spectrum(net, x0, k=1, dt=0.05, solver="heun", t_ons=1.0,
+                                        t_warmup=10.0, t_frame_warmup=10.0,
+                                        t_sim=CONVERGENCE["t_sim"], key=jax.random.PRNGKey(0))
+        runs.append({"lambda": float(spectrum.exponents[0]), "stderr": float(spectrum.stderr[0]),
+                     "rate_first_10": float(rates[:20].mean()),
+                     "rate_last_50": float(rates[100:].mean())})
+        log("open loop N", n, "mu", round(mu, 4), runs[-1])
+    res["open_loop"] = {"n": n, "mu": mu, "runs": runs}
+
+
+EI = {"fractions": (0.8, 0.2), "means": ((0.5, -10.0), (1.0, -12.0)),
+      "stds": ((2.0, 2.0), (2.0, 2.0)), "drives": (1.0, 0.8)}
+
+
+def ei_lambda(res, log):
+    """λ_1 of E/I balanced networks (dense `Ensemble`, scaling 'balanced', the E/I test's
+    parameters) vs N, next to the two-population sampling DMFT's coupled exponent."""
+    ensemble = jc.Ensemble(fractions=EI["fractions"], means=EI["means"], stds=EI["stds"],
+                           scaling="balanced", zero_diagonal=False)
+    alpha = np.asarray(EI["fractions"])
+    res["ei"] = {}
+    for n, seeds in ((400, 3), (1000, 3)):
+        pop = ensemble.population(n)
+        lams = []
+        for seed in range(1, seeds + 1):
+            net = jc.BalancedRateNetwork(ensemble.sample(jax.random.PRNGKey(seed), n),
+                                         np.sqrt(n) * np.asarray(EI["drives"])[pop])
+            spectrum = jc.lyapunov_spectrum(net, k=1, dt=0.05, solver="heun", t_ons=1.0,
+                                            t_warmup=50.0, t_frame_warmup=20.0,
+                                            t_sim=CONVERGENCE["t_sim"],
+                                            key=jax.random.PRNGKey(0))
+            lams.append(float(spectrum.exponents[0]))
+        mf = [float(jc.sampling_dmft_populations(
+            np.asarray(EI["stds"]), alpha, key=jax.random.PRNGKey(key), t_max=60.0, dt=0.1,
+            samples=2000, iterations=10,
+            mean_couplings=np.sqrt(n) * np.asarray(EI["means"]) * alpha[None],
+            drives=np.sqrt(n) * np.asarray(EI["drives"]), lyapunov_start=10.0)[0].lyapunov)
+            for key in range(2)]
+        res["ei"][n] = {"simulation": lams, "mean_field": mf}
+        log("E/I N", n, "simulation", np.round(lams, 4), "DMFT", np.round(mf, 4))
+
+
 def convergence(out: Path, part: str = "all"):
     """λ_1 at I1 = 0 vs N, simulation and sampling DMFT, and the convergence checks
     (`part`: "sizes" the λ_1-vs-N table and the short checks, "long" the long checks)."""
@@ -144,7 +212,11 @@ def convergence(out: Path, part: str = "all"):
         scs_control(res, log)
     if part in ("all", "long"):
         long_checks(res, log)
-    if part in ("long", "scs"):
+    if part in ("all", "open_loop"):
+        open_loop(res, log)
+    if part in ("all", "ei"):
+        ei_lambda(res, log)
+    if part in ("long", "scs", "open_loop", "ei"):
         res["seconds"] = time.perf_counter() - start
         (out / f"convergence_{part}.json").write_text(json.dumps(res, indent=1))
         return
@@ -219,10 +291,13 @@ def main():
                       quick={"action": "store_true", "help": "N_sim = 500, short runs"},
                       convergence={"action": "store_true",
                                    "help": "λ_1 vs N at I1 = 0 and convergence checks"},
-                      part={"choices": ["all", "sizes", "long", "scs"], "default": "all",
+                      part={"choices": ["all", "sizes", "long", "scs", "open_loop", "ei"],
+                            "default": "all",
                             "help": "with --convergence: sizes (the λ_1-vs-N table and the "
                                     "short checks, ~20 min), long (the long checks, ~10 min) "
-                                    "or scs (the unbalanced SCS control, ~8 min)"})
+                                    "scs (the unbalanced SCS control, ~8 min) or open_loop "
+                                    "(mean feedback replaced by its average, ~5 min), ei (E/I "
+                                    "networks vs the two-population DMFT, ~8 min)"})
     out = args.out
     if args.convergence:
         return convergence(out, args.part)
