@@ -84,6 +84,21 @@ def measure(network, key, qrs_per_block):
             "rate": float(sp.spike_rate) / lam.size, "spectrum": lam.tolist()}
 
 
+def compact(loc, n):
+    """The JSON record: the local-exponent series only where the figure plots them (N, r = 1
+    and BURST_R), to 4 decimals."""
+    out = {}
+    for name, m in loc.items():
+        m = dict(m)
+        if name not in (f"N={n},r=1", f"N={n},r={BURST_R:g}"):
+            del m["local_times"], m["local_exponents"]
+        else:
+            m["local_times"] = [round(x, 4) for x in m["local_times"]]
+            m["local_exponents"] = [round(x, 4) for x in m["local_exponents"]]
+        out[name] = m
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -107,7 +122,7 @@ def main():
                   f" λ_max = {m['lambda_max']:.3f} ({time.perf_counter() - start:.0f} s)",
                   flush=True)
     (out / f"sparse_chaos_localization{suffix}.json").write_text(json.dumps(
-        {"n": n, "k": k, "results": loc}, indent=1))
+        {"n": n, "k": k, "results": compact(loc, n)}))
     print(f"\nLeading vector, K = {k}: PR/N averaged over the snapshots (Gram–Schmidt vector "
           "orthogonal to the time shift; covariant vector with its time-shift component)\n")
     print(f"| r | λ_max, N = {n} / {4 * n} | PR/N, N = {n} | PR/N, N = {4 * n} "
