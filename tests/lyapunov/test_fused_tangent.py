@@ -114,3 +114,23 @@ def test_fused_tangent_needs_euler_or_a_map():
     # "auto" falls back to jvp where fusing does not apply
     spec = jc.lyapunov_spectrum(_net(noise=0.1), k=2, solver="euler", **times)
     assert np.all(np.isfinite(spec.exponents))
+
+
+def test_auto_is_fused_on_accelerators_and_unfused_on_the_cpu(monkeypatch):
+    """"auto" resolves by the default backend: the fused step off the CPU (faked here), the
+    unfused one on it (where the fused step measured no faster)."""
+    system, integrator = _systems()["flow"]
+    state = integrator.init(system, system.initial_state(jax.random.key(1)))
+    frame = _frame()
+
+    def step(tangent):
+        return jax.make_jaxpr(lambda s, f: jc.step_with_tangent(integrator, system, s, f,
+                                                                 tangent))(state, frame)
+
+    def has_concatenate(jaxpr):
+        return "concatenate" in str(jaxpr)
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    assert not has_concatenate(step("auto")) and has_concatenate(step("fused"))
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert has_concatenate(step("auto"))
