@@ -73,7 +73,8 @@ def load(path=CONFIG) -> dict:
                                          "tol"),
                           "sampling_check": ("frequency", "amplitudes", "samples",
                                              "iterations", "t_max", "dt",
-                                             "lyapunov_start")}.items():
+                                             "lyapunov_start",
+                                             "resolution_amplitude")}.items():
         for key in keys:
             if key not in config.get(section, {}):
                 raise ConfigError(f"{path}: missing {section}.{key}")
@@ -302,7 +303,25 @@ def run_sampling_check(config, out: Path):
                 "critical_amplitude": critical_amplitude(np.asarray(check["amplitudes"]),
                                                          np.asarray(lam), monotone=False)}
 
-    return cached(out / "sampling_check.json", {"gain": gain, **check}, compute)
+    base = {k: v for k, v in check.items() if k != "resolution_amplitude"}
+    result = cached(out / "sampling_check.json", {"gain": gain, **base}, compute)
+
+    def resolution():
+        lam = {}
+        for label, dt, samples in (("dt/2", check["dt"] / 2, check["samples"]),
+                                   ("2M", check["dt"], 2 * check["samples"])):
+            lam[label] = float(jc.sampling_dmft(
+                gain, key=jax.random.key(0), t_max=check["t_max"], dt=dt, samples=samples,
+                iterations=check["iterations"], independent=True,
+                input=jc.SinusoidalInput(check["resolution_amplitude"], check["frequency"]),
+                lyapunov_start=check["lyapunov_start"]).lyapunov)
+        return lam
+
+    result = dict(result)
+    result["resolution"] = {"amplitude": check["resolution_amplitude"],
+                            **cached(out / "sampling_resolution.json", {"gain": gain, **check},
+                                     resolution)}
+    return result
 
 
 def critical_table(frequencies, amplitudes, lam):
@@ -423,9 +442,14 @@ def main():
         print(f"mean field f = {f:g}: A_c = {a_c:.4f}")
     print(f"mean field f → 0 (static): A_c = {mf['static_critical_amplitude']:.4f}")
     check = mf["sampling_check"]
+    quad = {k: config["mean_field"][k] for k in ("grid", "phases", "hermite", "tol")}
     print(f"sampling DMFT at f = {check['frequency']:g}: λ_max = "
           f"{np.round(check['lambda_max'], 4)} at A = {check['amplitudes']}: "
           f"A_c = {check['critical_amplitude']:.3f}")
+    res = check["resolution"]
+    e0 = locked_state(gain, res["amplitude"], check["frequency"], **quad)[0]
+    print(f"  at A = {res['amplitude']:g}: λ_max = {res['dt/2']:.4f} with dt/2, "
+          f"{res['2M']:.4f} with 2M; locked state: {-1 + np.sqrt(-e0):.4f}")
     print(f"simulation: non-monotonic = {verdict} (lowest interior f = {frequencies[j]:g}, "
           f"below the lowest and highest f by {np.round(depth, 3)} ± {np.round(depth_sem, 3)}, "
           "paired over seeds)")
