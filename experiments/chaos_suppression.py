@@ -28,11 +28,16 @@ state). The locked state is stable, λ < 0, iff the ground energy E0 > -1: A_c(f
 E0(A, f) = -1. As f → 0 this becomes the static criterion g²⟨φ'(x)²⟩ = 1 with a quenched input
 a sin θ (`static_critical_amplitude`), an independent check of the f → 0 end.
 
-Written to `--out` (default `results/chaos_suppression`): `simulation_seed<s>.npz` (reused when
-the config is unchanged), `mean_field.json`, `suppression.png` (λ_max vs A per f; A_c vs f,
-simulation and theory), `summary.json`. Key figures: `docs/figures/chaos_suppression.png` and
-`docs/figures/chaos_suppression_frequency.png`. The script fails (SystemExit) if the data
-contradict the README's claims (`check_claims`).
+`[sampling_check]`: `sampling_dmft` (the sampled mean-field theory of the chaotic state,
+independent phases) at one frequency on both sides of the mean-field A_c, and its own
+resolution (dt/2, 2M) at one amplitude.
+
+Written to `--out` (default `results/chaos_suppression`): `simulation_seed<s>.json`,
+`mean_field.json`, `sampling_check.json`, `sampling_resolution.json` (each reused while the
+config entries it depends on are unchanged), `suppression.png` (λ_max vs A per f; A_c vs f,
+simulation and theory), `critical_frequency.png`, `summary.json`. Key figures:
+`docs/figures/chaos_suppression.png` and `docs/figures/chaos_suppression_frequency.png`. The
+script fails (SystemExit) if the data contradict the README's claims (`check_claims`).
 
     .venv/bin/python experiments/chaos_suppression.py [--out results/chaos_suppression]
 """
