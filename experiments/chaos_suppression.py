@@ -28,11 +28,16 @@ state). The locked state is stable, λ < 0, iff the ground energy E0 > -1: A_c(f
 E0(A, f) = -1. As f → 0 this becomes the static criterion g²⟨φ'(x)²⟩ = 1 with a quenched input
 a sin θ (`static_critical_amplitude`), an independent check of the f → 0 end.
 
-Written to `--out` (default `results/chaos_suppression`): `simulation_seed<s>.npz` (reused when
-the config is unchanged), `mean_field.json`, `suppression.png` (λ_max vs A per f; A_c vs f,
-simulation and theory), `summary.json`. Key figures: `docs/figures/chaos_suppression.png` and
-`docs/figures/chaos_suppression_frequency.png`. The script fails (SystemExit) if the data
-contradict the README's claims (`check_claims`).
+`[sampling_check]`: `sampling_dmft` (the sampled mean-field theory of the chaotic state,
+independent phases) at one frequency on both sides of the mean-field A_c, and its own
+resolution (dt/2, 2M) at one amplitude.
+
+Written to `--out` (default `results/chaos_suppression`): `simulation_seed<s>.json`,
+`mean_field.json`, `sampling_check.json`, `sampling_resolution.json` (each reused while the
+config entries it depends on are unchanged), `suppression.png` (λ_max vs A per f; A_c vs f,
+simulation and theory), `critical_frequency.png`, `summary.json`. Key figures:
+`docs/figures/chaos_suppression.png` and `docs/figures/chaos_suppression_frequency.png`. The
+script fails (SystemExit) if the data contradict the README's claims (`check_claims`).
 
     .venv/bin/python experiments/chaos_suppression.py [--out results/chaos_suppression]
 """
@@ -73,7 +78,8 @@ def load(path=CONFIG) -> dict:
                                          "tol"),
                           "sampling_check": ("frequency", "amplitudes", "samples",
                                              "iterations", "t_max", "dt",
-                                             "lyapunov_start")}.items():
+                                             "lyapunov_start",
+                                             "resolution_amplitude")}.items():
         for key in keys:
             if key not in config.get(section, {}):
                 raise ConfigError(f"{path}: missing {section}.{key}")
@@ -302,7 +308,25 @@ def run_sampling_check(config, out: Path):
                 "critical_amplitude": critical_amplitude(np.asarray(check["amplitudes"]),
                                                          np.asarray(lam), monotone=False)}
 
-    return cached(out / "sampling_check.json", {"gain": gain, **check}, compute)
+    base = {k: v for k, v in check.items() if k != "resolution_amplitude"}
+    result = cached(out / "sampling_check.json", {"gain": gain, **base}, compute)
+
+    def resolution():
+        lam = {}
+        for label, dt, samples in (("dt/2", check["dt"] / 2, check["samples"]),
+                                   ("2M", check["dt"], 2 * check["samples"])):
+            lam[label] = float(jc.sampling_dmft(
+                gain, key=jax.random.key(0), t_max=check["t_max"], dt=dt, samples=samples,
+                iterations=check["iterations"], independent=True,
+                input=jc.SinusoidalInput(check["resolution_amplitude"], check["frequency"]),
+                lyapunov_start=check["lyapunov_start"]).lyapunov)
+        return lam
+
+    result = dict(result)
+    result["resolution"] = {"amplitude": check["resolution_amplitude"],
+                            **cached(out / "sampling_resolution.json", {"gain": gain, **check},
+                                     resolution)}
+    return result
 
 
 def critical_table(frequencies, amplitudes, lam):
@@ -423,9 +447,14 @@ def main():
         print(f"mean field f = {f:g}: A_c = {a_c:.4f}")
     print(f"mean field f → 0 (static): A_c = {mf['static_critical_amplitude']:.4f}")
     check = mf["sampling_check"]
+    quad = {k: config["mean_field"][k] for k in ("grid", "phases", "hermite", "tol")}
     print(f"sampling DMFT at f = {check['frequency']:g}: λ_max = "
           f"{np.round(check['lambda_max'], 4)} at A = {check['amplitudes']}: "
           f"A_c = {check['critical_amplitude']:.3f}")
+    res = check["resolution"]
+    e0 = locked_state(gain, res["amplitude"], check["frequency"], **quad)[0]
+    print(f"  at A = {res['amplitude']:g}: λ_max = {res['dt/2']:.4f} with dt/2, "
+          f"{res['2M']:.4f} with 2M; locked state: {-1 + np.sqrt(-e0):.4f}")
     print(f"simulation: non-monotonic = {verdict} (lowest interior f = {frequencies[j]:g}, "
           f"below the lowest and highest f by {np.round(depth, 3)} ± {np.round(depth_sem, 3)}, "
           "paired over seeds)")
