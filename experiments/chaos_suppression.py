@@ -2,7 +2,7 @@
 2010, PRE 82:011903): dx/dt = -x + g W tanh(x) + A sin(2π f t + θ_i), independent uniform
 phases θ_i, g = 1.5, time in units of τ.
 
-Runs `configs/chaos_suppression.toml`:
+Runs `configs/experiments/chaos_suppression.toml`:
 
 - `[network]` n, gain, seeds (one network W and one set of phases θ_i per seed);
 - `[input]` frequencies f and `filtered_amplitudes` a: the amplitudes are A = a √(1 + (2πf)²),
@@ -65,7 +65,7 @@ import jaxchaos as jc  # noqa: E402
 from jaxchaos import ConfigError  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "configs" / "chaos_suppression.toml"
+CONFIG = ROOT / "configs" / "experiments" / "chaos_suppression.toml"
 
 
 def load(path=CONFIG) -> dict:
@@ -401,7 +401,7 @@ def main():
     chaotic = lam[:, 0, 0] > 0
     per_seed, mean, sem = critical_table(frequencies, amplitudes, lam[chaotic])
     n, gain, seeds = (config["network"][k] for k in ("n", "gain", "seeds"))
-    note = (f"configs/chaos_suppression.toml: N = {n}, g = {gain:g}, seeds "
+    note = (f"configs/experiments/chaos_suppression.toml: N = {n}, g = {gain:g}, seeds "
             f"{np.asarray(seeds)[chaotic].tolist()} (chaotic without input) of {seeds}, "
             f"t_sim = {config['lyapunov']['t_sim']:g}")
 
