@@ -18,8 +18,9 @@ Cases (each in its own process, so that its peak memory is its own):
 - `network`: the SCS network's leaky Euler map x ← (1−δ)x + δ g W tanh(x) (δ = 0.1, g = 2) on a
   sparse i.i.d. ensemble (N = `--big-n`, K = `--big-k`) in float32 or float64: drawing time,
   `--steps` steps simulated, then λ_max (per unit time, `lyapunov_spectrum` with k = 1, QR
-  every 10 steps, `--frame-warmup` steps of frame warm-up, then over `--steps` further steps) next to the mean-field value of the same map
-  (`euler_map_dmft(2, 0.1).lyapunov_rate`), peak resident memory.
+  every 10 steps, `--frame-warmup` steps of frame warm-up, then over `--steps` further
+  steps) next to the mean-field value of the same map (`euler_map_dmft(2, 0.1).lyapunov_rate`),
+  peak resident memory.
 - `spectrum`: the same at N = `--spec-n`, K = `--spec-k` with the 16 leading exponents.
 
 The machine's cores are shared with other jobs: only ratios measured in one run mean much.
