@@ -16,12 +16,13 @@ jaxchaos and Brian2 live in different environments, so the script has two halves
 
 With `--brian-python PYTHON` (a Python that has brian2, e.g. /tmp/brian-venv/bin/python) the
 default mode runs part 2 through a subprocess for every dt and compares: population rate and
-mean CV after a transient, the rms over neurons of the per-neuron rate difference against the
-exact run (and, as the floor set by the finite window, between two exact runs from different
-initial conditions), the fraction of exact spikes that Brian2 reproduces (same neuron within
-max(2 dt, 0.01 τ)) in the first 1 τ, the first 10 τ and the last 10 τ, and the wall time of
-each simulation (compiled code, excluding jaxchaos's compilation and Brian2's code generation:
-both are timed on a second stretch of simulated time after a first one that compiles).
+mean CV after a transient; the rms over neurons of the per-neuron rate difference against the
+exact run (and, as the floor set by the finite window, between exact runs from different
+initial conditions, `--ics`, which also give the spread of the exact population rate and CV);
+the fraction of exact spikes that Brian2 reproduces (same neuron within max(2 dt, 0.01 τ)) in
+the first 1 τ, the first 10 τ and the last 10 τ; and the wall time of each simulation
+(compiled code, excluding jaxchaos's compilation and Brian2's code generation: both are timed
+on a second stretch of simulated time after a first one that compiles).
 
     /work/main/.venv/bin/python experiments/brian2_comparison.py \
         --brian-python /tmp/brian-venv/bin/python [--quick] [--out DIR]
@@ -142,6 +143,8 @@ def main():
     parser.add_argument("--t", type=float, default=200.0, help="measured time (τ)")
     parser.add_argument("--dts", default="0.1,0.03,0.01,0.003,0.001,0.0001")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ics", type=int, default=4, help="exact runs from this many initial "
+                        "conditions (the first is the one given to Brian2)")
     parser.add_argument("--out", default="docs/figures")
     args = parser.parse_args()
     if args.brian:
@@ -184,21 +187,25 @@ def compare(args):
     budget = int(2.0 * n * float(neuron.free_rate(drive)) * (T_WARM + t_measure)) + 1000
     t_ex, n_ex, wall_ex = run_exact(net, phases, T_WARM, t_measure, budget)
     stats_ex = statistics(t_ex, n_ex, n, T_WARM, t_measure)
-    phases2 = jc.random_phases(jax.random.key(args.seed + 2), net)
-    t_ex2, n_ex2, _ = run_exact(net, phases2, T_WARM, t_measure, budget)
-    stats_ex2 = statistics(t_ex2, n_ex2, n, T_WARM, t_measure)
-    floor = float(np.sqrt(np.mean((stats_ex2["rates"] - stats_ex["rates"]) ** 2)))
+    others = []  # other initial conditions: the spread of the exact statistics over trajectories
+    for m in range(args.ics - 1):
+        ph = jc.random_phases(jax.random.key(args.seed + 2 + m), net)
+        t_o, n_o, _ = run_exact(net, ph, T_WARM, t_measure, budget)
+        others.append(statistics(t_o, n_o, n, T_WARM, t_measure))
+    floor = float(np.mean([np.sqrt(np.mean((o["rates"] - stats_ex["rates"]) ** 2))
+                           for o in others])) if others else float("nan")
+    pop = [float(stats_ex["population_rate"])] + [float(o["population_rate"]) for o in others]
+    cvs = [float(np.nanmean(stats_ex["cv"]))] + [float(np.nanmean(o["cv"])) for o in others]
     spikes_ex = int(((t_ex > T_WARM) & (t_ex <= T_WARM + t_measure)).sum())
-    exact = {"rate": float(stats_ex["population_rate"]), "cv": float(np.nanmean(stats_ex["cv"])),
-             "wall": wall_ex, "spikes": spikes_ex, "rate_ic2": float(stats_ex2["population_rate"]),
-             "cv_ic2": float(np.nanmean(stats_ex2["cv"])),
-             "rms_ic2": floor}
+    exact = {"rate": pop[0], "cv": cvs[0], "wall": wall_ex, "spikes": spikes_ex,
+             "rates_ics": pop, "cvs_ics": cvs, "rate_std_ics": float(np.std(pop, ddof=1)),
+             "cv_std_ics": float(np.std(cvs, ddof=1)), "rms_other_ics": floor}
     print(f"N = {n}, K = {args.k}, J0 = {args.coupling:g}, target ν̄τ = {args.rate:g}, "
           f"I = {drive:g}; {T_WARM:g} τ + {t_measure:g} τ measured", flush=True)
-    print(f"exact: rate {exact['rate']:.5f}, CV {exact['cv']:.4f}, {spikes_ex} spikes in "
-          f"{wall_ex:.2f} s; other initial condition: rate {exact['rate_ic2']:.5f}, CV "
-          f"{exact['cv_ic2']:.4f}, per-neuron "
-          f"rms {floor:.4f}", flush=True)
+    print(f"exact: rate {pop[0]:.5f}, CV {cvs[0]:.4f}, {spikes_ex} spikes in {wall_ex:.2f} s; "
+          f"over {args.ics} initial conditions: rate {np.mean(pop):.5f} ± "
+          f"{exact['rate_std_ics']:.5f} (std), CV {np.mean(cvs):.4f} ± {exact['cv_std_ics']:.4f}, "
+          f"per-neuron rate rms vs the first {floor:.4f}", flush=True)
     rows = []
     if args.brian_python:
         env = dict(os.environ, PYTHONPATH="")  # Brian2's own environment, not jaxchaos's
@@ -228,7 +235,7 @@ def compare(args):
                    "brian2": str(data["version"])}
             rows.append(row)
             print(f"Brian2 dt = {dt:g} τ: rate {row['rate']:.5f} "
-                  f"({100 * (row['rate'] / exact['rate'] - 1):+.2f}%), CV {row['cv']:.4f}, "
+                  f"({100 * (row['rate'] / exact['rate'] - 1):+.3f}%), CV {row['cv']:.4f}, "
                   f"per-neuron rms {row['rms']:.4f}, spikes matched within {tol:g} τ: first "
                   f"10 τ {row['matched_first']:.3f}, last 10 τ {row['matched_last']:.3f}; "
                   f"{row['wall']:.2f} s ({row['wall'] / wall_ex:.1f}x exact; first {T_WARM:g} τ "
@@ -245,11 +252,12 @@ def compare(args):
     print("| simulator | dt (τ) | rate ντ | vs exact | mean CV | per-neuron rate rms (1/τ) | "
           "spikes matched, first 1 τ / 10 τ / last 10 τ | wall time (s) | vs exact |")
     print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| jaxchaos, exact | — | {exact['rate']:.4f} | — | {exact['cv']:.3f} | "
-          f"{floor:.4f} (other initial condition) | — | {wall_ex:.2f} | 1 |")
+    print(f"| jaxchaos, exact | — | {exact['rate']:.5f} (± {exact['rate_std_ics']:.5f} over "
+          f"initial conditions) | — | {exact['cv']:.3f} (± {exact['cv_std_ics']:.3f}) | "
+          f"{floor:.4f} (other initial conditions) | — | {wall_ex:.2f} | 1 |")
     for row in rows:
-        print(f"| Brian2 ({row['target']}) | {row['dt']:g} | {row['rate']:.4f} | "
-              f"{100 * (row['rate'] / exact['rate'] - 1):+.2f}% | {row['cv']:.3f} | "
+        print(f"| Brian2 ({row['target']}) | {row['dt']:g} | {row['rate']:.5f} | "
+              f"{100 * (row['rate'] / exact['rate'] - 1):+.3f}% | {row['cv']:.3f} | "
               f"{row['rms']:.4f} | {row['matched_1']:.2f} / {row['matched_first']:.2f} / "
               f"{row['matched_last']:.2f} | "
               f"{row['wall']:.2f} | {row['wall'] / wall_ex:.1f}x |")
@@ -262,7 +270,7 @@ def compare(args):
         axes[0].loglog(d, [r["rms"] / exact["rate"] for r in rows], "s-",
                        label="per-neuron rms / rate")
         axes[0].axhline(floor / exact["rate"], color="k", ls="--", lw=0.8,
-                        label="exact, other initial condition")
+                        label="exact, other initial conditions")
         axes[0].set_xlabel("Brian2 time step dt (τ)")
         axes[0].set_ylabel("relative to jaxchaos exact")
         axes[0].legend(fontsize=7)
