@@ -32,8 +32,8 @@ Brian2 is needed only here: `python3 -m venv /tmp/brian-venv && /tmp/brian-venv/
 brian2 "numpy<2.4"` (Brian2 2.9.0 fails to import with NumPy 2.4, which removed
 `ndarray.ptp`; measured with Brian2 2.9.0, NumPy 2.3.5, Cython 3). `--target numpy` runs
 Brian2 without compiling (slower) if Cython fails.
-Writes `brian2_comparison[_quick].json` and the figure `brian2_comparison[_quick].png` to `--out`
-(default `docs/figures`) and prints the Markdown table of the README.
+Writes `brian2_comparison[_quick][_TAG].json` and the figure `brian2_comparison[_quick][_TAG].png`
+to `--out` (default `docs/figures`) and prints the Markdown table of the README.
 """
 
 import argparse
@@ -154,6 +154,7 @@ def main():
     parser.add_argument("--ics", type=int, default=6, help="initial conditions (each simulator "
                         "runs every one)")
     parser.add_argument("--out", default="docs/figures")
+    parser.add_argument("--tag", default="", help="appended to the output names")
     args = parser.parse_args()
     if args.brian:
         run_brian(args.brian, args.dt, args.brian_out, args.target)
@@ -174,7 +175,7 @@ def compare(args):
     jax.config.update("jax_enable_x64", True)
     if args.quick:
         args.t, args.dts, args.ics = 30.0, "0.1,0.01", 2
-    suffix = "_quick" if args.quick else ""
+    suffix = ("_quick" if args.quick else "") + (f"_{args.tag}" if args.tag else "")
     dts = [float(x) for x in args.dts.split(",")]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -314,7 +315,8 @@ def compare(args):
                      f"I = {drive:g}: Brian2 vs exact")
         fig.tight_layout()
         save_figure(fig, out / f"brian2_comparison{suffix}.png", key=f"brian2_comparison{suffix}",
-                    note=f"experiments/brian2_comparison.py{' --quick' if args.quick else ''}: "
+                    note=f"experiments/brian2_comparison.py{' --quick' if args.quick else ''}"
+                         f" --coupling {args.coupling:g} --rate {args.rate:g}: "
                          f"one network, {m_ics} initial conditions, {t_measure:g} τ after "
                          f"{T_WARM:g} τ")
 
