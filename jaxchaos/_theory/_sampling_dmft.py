@@ -254,6 +254,39 @@ def _solve(config: _Config, params, key):
                              state_corr, rate_corr, slope_corr, lam, log_eps, changes, rates)
 
 
+def check_sampling_arguments(*, t_max, dt, samples, iterations, newton_steps, noise,
+                             heterogeneity, initial_std, damping, input, independent,
+                             lyapunov_start, nonlinearity):
+    """Check the arguments every sampling solver shares; returns (grid points T, the step
+    where the perturbation starts or None, the `Nonlinearity`)."""
+    check_real("t_max", t_max, positive=True)
+    check_real("dt", dt, positive=True)
+    for name, value in (("samples", samples), ("iterations", iterations),
+                        ("newton_steps", newton_steps)):
+        check_real(name, value, positive=True, integer=True)
+    check_real("noise", noise, nonnegative=True)
+    check_real("heterogeneity", heterogeneity, nonnegative=True)
+    check_real("initial_std", initial_std, nonnegative=True)
+    check_real("damping", damping, positive=True, below=1.0 + 1e-12)
+    steps = int(round(t_max / dt)) + 1
+    if steps < 4:
+        raise ConfigError(f"t_max = {t_max} must span at least 3 steps dt = {dt}")
+    if input is not None and not isinstance(input, AbstractInput):
+        raise ConfigError(f"input must be an AbstractInput, got {type(input).__name__}")
+    if independent and not isinstance(input, SinusoidalInput):
+        raise ConfigError("independent=True draws a phase per sample: input must be a "
+                          "SinusoidalInput")
+    start = None
+    if lyapunov_start is not None:
+        check_real("lyapunov_start", lyapunov_start, nonnegative=True)
+        start = int(round(lyapunov_start / dt))
+        if steps - start < 8:
+            raise ConfigError(f"lyapunov_start = {lyapunov_start} leaves fewer than 8 grid "
+                              f"points before t_max = {t_max}")
+    phi = nonlinearity if isinstance(nonlinearity, Nonlinearity) else Nonlinearity(nonlinearity)
+    return steps, start, phi
+
+
 def sampling_dmft(gain, *, key, t_max: float, dt: float = 0.1, samples: int = 2000,
                   iterations: int = 20, nonlinearity="tanh", mean_coupling=0.0, drive=0.0,
                   input: AbstractInput | None = None, independent: bool = False, noise=0.0,
@@ -276,33 +309,13 @@ def sampling_dmft(gain, *, key, t_max: float, dt: float = 0.1, samples: int = 20
       λ_max.
     """
     check_real("gain", gain, nonnegative=True)
-    check_real("t_max", t_max, positive=True)
-    check_real("dt", dt, positive=True)
-    for name, value in (("samples", samples), ("iterations", iterations),
-                        ("newton_steps", newton_steps)):
-        check_real(name, value, positive=True, integer=True)
     check_real("mean_coupling", mean_coupling)
     check_real("drive", drive)
-    check_real("noise", noise, nonnegative=True)
-    check_real("heterogeneity", heterogeneity, nonnegative=True)
-    check_real("initial_std", initial_std, nonnegative=True)
-    check_real("damping", damping, positive=True, below=1.0 + 1e-12)
-    steps = int(round(t_max / dt)) + 1
-    if steps < 4:
-        raise ConfigError(f"t_max = {t_max} must span at least 3 steps dt = {dt}")
-    if input is not None and not isinstance(input, AbstractInput):
-        raise ConfigError(f"input must be an AbstractInput, got {type(input).__name__}")
-    if independent and not isinstance(input, SinusoidalInput):
-        raise ConfigError("independent=True draws a phase per sample: input must be a "
-                          "SinusoidalInput")
-    start = None
-    if lyapunov_start is not None:
-        check_real("lyapunov_start", lyapunov_start, nonnegative=True)
-        start = int(round(lyapunov_start / dt))
-        if steps - start < 8:
-            raise ConfigError(f"lyapunov_start = {lyapunov_start} leaves fewer than 8 grid "
-                              f"points before t_max = {t_max}")
-    phi = nonlinearity if isinstance(nonlinearity, Nonlinearity) else Nonlinearity(nonlinearity)
+    steps, start, phi = check_sampling_arguments(
+        t_max=t_max, dt=dt, samples=samples, iterations=iterations, newton_steps=newton_steps,
+        noise=noise, heterogeneity=heterogeneity, initial_std=initial_std, damping=damping,
+        input=input, independent=independent, lyapunov_start=lyapunov_start,
+        nonlinearity=nonlinearity)
     feedback = not (isinstance(mean_coupling, (int, float)) and mean_coupling == 0)
     config = _Config(phi, input, bool(independent), int(samples), steps, float(dt),
                      int(iterations), int(newton_steps), start, feedback)

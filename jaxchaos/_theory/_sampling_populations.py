@@ -33,9 +33,14 @@ import numpy as np
 from jax.scipy.special import ndtr
 
 from .._core._errors import ConfigError, check_real
-from .._core._inputs import AbstractInput, SinusoidalInput
+from .._core._inputs import AbstractInput
 from .._core._nonlinearities import Nonlinearity
-from ._sampling_dmft import _HIGHEST, SamplingMeanField, _exact_weights
+from ._sampling_dmft import (
+    _HIGHEST,
+    SamplingMeanField,
+    _exact_weights,
+    check_sampling_arguments,
+)
 
 
 def _lyapunov_populations(q, coupling, dt, start: int):
@@ -217,31 +222,11 @@ def sampling_dmft_populations(gains, fractions, *, key, t_max: float, dt: float 
     if drive_arr.shape != (p,):
         raise ConfigError(f"drives must hold P = {p} numbers, got {drives!r}")
     check_real("drives", drive_arr)
-    check_real("t_max", t_max, positive=True)
-    check_real("dt", dt, positive=True)
-    for name, value in (("samples", samples), ("iterations", iterations),
-                        ("newton_steps", newton_steps)):
-        check_real(name, value, positive=True, integer=True)
-    check_real("noise", noise, nonnegative=True)
-    check_real("heterogeneity", heterogeneity, nonnegative=True)
-    check_real("initial_std", initial_std, nonnegative=True)
-    check_real("damping", damping, positive=True, below=1.0 + 1e-12)
-    steps = int(round(t_max / dt)) + 1
-    if steps < 4:
-        raise ConfigError(f"t_max = {t_max} must span at least 3 steps dt = {dt}")
-    if input is not None and not isinstance(input, AbstractInput):
-        raise ConfigError(f"input must be an AbstractInput, got {type(input).__name__}")
-    if independent and not isinstance(input, SinusoidalInput):
-        raise ConfigError("independent=True draws a phase per sample: input must be a "
-                          "SinusoidalInput")
-    start = None
-    if lyapunov_start is not None:
-        check_real("lyapunov_start", lyapunov_start, nonnegative=True)
-        start = int(round(lyapunov_start / dt))
-        if steps - start < 8:
-            raise ConfigError(f"lyapunov_start = {lyapunov_start} leaves fewer than 8 grid "
-                              f"points before t_max = {t_max}")
-    phi = nonlinearity if isinstance(nonlinearity, Nonlinearity) else Nonlinearity(nonlinearity)
+    steps, start, phi = check_sampling_arguments(
+        t_max=t_max, dt=dt, samples=samples, iterations=iterations, newton_steps=newton_steps,
+        noise=noise, heterogeneity=heterogeneity, initial_std=initial_std, damping=damping,
+        input=input, independent=independent, lyapunov_start=lyapunov_start,
+        nonlinearity=nonlinearity)
     config = _Config(phi, input, bool(independent), p, int(samples), steps, float(dt),
                      int(iterations), int(newton_steps), start)
     dtype = jnp.result_type(float)
