@@ -142,13 +142,21 @@ def _lyapunov_from_slopes(q, gain, dt, start: int):
     first = jnp.ones(size, a.dtype)
     _, rows = jax.lax.scan(next_row, first, (a[:-1], a[1:]))
     u = jnp.concatenate([first[None], rows])
-    elapsed = dt * jnp.arange(size, dtype=a.dtype)
-    log_eps = jnp.log(jnp.diagonal(u)) - 2.0 * elapsed
-    half = size // 2
+    return equal_time_growth(jnp.diagonal(u), dt, start)
+
+
+def equal_time_growth(diagonal, dt, start):
+    """λ_max from the equal-time perturbation ε(t, t) e^{2t} = `diagonal` (the e^{-2t} of the
+    damping factored out) on the grid t = 0, dt, ...: half the least-squares slope of
+    log ε(t, t) over the second half of the window; and log ε(t, t), padded with `start` zeros
+    to the full time grid."""
+    elapsed = dt * jnp.arange(diagonal.shape[0], dtype=diagonal.dtype)
+    log_eps = jnp.log(diagonal) - 2.0 * elapsed
+    half = diagonal.shape[0] // 2
     t_fit, y_fit = elapsed[half:], log_eps[half:]
     t_c = t_fit - jnp.mean(t_fit)
     slope = jnp.sum(t_c * (y_fit - jnp.mean(y_fit))) / jnp.sum(t_c**2)
-    return 0.5 * slope, jnp.concatenate([jnp.zeros(start, a.dtype), log_eps])
+    return 0.5 * slope, jnp.concatenate([jnp.zeros(start, diagonal.dtype), log_eps])
 
 
 class _Config(eqx.Module):

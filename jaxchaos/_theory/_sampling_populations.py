@@ -40,6 +40,7 @@ from ._sampling_dmft import (
     SamplingMeanField,
     _exact_weights,
     check_sampling_arguments,
+    equal_time_growth,
 )
 
 
@@ -73,14 +74,8 @@ def _lyapunov_populations(q, coupling, dt, start: int):
     first = jnp.ones((size, p), a.dtype)
     _, rows = jax.lax.scan(next_row, first, (a[:-1], a[1:]))
     u = jnp.concatenate([first[None], rows])  # (T, T, P)
-    elapsed = dt * jnp.arange(size, dtype=a.dtype)
     diagonal = u[jnp.arange(size), jnp.arange(size)]  # (T, P)
-    log_eps = jnp.log(jnp.sum(diagonal, axis=1)) - 2.0 * elapsed
-    half = size // 2
-    t_fit, y_fit = elapsed[half:], log_eps[half:]
-    t_c = t_fit - jnp.mean(t_fit)
-    slope = jnp.sum(t_c * (y_fit - jnp.mean(y_fit))) / jnp.sum(t_c**2)
-    return 0.5 * slope, jnp.concatenate([jnp.zeros(start, a.dtype), log_eps])
+    return equal_time_growth(jnp.sum(diagonal, axis=1), dt, start)
 
 
 class _Config(eqx.Module):
