@@ -51,6 +51,15 @@ def fused_tangent_applies(integrator: Integrator, system) -> bool:
     return integrator.solver == "euler" and system.noise is None and not integrator.adaptive
 
 
+def check_tangent(tangent, integrator: Integrator, system) -> None:
+    """A `ConfigError` for an unknown `tangent`, or "fused" where it does not apply."""
+    check_choice("tangent", tangent, TANGENTS)
+    if tangent == "fused" and not fused_tangent_applies(integrator, system):
+        raise ConfigError('tangent="fused" needs a map or a noiseless flow with solver="euler" '
+                          f'(fixed steps), got solver={integrator.solver!r}'
+                          f'{" with noise" if system.noise is not None else ""}')
+
+
 def step_with_tangent(integrator: Integrator, system, state: SimState, frame, tangent="auto"):
     """One step of `integrator` and its exact derivative applied to `frame` (N,) or (N, k).
 
@@ -71,13 +80,8 @@ def step_with_tangent(integrator: Integrator, system, state: SimState, frame, ta
       `scripts/benchmark_lyapunov.py`): there the matrix-vector product costs ~3 % of the
       frame's GEMM and runs beside it.
     All are the same derivative of the same step (equal to round-off)."""
-    check_choice("tangent", tangent, TANGENTS)
-    fused = fused_tangent_applies(integrator, system)
-    if tangent == "fused" and not fused:
-        raise ConfigError('tangent="fused" needs a map or a noiseless flow with solver="euler" '
-                          f'(fixed steps), got solver={integrator.solver!r}'
-                          f'{" with noise" if system.noise is not None else ""}')
-    fused = fused and (tangent == "fused"
+    check_tangent(tangent, integrator, system)
+    fused = fused_tangent_applies(integrator, system) and (tangent == "fused"
                        or (tangent == "auto" and jax.default_backend() != "cpu"))
     t, t_next = integrator.time(state.step), integrator.time(state.step + 1)
     if isinstance(system, AbstractMap):
@@ -445,9 +449,7 @@ def _warmed_up_frame(system, x0, key, *, k, dt, solver, t_ons, t_warmup, t_frame
     integrator = Integrator(dt=float(dt), solver=solver)
     state, key_frame = _initial_state(integrator, system, x0, key)
     check_choice("qr", qr, QR_METHODS)
-    check_choice("tangent", tangent, TANGENTS)
-    if tangent == "fused" and not fused_tangent_applies(integrator, system):
-        raise ConfigError('tangent="fused" needs a map or a noiseless flow with solver="euler"')
+    check_tangent(tangent, integrator, system)
     engine = LyapunovEngine(integrator, int(k), qr_every, warmup_steps, frame_warmup_qrs,
                             int(n_blocks), qrs_per_block, qr=qr, tangent=tangent)
     if auto:
