@@ -70,7 +70,7 @@ CONFIG = ROOT / "configs" / "experiments" / "chaos_suppression.toml"
 
 def load(path=CONFIG) -> dict:
     config = tomllib.loads(Path(path).read_text())
-    for section, keys in {"network": ("n", "gain", "seeds"),
+    expected = {"network": ("n", "gain", "seeds"),
                           "input": ("frequencies", "filtered_amplitudes"),
                           "lyapunov": ("dt", "solver", "t_ons", "t_warmup", "t_frame_warmup",
                                        "t_sim", "n_blocks"),
@@ -79,7 +79,13 @@ def load(path=CONFIG) -> dict:
                           "sampling_check": ("frequency", "amplitudes", "samples",
                                              "iterations", "t_max", "dt",
                                              "lyapunov_start",
-                                             "resolution_amplitude")}.items():
+                                             "resolution_amplitude")}
+    unknown = sorted(set(config) - set(expected) - {"name"})
+    unknown += sorted(f"{section}.{key}" for section, keys in expected.items()
+                      for key in set(config.get(section, {})) - set(keys))
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {unknown} (a typo would be ignored)")
+    for section, keys in expected.items():
         for key in keys:
             if key not in config.get(section, {}):
                 raise ConfigError(f"{path}: missing {section}.{key}")
