@@ -7,10 +7,12 @@ Two layers:
 - `simulate`: the eager entry point for one run. It checks its arguments before compiling and
   raises `DivergenceError` (with the time and the parameters) if the state became NaN/inf.
 
-Fixed steps call the diffrax solver's own `step` in a `lax.scan`: the same arithmetic as
-`diffrax.diffeqsolve` with a constant step size, without its adaptive-loop overhead. The time of
-step n is `t0 + n·dt` (never accumulated), and the Brownian increment over a step is a pure
-function of the key and the step's end points, so a run split into chunks equals the unsplit run.
+Fixed steps run in a `lax.scan`: for an ODE the solver's Runge–Kutta stages written out
+(`explicit_step`, diffrax's tableau, no solver state), for an SDE the diffrax solver's own
+`step`; either way the arithmetic of `diffrax.diffeqsolve` with a constant step size (to
+round-off), without its adaptive-loop overhead. The time of step n is `t0 + n·dt` (never
+accumulated), and the Brownian increment over a step is a pure function of the key and the
+step's end points, so a run split into chunks equals the unsplit run.
 """
 
 import os
@@ -25,7 +27,7 @@ from ._errors import ConfigError, DivergenceError, check_real, check_steps
 from ._progress import ProgressBar, check_progress, chunk_lengths
 from ._recorders import AbstractRecorder, Autocorrelation, Moments, Trajectory
 from ._results import result_repr
-from ._solvers import NEEDS_LEVY_AREA, make_solver
+from ._solvers import NEEDS_LEVY_AREA, explicit_step, make_solver
 from ._system import AbstractFlow, AbstractMap, scalar_parameters
 
 
@@ -156,9 +158,10 @@ class Integrator(eqx.Module):
 
     def moved(self, system, state: SimState, x) -> SimState:
         """`state` with the state vector replaced by `x`, the solver restarted from it (solvers
-        that reuse their last stage would otherwise start from the old x)."""
+        that reuse their last stage would otherwise start from the old x). Only fixed-step SDE
+        solvers keep a solver state; ODE steps are functions of x alone (`ode_step`)."""
         solver_state = None
-        if isinstance(system, AbstractFlow) and not self.adaptive:
+        if isinstance(system, AbstractFlow) and not self.adaptive and system.noise is not None:
             solver = make_solver(self.solver, stochastic=system.noise is not None, adaptive=False)
             t = self.time(state.step)
             terms = self.terms(system, state.key, x)
@@ -174,7 +177,23 @@ class Integrator(eqx.Module):
         return self._advance_fixed(system, state)
 
 
+    def ode_step(self, system, step, x):
+        """Step number `step` of a noiseless flow from state `x` (`explicit_step`)."""
+        return explicit_step(self.solver, lambda t, y: system.vector_field(t, y, None),
+                             self.time(step), self.time(step + 1), x)
+
     def _advance_fixed(self, system, state):
+        if system.noise is None:
+            def one_ode_step(carry, _):
+                step, x, diverged = carry
+                x = self.ode_step(system, step, x)
+                return (step + 1, x, _first_bad_step(diverged, step + 1, x)), None
+
+            carry = (state.step, state.x, state.diverged_step)
+            (step, x, diverged), _ = jax.lax.scan(one_ode_step, carry, None,
+                                                  length=self.steps_per_record)
+            return SimState(step, x, None, state.key, diverged)
+
         solver = make_solver(self.solver, stochastic=system.noise is not None, adaptive=False)
         terms = self.terms(system, state.key, state.x)
 

@@ -70,7 +70,7 @@ def step_with_tangent(integrator: Integrator, system, state: SimState, frame, ta
       trajectory's `W φ(x)` and the frame's `W (φ'(x) ⊙ Q)` are then one (N, k+1) product that
       reads W once. Other flows: `ConfigError`.
     - `"jvp"`: a map's `map` and `jvp`; for flows, the k columns pushed through
-      `jax.linearize` of the diffrax solver step.
+      `jax.linearize` of the step (`Integrator.ode_step`; with noise, the diffrax SDE step).
     - `"dense"` (flows; a map applies its own `jvp`): the N×N step Jacobian by forward mode
       (`jax.jacfwd`, one batched pass with the step itself) times the frame. For Lorenz-63 it
       was not faster than jvp on the CPU (`scripts/benchmark_small_systems.py`).
@@ -97,15 +97,18 @@ def step_with_tangent(integrator: Integrator, system, state: SimState, frame, ta
         x = state.x + drift * (t_next - t)
         frame = frame + tangent_drift * (t_next - t)
     else:
-        solver = make_solver(integrator.solver, stochastic=system.noise is not None,
-                             adaptive=False)
-        terms = integrator.terms(system, state.key, state.x)
+        if system.noise is None:
+            def one_step(y):
+                return integrator.ode_step(system, state.step, y)
+        else:
+            solver = make_solver(integrator.solver, stochastic=True, adaptive=False)
+            terms = integrator.terms(system, state.key, state.x)
 
-        def one_step(y):
-            # Re-initialising the solver makes FSAL solvers start from f(y): the same arithmetic
-            # as carrying the last stage, but a function of y alone, so its derivative is exact.
-            solver_state = solver.init(terms, t, t_next, y, None)
-            return solver.step(terms, t, t_next, y, None, solver_state, made_jump=False)[0]
+            def one_step(y):
+                # A fresh solver state makes the step a function of y alone, so its derivative
+                # is exact.
+                solver_state = solver.init(terms, t, t_next, y, None)
+                return solver.step(terms, t, t_next, y, None, solver_state, made_jump=False)[0]
 
         if tangent == "dense":
             jacobian, x = jax.jacfwd(lambda y: (lambda out: (out, out))(one_step(y)),

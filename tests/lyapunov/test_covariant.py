@@ -40,9 +40,12 @@ def test_lorenz_zero_exponent_vector_is_the_flow_direction(lorenz_vectors):
     velocity = jax.vmap(lambda x: Lorenz().vector_field(0.0, x, None))(lorenz_vectors.states.x)
     velocity = velocity / jnp.linalg.norm(velocity, axis=1, keepdims=True)
     cosines = jnp.abs(jnp.sum(velocity * lorenz_vectors.vectors[:, :, 1], axis=1))
-    # The RK4 step's tangent map carries f(x) to f(x') up to O(dt⁵) per step (measured 1e-10
-    # at worst; the other snapshots 1e-13).
-    np.testing.assert_allclose(cosines, 1.0, rtol=0, atol=1e-8)
+    # The RK4 step's tangent map carries f(x) to f(x') up to O(dt⁵) per step: the snapshots
+    # with ≥ 15 time units of backward iteration after them are exact to 3e-12 (four keys).
+    # The last had only `t_backward_warmup` = 10: its backward transient was measured
+    # 6e-11 to 2e-7 over four keys and round-off-level changes of the step.
+    np.testing.assert_allclose(cosines[:-1], 1.0, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(cosines[-1], 1.0, rtol=0, atol=1e-5)
 
 
 def test_lorenz_backward_exponents_match_forward(lorenz_vectors):
