@@ -14,6 +14,7 @@ import pytest
 import jaxchaos as jc
 import jaxchaos._core._simulate as simulate_module
 from jaxchaos._core._simulate import StepBrownianPath
+from jaxchaos._core._solvers import ODE_SOLVERS, explicit_step, make_solver
 
 # Float64: two implementations of the same arithmetic differ only by rounding (~1e-16 per step),
 # amplified at most e^{λT} ≲ 10 by chaos over the short runs here; 1e-12 leaves a wide margin.
@@ -106,6 +107,22 @@ def test_fixed_step_scan_equals_diffeqsolve(getkey):
     # rounding-level differences.
     np.testing.assert_allclose(_trajectory(sim), reference.ys, rtol=0, atol=TIGHT)
 
+
+
+@pytest.mark.parametrize("name", sorted(ODE_SOLVERS))
+def test_explicit_step_equals_diffrax_step(name, getkey):
+    """The written-out stages equal diffrax's solver step on a time-dependent network (the
+    stage times c_i h matter), to round-off; and the step really moves the state."""
+    net = jc.SCSNetwork.random(getkey(), 20, 2.0, input=jc.SinusoidalInput(0.7, 1.3))
+    x0 = net.initial_state(getkey())
+    t0, t1 = 0.35, 0.6
+    solver = make_solver(name, stochastic=False, adaptive=False)
+    term = diffrax.ODETerm(net.vector_field)
+    state = solver.init(term, t0, t1, x0, None)
+    reference = solver.step(term, t0, t1, x0, None, state, made_jump=False)[0]
+    step = explicit_step(name, lambda t, y: net.vector_field(t, y, None), t0, t1, x0)
+    np.testing.assert_allclose(step, reference, rtol=0, atol=TIGHT)
+    assert np.abs(np.asarray(reference - x0)).max() > 1e-2
 
 # ------------------------------------------------------------------ transition to chaos at g = 1
 
