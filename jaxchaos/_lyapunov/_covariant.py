@@ -12,12 +12,14 @@ shrinks at rate λ_i, so after a backward transient (`t_backward_warmup`) C has 
 Memory: the window's R's (k×k each) and the frames at the snapshots (N×k each).
 """
 
+import math
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
-from .._core._errors import check_real, check_steps
+from .._core._errors import ConfigError, check_real, check_steps
 from .._core._progress import ProgressBar, check_progress, tick
 from .._core._results import result_repr
 from .._core._simulate import SimState
@@ -32,7 +34,8 @@ class CovariantLyapunovVectors(eqx.Module):
     - `vectors` (S, N, k): unit covariant vectors, column i growing at rate λ_i (sign arbitrary);
     - `exponents` (k,): forward (Benettin) exponents over the window;
     - `backward_exponents` (k,): the same exponents from the backward iteration (a check);
-    - `participation` (S, k): participation ratio of each vector (`participation_ratio`).
+    - `participation` (S, k): participation ratio of each vector (`participation_ratio`);
+    - `t_ons`: the time between QRs (the one chosen by `t_ons="auto"`).
     """
 
     __repr__ = result_repr
@@ -43,6 +46,7 @@ class CovariantLyapunovVectors(eqx.Module):
     exponents: jax.Array
     backward_exponents: jax.Array
     participation: jax.Array
+    t_ons: float | None = eqx.field(static=True, default=None)
 
 
 def participation_ratio(vectors, axis=-2) -> jax.Array:
@@ -115,12 +119,17 @@ def covariant_lyapunov_vectors(system, x0=None, *, k=None, dt=None, solver="tsit
     `t_snapshot`), `t_snapshot` (time between snapshots, a multiple of `t_ons`; default
     `t_ons`) and `t_backward_warmup` (forward time past the window from which the backward
     iteration starts: the vectors converge like exp(-(λ_i - λ_{i+1}) t_backward_warmup)).
-    Keeps S = t_window / t_snapshot frames of N×k numbers. `progress` shows a progress bar over
-    the forward QR intervals (after the warm-up).
+    `t_ons="auto"` chooses the QR interval as `lyapunov_spectrum` does (a divisor of the
+    snapshot interval, which must then be given); the backward warm-up is rounded up to whole
+    intervals. Keeps S = t_window / t_snapshot frames of N×k numbers. `progress` shows a
+    progress bar over the forward QR intervals (after the warm-up).
     """
     check_progress(progress)
-    check_real("t_ons", t_ons, positive=True)  # a time: "auto" is for lyapunov_spectrum only
-    t_snapshot = t_ons if t_snapshot is None else t_snapshot
+    if t_snapshot is None:
+        if isinstance(t_ons, str):
+            raise ConfigError('t_ons="auto" chooses the QR interval within a snapshot '
+                              "interval: give t_snapshot")
+        t_snapshot = t_ons
     for name, value in (("t_window", t_window), ("t_snapshot", t_snapshot)):
         check_real(name, value, positive=True)
     check_real("t_backward_warmup", t_backward_warmup, nonnegative=True)
@@ -129,7 +138,11 @@ def covariant_lyapunov_vectors(system, x0=None, *, k=None, dt=None, solver="tsit
         system, x0, key, k=k, dt=dt, solver=solver, t_ons=t_ons, t_warmup=t_warmup,
         t_frame_warmup=t_frame_warmup, n_blocks=1, block_span=("t_snapshot", t_snapshot),
     )
-    n_future = check_steps("t_backward_warmup", t_backward_warmup, t_ons, "t_ons")
+    if isinstance(t_ons, str):
+        backward_steps = math.ceil(t_backward_warmup / engine.integrator.dt - 1e-9)
+        n_future = -(-backward_steps // engine.qr_every)
+    else:
+        n_future = check_steps("t_backward_warmup", t_backward_warmup, t_ons, "t_ons")
     c_key = jax.random.fold_in(key, 1)
     total = n_snapshots * engine.qrs_per_block + n_future
     with ProgressBar(progress, total, "covariant_lyapunov_vectors", "QR") as bar:
@@ -142,4 +155,5 @@ def covariant_lyapunov_vectors(system, x0=None, *, k=None, dt=None, solver="tsit
     _warn_if_spread(spread, frame.dtype)
     times = t_snapshot * (1 + jnp.arange(n_snapshots))
     return CovariantLyapunovVectors(times, states, vectors, log_growth / t_window,
-                                    log_backward / t_window, participation_ratio(vectors))
+                                    log_backward / t_window, participation_ratio(vectors),
+                                    engine.qr_every * engine.integrator.dt)

@@ -105,7 +105,26 @@ def test_participation_ratio():
     ({"t_backward_warmup": -1.0}, "t_backward_warmup"),
     ({"k": 4}, "k = 4 exceeds"),
     ({"t_window": float("nan")}, "t_window"),
+    ({"t_ons": "auto", "t_snapshot": None}, "give t_snapshot"),
+    ({"t_ons": "fast"}, "t_ons"),
 ])
 def test_bad_input(overrides, match):
     with pytest.raises(jc.ConfigError, match=match):
         jc.covariant_lyapunov_vectors(Lorenz(), key=jax.random.key(0), **{**LORENZ, **overrides})
+
+
+def test_auto_qr_interval_gives_the_same_vectors():
+    """t_ons="auto" (it chose 25 steps per QR here) against a QR every step: the same
+    trajectory and the same products of step Jacobians, so the exponents, the backward
+    exponents and the vectors (up to sign) agree to round-off (measured 2e-15)."""
+    settings = {"dt": 0.01, "solver": "rk4", "t_warmup": 5.0, "t_frame_warmup": 2.0,
+                "t_window": 10.0, "t_snapshot": 0.5, "t_backward_warmup": 10.0,
+                "key": jax.random.key(3)}
+    every_step = jc.covariant_lyapunov_vectors(Lorenz(), t_ons=0.01, **settings)
+    auto = jc.covariant_lyapunov_vectors(Lorenz(), t_ons="auto", **settings)
+    assert every_step.t_ons == 0.01 and auto.t_ons == pytest.approx(0.25)
+    np.testing.assert_allclose(auto.exponents, every_step.exponents, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(auto.backward_exponents, every_step.backward_exponents,
+                               rtol=0, atol=1e-12)
+    cosines = np.abs(np.einsum("sni,sni->si", auto.vectors, every_step.vectors))
+    np.testing.assert_allclose(cosines, 1.0, rtol=0, atol=1e-12)
