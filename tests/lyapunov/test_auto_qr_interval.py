@@ -7,31 +7,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from test_lyapunov import LinearMap
 
 import jaxchaos as jc
 from jaxchaos._lyapunov._spectrum import auto_spread_target, choose_qr_interval
-
-
-class Scaling(jc.AbstractMap):
-    """x ← A x, A = R diag(e^{rates}) Rᵀ (R a rotation): exponents exactly `rates` per step."""
-
-    a: jax.Array
-    noise: None = None
-
-    @property
-    def n(self):
-        return self.a.shape[0]
-
-    def map(self, t, x, args):
-        return self.a @ x
-
 
 RATES = jnp.array([0.5, 0.0, -1.0, -3.0])
 
 
 def _scaling():
+    """x ← A x, A = R diag(e^{rates}) Rᵀ (R a rotation): exponents exactly `RATES` per step."""
     rotation = jnp.linalg.qr(jax.random.normal(jax.random.key(0), (4, 4)))[0]
-    return Scaling(rotation @ jnp.diag(jnp.exp(RATES)) @ rotation.T)
+    return LinearMap(rotation @ jnp.diag(jnp.exp(RATES)) @ rotation.T)
 
 
 def test_choice_for_a_known_spread():
