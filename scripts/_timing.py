@@ -4,6 +4,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def best_times(calls: dict, repeats: int, pause: float = 0.0) -> dict:
@@ -22,11 +23,11 @@ def best_times(calls: dict, repeats: int, pause: float = 0.0) -> dict:
     return best
 
 
-def matmul_call(weights, y0, steps):
-    """`steps` dependent products y ← c·(W @ y) at full precision in one compiled loop (c keeps y
-    finite): the device's rate for this product shape, without dispatch overhead."""
+def matmul_loop(steps):
+    """`f(w, y)`: `steps` dependent products y ← c·(W @ y) at full precision in one loop (c
+    keeps y finite), to be jitted: the device's rate for this product shape, without dispatch
+    overhead."""
 
-    @jax.jit
     def products(w, y):
         def body(_, y):
             z = jnp.matmul(w, y, precision="highest")
@@ -34,4 +35,24 @@ def matmul_call(weights, y0, steps):
 
         return jax.lax.fori_loop(0, steps, body, y)
 
+    return products
+
+
+def matmul_call(weights, y0, steps):
+    """A call of the jitted `matmul_loop(steps)` on `(weights, y0)`."""
+    products = jax.jit(matmul_loop(steps))
     return lambda: products(weights, y0)
+
+
+def numpy_gemm_call(weights, y0, steps):
+    """The same dependent products as `matmul_call` in NumPy (OpenBLAS)."""
+    w, y_init = np.asarray(weights), np.asarray(y0)
+
+    def products():
+        y = y_init
+        for _ in range(steps):
+            z = w @ y
+            y = z * (1.0 / np.sqrt(np.mean(z * z)))
+        return y
+
+    return products

@@ -67,7 +67,7 @@ from fractions import Fraction
 import jax
 import jax.numpy as jnp
 import numpy as np
-from _timing import best_times, matmul_call
+from _timing import best_times, matmul_call, numpy_gemm_call
 
 import jaxchaos
 
@@ -193,20 +193,6 @@ def careful_numpy_call(weights, x0, frame, qr_every, n_intervals):
         return logs
 
     return spectrum
-
-
-def numpy_gemm_call(weights, y0, steps):
-    """`steps` dependent products y ← c·(W @ y) in NumPy (OpenBLAS), like `matmul_call`."""
-    w, y_init = np.asarray(weights), np.asarray(y0)
-
-    def products():
-        y = y_init
-        for _ in range(steps):
-            z = w @ y
-            y = z * (1.0 / np.sqrt(np.mean(z * z)))
-        return y
-
-    return products
 
 
 def measure(n: int, k: int, qr_every: int, dtype, repeats: int, qr1: bool = True,

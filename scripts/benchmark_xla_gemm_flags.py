@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 SETTINGS = {
     "default": "",
@@ -33,40 +32,17 @@ def measure_size(n, repeats, products):
     import jax
     import jax.numpy as jnp
     import numpy as np
+    from _timing import best_times, matmul_loop, numpy_gemm_call
 
     a = np.random.default_rng(0).standard_normal((n, n)) / np.sqrt(n)
     b0 = np.random.default_rng(1).standard_normal((n, n))
-
-    def xla_loop(w, y):
-        def body(_, y):
-            z = jnp.matmul(w, y, precision="highest")
-            return z * jax.lax.rsqrt(jnp.mean(z * z))
-
-        return jax.lax.fori_loop(0, products, body, y)
-
-    compiled = jax.jit(xla_loop).lower(a, b0).compile()
+    compiled = jax.jit(matmul_loop(products)).lower(a, b0).compile()
     hlo = compiled.as_text()
     kernel = ("ynn" if "ynn_fusion" in hlo else "xnn" if "xnn_fusion" in hlo
               else "onednn" if "onednn" in hlo.lower() else "eigen")
     wa, wb = jnp.asarray(a), jnp.asarray(b0)
-
-    def numpy_loop():
-        y = b0
-        for _ in range(products):
-            z = a @ y
-            y = z * (1.0 / np.sqrt(np.mean(z * z)))
-        return y
-
-    calls = {"xla": lambda: jax.block_until_ready(compiled(wa, wb)), "numpy": numpy_loop}
-    for call in calls.values():
-        call()
-    best = dict.fromkeys(calls, float("inf"))
-    for _ in range(repeats):
-        for name, call in calls.items():
-            time.sleep(0.1)
-            start = time.perf_counter()
-            call()
-            best[name] = min(best[name], time.perf_counter() - start)
+    calls = {"xla": lambda: compiled(wa, wb), "numpy": numpy_gemm_call(a, b0, products)}
+    best = best_times(calls, repeats, pause=0.1)
     flops = 2 * n**3 * products
     return {"kernel": kernel, "xla_gflops": flops / best["xla"] / 1e9,
             "numpy_gflops": flops / best["numpy"] / 1e9,
