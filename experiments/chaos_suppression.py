@@ -34,8 +34,9 @@ resolution (dt/2, 2M) at one amplitude.
 
 Written to `--out` (default `results/chaos_suppression`): `simulation_seed<s>.json`,
 `mean_field.json`, `sampling_check.json`, `sampling_resolution.json` (each reused while the
-config entries it depends on are unchanged), `suppression.png` (λ_max vs A per f; A_c vs f,
-simulation and theory), `critical_frequency.png`, `summary.json`. Key figures:
+config entries it depends on and the jaxchaos sources are unchanged: `_cache.cached`),
+`suppression.png` (λ_max vs A per f; A_c vs f, simulation and theory), `critical_frequency.png`,
+`summary.json`. Key figures:
 `docs/figures/chaos_suppression.png` and `docs/figures/chaos_suppression_frequency.png`. The
 script fails (SystemExit) if the data contradict the README's claims (`check_claims`).
 
@@ -57,6 +58,7 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _cache import cached  # noqa: E402
 from _figures import parse_args, save_figure  # noqa: E402
 from numpy.polynomial.hermite_e import hermegauss  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
@@ -249,18 +251,6 @@ def static_critical_amplitude(gain, *, hermite=60, phases=64):
 
 
 # ---------------------------------------------------------------- driver
-
-def cached(path: Path, key: dict, compute):
-    """`compute()` (a dict of arrays/lists), stored in `path` as JSON next to `key`; reused
-    when `key` (the config entries it depends on) is unchanged."""
-    if path.exists():
-        stored = json.loads(path.read_text())
-        if stored["key"] == key:
-            return stored["value"]
-    value = compute()
-    path.write_text(json.dumps({"key": key, "value": value}))
-    return value
-
 
 def run_simulation(config, out: Path):
     lams, errs = [], []

@@ -16,6 +16,9 @@ D/N and the fraction of positive exponents. Figures, written to `--out` (default
   λ_max over QR intervals of ~1 τ vs time at r = 1 and r = 30;
 - the numbers go to `sparse_chaos[_quick].json` and are printed as Markdown tables.
 
+Each network's result is kept in `results/sparse_chaos[_quick]/` (one JSON per network,
+`_cache.cached`): an interrupted run continues with the networks not yet done.
+
     .venv/bin/python experiments/sparse_chaos.py [--quick] [--out DIR]
 
 `--quick` (N = 100, K = 10, about a minute on 2 shared CPU cores) is what the README table shows;
@@ -33,6 +36,7 @@ matplotlib.use("Agg")
 import jax  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _cache import cached  # noqa: E402
 from _figures import save_figure  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
@@ -102,21 +106,25 @@ def compact(loc, n):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default="docs/figures")
+    parser.add_argument("--out", type=Path, default=Path("docs/figures"))
     parser.add_argument("--only-localization", action="store_true",
-                        help="skip the full spectra (reuse nothing; only the second figure)")
+                        help="skip the full spectra (only the second figure)")
     args = parser.parse_args()
     n, k = (100, 10) if args.quick else (200, 20)
     qrs_per_block = 30 if args.quick else 50
     suffix = "_quick" if args.quick else ""
-    out = Path(args.out)
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
+    results_dir = Path(f"results/sparse_chaos{suffix}")
+    settings = {"k": k, "qrs_per_block": qrs_per_block, "key": 0}
     key = jax.random.key(0)
     start = time.perf_counter()
     loc = {}
     for size in (n, 4 * n):
         for r in RAPIDNESS:
-            loc[f"N={size},r={r:g}"] = localization(size, k, r, key, qrs_per_block)
+            loc[f"N={size},r={r:g}"] = cached(
+                results_dir / f"localization_n{size}_r{r:g}.json", {"n": size, "r": r, **settings},
+                lambda size=size, r=r: localization(size, k, r, key, qrs_per_block))
             m = loc[f"N={size},r={r:g}"]
             print(f"N = {size}, r = {r:g}: PR/N = {m['pr']:.3f} (backward {m['pr_backward']:.3f})"
                   f" λ_max = {m['lambda_max']:.3f} ({time.perf_counter() - start:.0f} s)",
@@ -171,11 +179,15 @@ def main():
 
     results = {}
     for r in RAPIDNESS:
-        results[f"r={r:g}"] = measure(network(n, k, r), key, qrs_per_block)
+        results[f"r={r:g}"] = cached(
+            results_dir / f"spectrum_n{n}_r{r:g}.json", {"n": n, "r": r, **settings},
+            lambda r=r: measure(network(n, k, r), key, qrs_per_block))
         print(f"r = {r:g}: λ_max = {results[f'r={r:g}']['lambda_max']:.3f} "
               f"({time.perf_counter() - start:.0f} s)", flush=True)
     lif = jc.SpikingNetwork.random(0, n, k, neuron="lif", coupling=2.0, rate=0.3)
-    results["lif"] = measure(lif, key, qrs_per_block)
+    results["lif"] = cached(results_dir / f"spectrum_n{n}_lif.json",
+                            {"n": n, "neuron": "lif", "coupling": 2.0, "rate": 0.3, **settings},
+                            lambda: measure(lif, key, qrs_per_block))
     (out / f"sparse_chaos{suffix}.json").write_text(json.dumps(
         {"n": n, "k": k, "results": results}, indent=1))
 
@@ -207,7 +219,9 @@ def main():
     axes[4].legend(fontsize=7)
     fig.suptitle(f"Sparse chaos: inhibitory networks, N = {n}, K = {k} (full spectra)")
     fig.tight_layout()
-    fig.savefig(out / f"sparse_chaos{suffix}.png", dpi=110)
+    save_figure(fig, out / f"sparse_chaos{suffix}.png", key=f"sparse_chaos{suffix}",
+                note=f"experiments/sparse_chaos.py{' --quick' if args.quick else ''}: N = {n}, "
+                     f"K = {k}, one seed, full spectra, QR every N/10 spikes")
     print(f"\nwrote {out / f'sparse_chaos{suffix}.png'} in {time.perf_counter() - start:.0f} s")
 
 
