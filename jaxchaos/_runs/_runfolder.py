@@ -277,14 +277,20 @@ def _tree_from_arrays(data, like):
         if name not in data:
             raise ConfigError(f"the checkpoint does not match this job's state ({name} missing)")
         array = np.asarray(data[name])
-        if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
-            array = jax.random.wrap_key_data(jnp.asarray(array), impl=jax.random.key_impl(leaf))
-        elif array.shape != leaf.shape or array.dtype != leaf.dtype:
+        is_key = jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key)
+        expected = jax.random.key_data(leaf) if is_key else leaf
+        if array.shape != expected.shape or array.dtype != expected.dtype:
             raise ConfigError(f"the checkpoint does not match this job's state ({name}: "
-                              f"{array.shape} {array.dtype}, expected {leaf.shape} {leaf.dtype})")
-        else:
-            array = jnp.asarray(array)
+                              f"{array.shape} {array.dtype}, expected {expected.shape} "
+                              f"{expected.dtype}): was it written by another jaxchaos version?")
+        array = jnp.asarray(array)
+        if is_key:
+            array = jax.random.wrap_key_data(array, impl=jax.random.key_impl(leaf))
         loaded.append(array)
+    stored = sum(1 for name in data if str(name).startswith("leaf_"))
+    if stored != i:
+        raise ConfigError(f"the checkpoint holds {stored} state arrays, this job's state {i}: "
+                          "was it written by another jaxchaos version?")
     return jax.tree_util.tree_unflatten(treedef, loaded)
 
 

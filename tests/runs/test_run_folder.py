@@ -13,7 +13,15 @@ import pytest
 
 import jaxchaos
 from jaxchaos._runs._cli import main
-from jaxchaos._runs._runfolder import CHECKPOINT, RECORD, locked, new_run_folder, read_record
+from jaxchaos._runs._runfolder import (
+    CHECKPOINT,
+    RECORD,
+    load_tree,
+    locked,
+    new_run_folder,
+    read_record,
+    save_tree,
+)
 from jaxchaos._runs._sweep_config import resolve_config
 from jaxchaos._runs._sweep_job import execute
 
@@ -124,6 +132,25 @@ def test_missing_or_foreign_checkpoint_is_a_clear_error(tmp_path):
     (folder / CHECKPOINT).write_bytes(b"not an npz")
     with pytest.raises(jaxchaos.ConfigError, match="damaged"):
         execute(folder, progress=False)
+
+
+
+def test_checkpoint_of_another_state_layout_is_refused(tmp_path):
+    """A checkpoint whose arrays do not fit this job's state (e.g. written by a jaxchaos
+    version whose state held a solver state more or less) is refused, never loaded shifted."""
+    import jax
+
+    like = (np.int32(0), jax.random.key(0), np.zeros(3))  # (step, key, x)
+    save_tree(tmp_path / "same.npz", like)
+    restored = load_tree(tmp_path / "same.npz", like)
+    assert np.array_equal(jax.random.key_data(restored[1]), jax.random.key_data(like[1]))
+    save_tree(tmp_path / "more.npz", (*like, np.zeros(3)))
+    with pytest.raises(jaxchaos.ConfigError, match="holds 4 state arrays, this job's state 3"):
+        load_tree(tmp_path / "more.npz", like)
+    save_tree(tmp_path / "shifted.npz", (like[0], np.zeros(3), like[1], like[2]))
+    with pytest.raises(jaxchaos.ConfigError, match=r"leaf_0001: \(3,\) float64, expected "
+                                                   r"\(2,\) uint32"):
+        load_tree(tmp_path / "shifted.npz", like)
 
 
 def test_record_ahead_of_the_checkpoint_is_refused(tmp_path):
