@@ -2,7 +2,6 @@
 the fixed steps of the explicit ODE solvers written out (`explicit_step`)."""
 
 import functools
-
 from typing import ClassVar
 
 import diffrax
@@ -94,6 +93,6 @@ def explicit_step(name: str, vector_field, t0, t1, y):
     h = t1 - t0
     stages = [vector_field(t0, y)]
     for row, c_i in zip(a, c, strict=True):
-        increment = sum(a_ij * k for a_ij, k in zip(row, stages) if a_ij != 0.0)
+        increment = sum(a_ij * k for a_ij, k in zip(row, stages, strict=True) if a_ij != 0.0)
         stages.append(vector_field(t0 + c_i * h, y + h * increment))
-    return y + h * sum(b_i * k for b_i, k in zip(b, stages) if b_i != 0.0)
+    return y + h * sum(b_i * k for b_i, k in zip(b, stages, strict=True) if b_i != 0.0)
