@@ -31,19 +31,23 @@ K targets (fixed out-degree, no self-connections, no repeated targets) by W_ij: 
 inhibitory and +J_E/√K from excitatory neurons (the first ⌊f_E N⌋ are excitatory). The drive is
 set by the balance condition for a target rate ν̄: I = τ√K ν̄ ((1 − f_E) J0 − f_E J_E)
 (= τ√K J0 ν̄ for inhibitory networks); the realised rate is an output. Connectivity is any
-operator of `_core._operator` with `column(j)` (stored `SparseOperator` or `RegeneratedOperator`).
+operator of `_core._operator` with `column(j)` (a stored `OutDegreeTable`, whose rows are the
+neurons' target lists, any `SparseOperator`, or a `RegeneratedOperator`).
 
 **Exact event-driven integration.** Phases are stored as ψ_i = φ_i − Δ with one global offset Δ:
 between spikes only Δ moves, so a spike costs O(K): the next spiker j* is the neuron with the
 largest ψ, the time to its spike is (φ_th − ψ_j* − Δ)/ω, Δ jumps to φ_th − ψ_j*, ψ_j* is reset and
-only the targets' ψ change. The largest ψ is kept in a tournament tree (`search="tree"`: O(K log N)
-per spike) or found by an argmax over N (`search="argmax"`: O(N), parallel on accelerators). Δ is
-re-centred (ψ ← ψ + Δ, Δ ← 0) every `recenter_every` spikes so that φ = ψ + Δ keeps float64
-precision. One network runs in while loops up to a time `t_end` within a spike budget; a batch
-runs either as a `lax.map` of those loops (CPU default) or vmapped over a `lax.scan` of the
-budget with the steps after t_end masked (accelerators), so networks with different rates run
-together; if the budget ends before t_end the run is reported as an overrun (`SpikeRun.overrun`,
-`check_overrun`), never silently truncated.
+only the targets' ψ change. The largest ψ is kept in a tournament tree (`search="tree"`:
+O(K log N) per spike; 16 children per node, stored as one contiguous row, each node holding its
+winner's index and ψ, so a spike reads ψ only at the leaves of its K + 1 changed neurons) or found
+by an argmax over N (`search="argmax"`: O(N), parallel on accelerators); both pick the smallest
+index among equal maxima. Δ is re-centred (ψ ← ψ + Δ, Δ ← 0, the tree rebuilt) every
+`recenter_every` spikes so that φ = ψ + Δ keeps float64 precision. One network runs in while
+loops up to a time `t_end` within a spike budget; a batch runs either as a `lax.map` of those
+loops (CPU default) or vmapped over a `lax.scan` of the budget with the steps after t_end masked
+(accelerators), so networks with different rates run together; if the budget ends before t_end
+the run is reported as an overrun (`SpikeRun.overrun`, `check_overrun`), never silently
+truncated.
 """
 
 import abc
@@ -253,6 +257,7 @@ class SpikingNetwork(eqx.Module):
         """A random network: each neuron kicks K distinct other neurons (fixed out-degree), by
         −J0/√K (`coupling` J0 > 0) if inhibitory and +J_E/√K if excitatory (the first
         ⌊f_E N⌋ neurons), with the balance drive for the target `rate` ν̄ (`balanced_drive`).
+        The targets are stored as an `OutDegreeTable` (row j: the targets of j, contiguous);
         `slots` ≥ K pads the target lists (to stack networks of different K); `regenerate` keeps
         only a key and redraws each neuron's targets when it spikes (O(N) memory; repeated draws
         of one target are dropped, K²/(2N) per neuron on average)."""
@@ -277,12 +282,78 @@ class SpikingNetwork(eqx.Module):
             targets = random_targets(np.random.default_rng(seed), n, k)
             weights = np.where(np.arange(n) < n_exc, excitatory_coupling * scale,
                                -coupling * scale)
-            idx = np.zeros((slots, n), np.int32)
-            w = np.zeros((slots, n))
-            idx[:k] = targets.T
-            w[:k] = weights[None, :]
-            op = SparseOperator(idx, w, (n, n), "columns")
+            idx = np.zeros((n, slots), np.int32)
+            w = np.zeros((n, slots))
+            idx[:, :k] = targets
+            w[:, :k] = weights[:, None]
+            op = OutDegreeTable(idx, w)
         return SpikingNetwork(neuron, op, jnp.asarray(drive, float))
+
+
+class OutDegreeTable(AbstractOperator):
+    """Stored connectivity of `SpikingNetwork.random`: the targets and weights of presynaptic
+    neuron j in row j of (N, slots) arrays, so that `column(j)` — the event loop's one read of
+    the connectivity per spike — is one contiguous read (a `SparseOperator` stores (slots, N)
+    arrays: its column j is a strided read of `slots` cache lines). Padded slots have weight 0.
+    `indices`, `weights` (slots, N) and the products are those of `as_sparse()`."""
+
+    targets: jax.Array
+    kicks: jax.Array
+
+    def __init__(self, targets, kicks):
+        self.targets = jnp.asarray(targets, jnp.int32)
+        self.kicks = jnp.asarray(kicks)
+        if self.targets.shape != self.kicks.shape or self.targets.ndim != 2:
+            raise ConfigError(f"targets {self.targets.shape} and kicks {self.kicks.shape} must "
+                              "have the same (N, slots) shape")
+
+    def as_sparse(self) -> SparseOperator:
+        """The same W as a `SparseOperator` with layout "columns"."""
+        n = self.targets.shape[-2]
+        return SparseOperator(self.indices, self.weights, (n, n), "columns")
+
+    @property
+    def indices(self):
+        return jnp.swapaxes(self.targets, -1, -2)
+
+    @property
+    def weights(self):
+        return jnp.swapaxes(self.kicks, -1, -2)
+
+    @property
+    def shape(self):
+        n = self.targets.shape[-2]
+        return (n, n)
+
+    @property
+    def dtype(self):
+        return self.kicks.dtype
+
+    def matmat(self, q):
+        return self.as_sparse().matmat(q)
+
+    def rmatmat(self, q):
+        return self.as_sparse().rmatmat(q)
+
+    def row(self, i):
+        return self.as_sparse().row(i)
+
+    def column(self, j):
+        return self.targets[j], self.kicks[j]
+
+    def transpose(self):
+        return self.as_sparse().transpose()
+
+    @property
+    def nbytes(self):
+        return int(self.targets.nbytes + self.kicks.nbytes)
+
+    @property
+    def stored_entries(self):
+        return int(self.targets.size)
+
+    def to_dense(self):
+        return self.as_sparse().to_dense()
 
 
 class _RegeneratedTargets(eqx.Module):

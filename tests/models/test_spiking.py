@@ -175,6 +175,53 @@ def test_stored_targets_are_distinct_and_not_self():
         assert not np.any(t == np.arange(n)[:, None])
 
 
+def test_tree_is_argmax_with_ties():
+    """The 16-ary tournament tree (node = index and ψ of the largest ψ below it) gives argmax's
+    choice, the smallest index among equal maxima, after builds and after path updates, on ψ
+    with many exact ties, sizes below, at and above powers of 16 (one, two and three levels)."""
+    from jaxchaos._models._spiking import _build_tree, _update_tree
+
+    rng = np.random.default_rng(0)
+    for n in (5, 16, 17, 255, 256, 300, 4100):
+        psi = np.append(rng.integers(0, 6, n).astype(float), -np.inf)  # many ties
+        tree, peaks = _build_tree(jnp.asarray(psi))
+        assert int(tree[-1, 0]) == np.argmax(psi)
+        update = jax.jit(_update_tree)
+        for _ in range(30):
+            changed = rng.choice(n + 1, size=min(n, 7), replace=False)
+            psi[changed[changed < n]] = rng.integers(0, 7, (changed < n).sum())
+            tree, peaks = update(tree, peaks, jnp.asarray(psi), jnp.asarray(changed))
+            assert int(tree[-1, 0]) == np.argmax(psi)
+            assert peaks[-1, 0] == psi.max()
+        fresh = _build_tree(jnp.asarray(psi))
+        np.testing.assert_array_equal(tree, fresh[0])
+        np.testing.assert_array_equal(peaks, fresh[1])
+
+
+def test_out_degree_table_is_its_sparse_operator():
+    """`SpikingNetwork.random` stores the targets row by row (`OutDegreeTable`); its columns,
+    products and dense matrix are those of the slot-major `SparseOperator`, and a network on
+    that SparseOperator spikes bit-for-bit like the one on the table."""
+    net = jc.SpikingNetwork.random(3, 200, 12, coupling=1.0, rate=0.1, slots=14)
+    table = net.connectivity
+    assert isinstance(table, jc.OutDegreeTable) and table.targets.shape == (200, 14)
+    sparse = table.as_sparse()
+    for j in (0, 57, 199):
+        for a, b in zip(table.column(j), sparse.column(j), strict=True):
+            np.testing.assert_array_equal(a, b)
+    v = jax.random.normal(jax.random.key(0), (200,))
+    np.testing.assert_array_equal(table.matvec(v), sparse.matvec(v))
+    np.testing.assert_array_equal(table.to_dense(), sparse.to_dense())
+    assert table.to_dense().shape == (200, 200) and table.nbytes == sparse.nbytes
+    other = jc.SpikingNetwork(net.neuron, sparse, net.drive)
+    a = jc.run_spikes(net, key=jax.random.key(1), t_end=20.0, max_spikes=1000)
+    b = jc.run_spikes(other, key=jax.random.key(1), t_end=20.0, max_spikes=1000)
+    np.testing.assert_array_equal(a.times, b.times)
+    np.testing.assert_array_equal(a.neurons, b.neurons)
+    with pytest.raises(ConfigError, match="targets"):
+        jc.OutDegreeTable(np.zeros((3, 2), int), np.zeros((3, 3)))
+
+
 def test_bad_input_names_the_parameter():
     with pytest.raises(ConfigError, match="k = 10 must be < n"):
         jc.SpikingNetwork.random(0, 10, 10)
