@@ -129,6 +129,7 @@ if TYPE_CHECKING:
     from ._models._spiking import AbstractPhaseNeuron as AbstractPhaseNeuron
     from ._models._spiking import EventState as EventState
     from ._models._spiking import LIFNeuron as LIFNeuron
+    from ._models._spiking import OutDegreeTable as OutDegreeTable
     from ._models._spiking import RapidThetaNeuron as RapidThetaNeuron
     from ._models._spiking import SpikeRun as SpikeRun
     from ._models._spiking import SpikingNetwork as SpikingNetwork

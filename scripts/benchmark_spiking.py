@@ -85,8 +85,8 @@ def part_numpy(spikes, k):
     phases = jc.random_phases(jax.random.key(0), net)
     times = best_times({"tree": spikes_call(net, phases, spikes, "tree"),
                         "argmax": spikes_call(net, phases, spikes, "argmax")}, repeats=3)
-    idx = np.asarray(net.connectivity.indices).T
-    kick = np.asarray(net.connectivity.weights).T
+    idx = np.asarray(net.connectivity.targets)  # (N, K): row j = the targets of j
+    kick = np.asarray(net.connectivity.kicks)
     numpy_spikes = spikes // 5
     start = time.perf_counter()
     neurons, _ = numpy_event_loop(idx, kick, np.asarray(phases), float(net.drive),

@@ -47,12 +47,12 @@ from .._models._spiking import (
     SEARCHES,
     EventState,
     SpikingNetwork,
-    _build_tree,
     _next_spike_time,
     initial_state,
     random_phases,
     recenter,
     spike_step,
+    with_psi,
 )
 from ._covariant import participation_ratio
 from ._spectrum import kaplan_yorke_dimension, ks_entropy
@@ -258,9 +258,9 @@ def _advance(network, state, t_target, search):
     state = jax.lax.while_loop(lambda s: _next_spike_time(network, s, search) <= t_target,
                                lambda s: spike_step(network, s, search=search)[0], state)
     phases = state.phases(network, t_target)
-    return eqx.tree_at(lambda s: (s.psi, s.offset, s.time), state,
-                       (jnp.concatenate([phases, state.psi[-1:]]), jnp.zeros_like(state.offset),
-                        jnp.asarray(t_target, state.time.dtype)))
+    state = eqx.tree_at(lambda s: (s.offset, s.time), state,
+                        (jnp.zeros_like(state.offset), jnp.asarray(t_target, state.time.dtype)))
+    return with_psi(state, jnp.concatenate([phases, state.psi[-1:]]))
 
 
 def _circular_difference(a, b, period):
@@ -275,10 +275,7 @@ def _two_trajectory_compiled(network, state, direction, separation, interval, n_
 
     def with_phases(state, phases):
         psi = jnp.concatenate([phases, state.psi[-1:]])
-        tree = state.tree
-        if search == "tree":
-            tree = _build_tree(psi)
-        return eqx.tree_at(lambda s: (s.psi, s.tree, s.spiker), state, (psi, tree, tree[1]))
+        return with_psi(state, psi)
 
     other = with_phases(state, state.phases(network) + separation * direction)
 

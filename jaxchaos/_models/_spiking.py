@@ -31,19 +31,23 @@ K targets (fixed out-degree, no self-connections, no repeated targets) by W_ij: 
 inhibitory and +J_E/√K from excitatory neurons (the first ⌊f_E N⌋ are excitatory). The drive is
 set by the balance condition for a target rate ν̄: I = τ√K ν̄ ((1 − f_E) J0 − f_E J_E)
 (= τ√K J0 ν̄ for inhibitory networks); the realised rate is an output. Connectivity is any
-operator of `_core._operator` with `column(j)` (stored `SparseOperator` or `RegeneratedOperator`).
+operator of `_core._operator` with `column(j)` (a stored `OutDegreeTable`, whose rows are the
+neurons' target lists, any `SparseOperator`, or a `RegeneratedOperator`).
 
 **Exact event-driven integration.** Phases are stored as ψ_i = φ_i − Δ with one global offset Δ:
 between spikes only Δ moves, so a spike costs O(K): the next spiker j* is the neuron with the
 largest ψ, the time to its spike is (φ_th − ψ_j* − Δ)/ω, Δ jumps to φ_th − ψ_j*, ψ_j* is reset and
-only the targets' ψ change. The largest ψ is kept in a tournament tree (`search="tree"`: O(K log N)
-per spike) or found by an argmax over N (`search="argmax"`: O(N), parallel on accelerators). Δ is
-re-centred (ψ ← ψ + Δ, Δ ← 0) every `recenter_every` spikes so that φ = ψ + Δ keeps float64
-precision. One network runs in while loops up to a time `t_end` within a spike budget; a batch
-runs either as a `lax.map` of those loops (CPU default) or vmapped over a `lax.scan` of the
-budget with the steps after t_end masked (accelerators), so networks with different rates run
-together; if the budget ends before t_end the run is reported as an overrun (`SpikeRun.overrun`,
-`check_overrun`), never silently truncated.
+only the targets' ψ change. The largest ψ is kept in a tournament tree (`search="tree"`:
+O(K log N) per spike; 16 children per node, stored as one contiguous row, each node holding its
+winner's index and ψ, so a spike reads ψ only at the leaves of its K + 1 changed neurons) or found
+by an argmax over N (`search="argmax"`: O(N), parallel on accelerators); both pick the smallest
+index among equal maxima. Δ is re-centred (ψ ← ψ + Δ, Δ ← 0, the tree rebuilt) every
+`recenter_every` spikes so that φ = ψ + Δ keeps float64 precision. One network runs in while
+loops up to a time `t_end` within a spike budget; a batch runs either as a `lax.map` of those
+loops (CPU default) or vmapped over a `lax.scan` of the budget with the steps after t_end masked
+(accelerators), so networks with different rates run together; if the budget ends before t_end
+the run is reported as an overrun (`SpikeRun.overrun`, `check_overrun`), never silently
+truncated.
 """
 
 import abc
@@ -253,6 +257,7 @@ class SpikingNetwork(eqx.Module):
         """A random network: each neuron kicks K distinct other neurons (fixed out-degree), by
         −J0/√K (`coupling` J0 > 0) if inhibitory and +J_E/√K if excitatory (the first
         ⌊f_E N⌋ neurons), with the balance drive for the target `rate` ν̄ (`balanced_drive`).
+        The targets are stored as an `OutDegreeTable` (row j: the targets of j, contiguous);
         `slots` ≥ K pads the target lists (to stack networks of different K); `regenerate` keeps
         only a key and redraws each neuron's targets when it spikes (O(N) memory; repeated draws
         of one target are dropped, K²/(2N) per neuron on average)."""
@@ -277,12 +282,78 @@ class SpikingNetwork(eqx.Module):
             targets = random_targets(np.random.default_rng(seed), n, k)
             weights = np.where(np.arange(n) < n_exc, excitatory_coupling * scale,
                                -coupling * scale)
-            idx = np.zeros((slots, n), np.int32)
-            w = np.zeros((slots, n))
-            idx[:k] = targets.T
-            w[:k] = weights[None, :]
-            op = SparseOperator(idx, w, (n, n), "columns")
+            idx = np.zeros((n, slots), np.int32)
+            w = np.zeros((n, slots))
+            idx[:, :k] = targets
+            w[:, :k] = weights[:, None]
+            op = OutDegreeTable(idx, w)
         return SpikingNetwork(neuron, op, jnp.asarray(drive, float))
+
+
+class OutDegreeTable(AbstractOperator):
+    """Stored connectivity of `SpikingNetwork.random`: the targets and weights of presynaptic
+    neuron j in row j of (N, slots) arrays, so that `column(j)` — the event loop's one read of
+    the connectivity per spike — is one contiguous read (a `SparseOperator` stores (slots, N)
+    arrays: its column j is a strided read of `slots` cache lines). Padded slots have weight 0.
+    `indices`, `weights` (slots, N) and the products are those of `as_sparse()`."""
+
+    targets: jax.Array
+    kicks: jax.Array
+
+    def __init__(self, targets, kicks):
+        self.targets = jnp.asarray(targets, jnp.int32)
+        self.kicks = jnp.asarray(kicks)
+        if self.targets.shape != self.kicks.shape or self.targets.ndim != 2:
+            raise ConfigError(f"targets {self.targets.shape} and kicks {self.kicks.shape} must "
+                              "have the same (N, slots) shape")
+
+    def as_sparse(self) -> SparseOperator:
+        """The same W as a `SparseOperator` with layout "columns"."""
+        n = self.targets.shape[-2]
+        return SparseOperator(self.indices, self.weights, (n, n), "columns")
+
+    @property
+    def indices(self):
+        return jnp.swapaxes(self.targets, -1, -2)
+
+    @property
+    def weights(self):
+        return jnp.swapaxes(self.kicks, -1, -2)
+
+    @property
+    def shape(self):
+        n = self.targets.shape[-2]
+        return (n, n)
+
+    @property
+    def dtype(self):
+        return self.kicks.dtype
+
+    def matmat(self, q):
+        return self.as_sparse().matmat(q)
+
+    def rmatmat(self, q):
+        return self.as_sparse().rmatmat(q)
+
+    def row(self, i):
+        return self.as_sparse().row(i)
+
+    def column(self, j):
+        return self.targets[j], self.kicks[j]
+
+    def transpose(self):
+        return self.as_sparse().transpose()
+
+    @property
+    def nbytes(self):
+        return int(self.targets.nbytes + self.kicks.nbytes)
+
+    @property
+    def stored_entries(self):
+        return int(self.targets.size)
+
+    def to_dense(self):
+        return self.as_sparse().to_dense()
 
 
 class _RegeneratedTargets(eqx.Module):
@@ -367,15 +438,17 @@ def balanced_drive(neuron: AbstractPhaseNeuron, k, coupling, rate, excitatory_fr
 
 class EventState(eqx.Module):
     """State of the event loop: ψ (N+1,) with φ = ψ + Δ (entry N is a dummy at −∞ that padded
-    targets point to), the offset Δ, the time t of the last event, the tournament tree (indices
-    of the largest ψ below each node; node 1 is the root), the spike count and the next spiker
-    (the tree's root, kept apart so that the step never reads the tree before updating it: a
-    read of the old tree made XLA copy the whole tree every spike; unused by argmax search)."""
+    targets point to), the offset Δ, the time t of the last event, the tournament tree
+    (`tree`: the index of the largest ψ below each node, `peaks`: that ψ; `_build_tree`; empty
+    for argmax search), the spike count and the next spiker (the tree's root, kept apart so
+    that the step never reads the tree before updating it: a read of the old tree made XLA
+    copy the whole tree every spike)."""
 
     psi: jax.Array
     offset: jax.Array
     time: jax.Array
     tree: jax.Array
+    peaks: jax.Array
     spikes: jax.Array
     spiker: jax.Array
 
@@ -385,47 +458,73 @@ class EventState(eqx.Module):
         return self.psi[:-1] + self.offset + ahead
 
 
-def _tree_size(n: int) -> int:
-    return 1 << max(1, math.ceil(math.log2(n + 1)))
+_ARITY = 16  # children per tree node: a node's children are one contiguous row
+
+
+def _tree_levels(n1: int) -> list[tuple[int, int]]:
+    """(nodes, first row) of each tree level above the leaves ψ (N+1,), bottom up; level l's
+    node m is entry (first row + m // d, m % d) of the (rows, d) tables; the root is (-1, 0)."""
+    levels, nodes, row = [], n1, 0
+    while True:
+        nodes = -(-nodes // _ARITY)
+        levels.append((nodes, row))
+        row += -(-nodes // _ARITY)
+        if nodes == 1:
+            return levels
 
 
 def _build_tree(psi):
-    """Tournament tree over ψ (N+1,): tree[m] is the index of the largest ψ below node m
-    (ties: the smaller index); leaves at size + i."""
-    n1 = psi.shape[0]
-    size = _tree_size(n1 - 1)
-    level = jnp.minimum(jnp.arange(size), n1 - 1).astype(jnp.int32)  # pad with the dummy
-    levels = [level]
-    while level.shape[0] > 1:
-        left, right = level[0::2], level[1::2]
-        level = jnp.where(psi[left] >= psi[right], left, right)
-        levels.append(level)
-    return jnp.concatenate([jnp.zeros(1, jnp.int32)] + levels[::-1])
-
-
-def _update_tree(tree, psi, changed):
-    """Recompute the paths from the leaves `changed` to the root: O(len(changed) log N)."""
-    size = tree.shape[0] // 2
+    """Tournament tree over ψ (N+1,), d = `_ARITY` children per node: (winners, peaks) of shape
+    (rows, d), each node holding the index of the largest ψ below it (ties: the smallest index,
+    so the root is `argmax(ψ)`) and that ψ; padding holds the dummy N and −∞."""
     dummy = psi.shape[0] - 1
-    nodes = (size + changed.astype(jnp.int32)) // 2
-    # the leaves hold constant indices: the first level is read without touching the tree
-    left = jnp.minimum(2 * nodes - size, dummy)
-    right = jnp.minimum(2 * nodes + 1 - size, dummy)
-    tree = tree.at[nodes].set(jnp.where(psi[left] >= psi[right], left, right))
-    for _ in range(int(math.log2(size)) - 1):
-        nodes = nodes // 2
-        left, right = tree[2 * nodes], tree[2 * nodes + 1]
-        tree = tree.at[nodes].set(jnp.where(psi[left] >= psi[right], left, right))
-    return tree
+    values, index = psi, jnp.arange(psi.shape[0], dtype=jnp.int32)
+    winners, peaks = [], []
+    for nodes, _ in _tree_levels(psi.shape[0]):
+        pad = nodes * _ARITY - values.shape[0]
+        values = jnp.concatenate([values, jnp.full(pad, -jnp.inf, values.dtype)])
+        index = jnp.concatenate([index, jnp.full(pad, dummy, jnp.int32)])
+        best = jnp.argmax(values.reshape(nodes, _ARITY), axis=1)
+        values = jnp.take_along_axis(values.reshape(nodes, _ARITY), best[:, None], 1)[:, 0]
+        index = jnp.take_along_axis(index.reshape(nodes, _ARITY), best[:, None], 1)[:, 0]
+        rows = -(-nodes // _ARITY)
+        winners.append(jnp.concatenate(
+            [index, jnp.full(rows * _ARITY - nodes, dummy, jnp.int32)]).reshape(rows, _ARITY))
+        peaks.append(jnp.concatenate(
+            [values, jnp.full(rows * _ARITY - nodes, -jnp.inf, values.dtype)]
+        ).reshape(rows, _ARITY))
+    return jnp.concatenate(winners), jnp.concatenate(peaks)
+
+
+def _update_tree(winners, peaks, psi, changed):
+    """Recompute the nodes above the leaves `changed`, level by level: one contiguous row of
+    d children per node, O(len(changed) log_d N)."""
+    dummy = psi.shape[0] - 1
+    nodes = changed.astype(jnp.int32) // _ARITY
+    kids = jnp.minimum(nodes[:, None] * _ARITY + jnp.arange(_ARITY, dtype=jnp.int32), dummy)
+    values, index = psi[kids], kids
+    previous = None
+    for level, (_, row) in enumerate(_tree_levels(psi.shape[0])):
+        if level:
+            nodes = nodes // _ARITY
+            values, index = peaks[previous + nodes], winners[previous + nodes]
+        best = jnp.argmax(values, axis=1)[:, None]  # the first of equal maxima
+        rows, cols = row + nodes // _ARITY, nodes % _ARITY
+        peaks = peaks.at[rows, cols].set(jnp.take_along_axis(values, best, 1)[:, 0])
+        winners = winners.at[rows, cols].set(jnp.take_along_axis(index, best, 1)[:, 0])
+        previous = row
+    return winners, peaks
 
 
 def initial_state(network: SpikingNetwork, phases, *, search: str = "tree") -> EventState:
     """Event-loop state at time 0 with phases φ (N,)."""
     phases = jnp.asarray(phases, float)
     psi = jnp.concatenate([phases, jnp.full((1,), -jnp.inf, phases.dtype)])
-    tree = _build_tree(psi) if search == "tree" else jnp.zeros(2, jnp.int32)
+    tree, peaks = (_build_tree(psi) if search == "tree" else
+                   (jnp.zeros((0, _ARITY), jnp.int32), jnp.zeros((0, _ARITY), psi.dtype)))
     zero = jnp.zeros((), phases.dtype)
-    return EventState(psi, zero, zero, tree, jnp.zeros((), jnp.int32), tree[1])
+    spiker = tree[-1, 0] if search == "tree" else jnp.argmax(psi).astype(jnp.int32)
+    return EventState(psi, zero, zero, tree, peaks, jnp.zeros((), jnp.int32), spiker)
 
 
 def random_phases(key, network: SpikingNetwork, batch_shape=()) -> jax.Array:
@@ -463,27 +562,38 @@ def spike_step(network: SpikingNetwork, state: EventState, *, t_end=None, search
     values = jnp.concatenate([jnp.where(active, neuron.reset - offset, -jnp.inf)[None],
                               jnp.where(valid, g - offset, -jnp.inf)])
     psi = state.psi.at[changed].set(values, unique_indices=True)
-    tree = state.tree
+    tree, peaks = state.tree, state.peaks
     if search == "tree":
-        tree = _update_tree(tree, psi, changed)
+        tree, peaks = _update_tree(tree, peaks, psi, changed)
     if frame is not None:
         rows = frame.at[targets].get(mode="fill", fill_value=0.0)
         mixed = dg[:, None] * rows + (1.0 - dg)[:, None] * frame[j][None, :]
         frame = frame.at[targets].set(mixed, mode="drop")
-    spiker = tree[1] if search == "tree" else state.spiker
+    spiker = tree[-1, 0] if search == "tree" else state.spiker
     if t_end is None:
-        new = EventState(psi, offset, time, tree, state.spikes + 1, spiker)
+        new = EventState(psi, offset, time, tree, peaks, state.spikes + 1, spiker)
     else:
         new = EventState(psi, jnp.where(active, offset, state.offset),
-                         jnp.where(active, time, state.time), tree,
+                         jnp.where(active, time, state.time), tree, peaks,
                          state.spikes + active.astype(jnp.int32), spiker)
     return new, frame, (time, j, active, jnp.sum(jnp.log(dg)))
 
 
 def recenter(state: EventState) -> EventState:
-    """ψ ← ψ + Δ, Δ ← 0 (the order of ψ, hence the tree, is unchanged)."""
-    return eqx.tree_at(lambda s: (s.psi, s.offset), state,
-                       (state.psi + state.offset, jnp.zeros_like(state.offset)))
+    """ψ ← ψ + Δ, Δ ← 0, and the tree rebuilt (O(N), every N spikes by default): the rounding
+    of ψ + Δ keeps the order of ψ but can make two values equal, and the rebuilt tree breaks
+    such a tie by the smallest index, like argmax."""
+    psi = state.psi + state.offset
+    return with_psi(eqx.tree_at(lambda s: s.offset, state, jnp.zeros_like(state.offset)), psi)
+
+
+def with_psi(state: EventState, psi) -> EventState:
+    """The state with ψ replaced (N+1,) and its tree rebuilt (its peaks are copies of ψ)."""
+    if state.tree.shape[0] == 0:  # argmax search: no tree
+        return eqx.tree_at(lambda s: s.psi, state, psi)
+    tree, peaks = _build_tree(psi)
+    return eqx.tree_at(lambda s: (s.psi, s.tree, s.peaks, s.spiker), state,
+                       (psi, tree, peaks, tree[-1, 0]))
 
 
 class SpikeRun(eqx.Module):
