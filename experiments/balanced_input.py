@@ -29,7 +29,7 @@ so the population-mean input cannot fluctuate; `--part ei`: λ_1 of E/I balanced
 (~40 min in all on 2 CPU cores shared with other jobs).
 
 `--critical-vs-n` (instead): the critical amplitude I1_c vs N measured in simulations. For each
-N (500, 1000, 2000, 4000; `--sizes` picks some) and network seed (4, 4, 4, 3 networks; the
+N (500, 1000, 2000, 3000; `--sizes` picks some) and network seed (4, 4, 4, 3 networks; the
 independent input's phases drawn per network), λ_1 on one amplitude grid for every N (common
 4 … 64, independent 1 … 6, the same at every N; extended upwards while λ_1 > 0 at its end;
 t_sim = 100), then 5 amplitudes inside the bracket of the first zero crossing (two successive
@@ -39,8 +39,8 @@ vmapped batch. Next to it the sampling DMFT's I1_c at the same N and at 16000 (b
 2000, 2 keys). Every (N, network, input kind, round) and (N, kind, key) is a JSON file in
 `critical_vs_n/` (resumable: rerun the same command after an interrupt); `--part simulation` /
 `--part theory` run one half. Writes `critical_vs_n.json`, `critical_vs_n.png` (also λ_1 at
-I1 = 0 vs N) and stops with an error if the log-log slopes contradict the claim (common ∝ √N,
-independent constant).
+I1 = 0 vs N) and stops with an error if the log-log slopes (N ≥ 1000) contradict the claim
+(common ∝ √N, independent constant).
 
     .venv/bin/python experiments/balanced_input.py [--quick | --convergence [--part P]
         | --critical-vs-n [--sizes 500,1000] [--part simulation|theory]] [--out DIR]
@@ -293,13 +293,19 @@ def convergence(out: Path, part: str = "all"):
     print(f"done in {res['seconds']:.0f}s -> {out}")
 
 
-CRITICAL = {"sizes": [500, 1000, 2000, 4000], "networks": {500: 4, 1000: 4, 2000: 4, 4000: 3},
+# the slopes are fitted from N = 1000 on: at N ≤ 500 the networks are in a finite-size regime
+# before these runs were made (λ_1(0) 38% below the DMFT at N = 500, not chaotic at N = 250)
+CRITICAL = {"sizes": [500, 1000, 2000, 3000], "networks": {500: 4, 1000: 4, 2000: 4, 3000: 3},
+            "fit_from": 1000,
             "dt": 0.05, "t_bracket": 100.0, "t_refine": 200.0, "refine_points": 5,
             # the same absolute grids at every N (no scaling assumed); extended if no crossing
             "grid": {"common": [4.0, 8.0, 14.0, 24.0, 40.0, 64.0],
                      "independent": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]},
             "mf_sizes": [500, 1000, 2000, 4000, 16000], "mf_keys": 2, "mf_samples": 2000,
-            "mf_bisections": 5, "mf_bracket": {"common": (1.0, 256.0), "independent": (0.5, 8.0)}}
+            "mf_bisections": 5, "mf_bracket": {"common": (1.0, 256.0), "independent": (0.5, 8.0)},
+            # DMFT λ_max on the simulation's grid at one N: the gap at I1 = 0, a shift or a factor?
+            "mf_curve": {"n": 2000, "common": [0.0, 8.0, 14.0, 24.0],
+                         "independent": [1.0, 2.0, 3.0, 4.0]}}
 KINDS = ("common", "independent")
 
 
@@ -483,6 +489,17 @@ def critical_vs_n(out: Path, part: str = "all", sizes=None):
         for n in cfg["mf_sizes"]:
             mf[n] = {kind: [critical_mean_field(folder, n, kind, key, log)["I1_c"]
                             for key in range(cfg["mf_keys"])] for kind in KINDS}
+        curve = cfg["mf_curve"]
+        for kind in KINDS:
+            for a in curve[kind]:
+                for key in range(cfg["mf_keys"]):
+                    path = folder / f"mf_curve_N{curve['n']}_{kind}_I{a:g}_key{key}.json"
+                    if not path.exists():
+                        lam = mean_field_lambda(kind, curve["n"], a, cfg["mf_samples"], key=key,
+                                                t_max=60.0)
+                        path.write_text(json.dumps({"n": curve["n"], "kind": kind,
+                                                    "amplitude": a, "key": key, "lambda": lam}))
+                        log("mean field curve N", curve["n"], kind, a, key, round(lam, 4))
     if part != "all":
         return
     table = {"config": cfg, "simulation": {}, "mean_field": {}, "lambda0": {}}
@@ -503,10 +520,27 @@ def critical_vs_n(out: Path, part: str = "all", sizes=None):
         table["mean_field"][n] = {kind: {"keys": mf[n][kind], "mean": float(np.mean(mf[n][kind])),
                                          "spread": float(np.std(mf[n][kind], ddof=1))}
                                   for kind in KINDS}
-    slopes = {}
+    curve, table["lambda_ratio"] = cfg["mf_curve"], {}
+    for kind in KINDS:   # simulated λ_1 (bracket round, mean over networks) / DMFT λ_max
+        grid = ([0.0] if kind == "common" else []) + cfg["grid"][kind]
+        for a in curve[kind]:
+            runs = [json.loads((folder / f"sim_N{curve['n']}_net{s}_{kind}_bracket.json")
+                               .read_text()) for s in range(1, cfg["networks"][curve["n"]] + 1)]
+            lam_sim = [r["lambda"][grid.index(a)] for r in runs]
+            lam_mf = [json.loads((folder / f"mf_curve_N{curve['n']}_{kind}_I{a:g}_key{key}.json")
+                                 .read_text())["lambda"] for key in range(cfg["mf_keys"])]
+            table["lambda_ratio"][f"{kind} {a:g}"] = {
+                "simulation": float(np.mean(lam_sim)),
+                "simulation_sem": float(np.std(lam_sim, ddof=1) / np.sqrt(len(lam_sim))),
+                "mean_field": float(np.mean(lam_mf)),
+                "ratio": float(np.mean(lam_sim) / np.mean(lam_mf))}
+    print("simulated / DMFT λ at N", curve["n"],
+          {k: (round(v["simulation"], 4), round(v["mean_field"], 4), round(v["ratio"], 2))
+           for k, v in table["lambda_ratio"].items()})
+    slopes, fitted = {}, [n for n in sizes if n >= cfg["fit_from"]]
     for kind in KINDS:
-        rows = [table["simulation"][n][kind] for n in sizes]
-        slopes[kind] = loglog_slope(sizes, [r["mean"] for r in rows], [r["sem"] for r in rows])
+        rows = [table["simulation"][n][kind] for n in fitted]
+        slopes[kind] = loglog_slope(fitted, [r["mean"] for r in rows], [r["sem"] for r in rows])
         mf_rows = [table["mean_field"][n][kind]["mean"] for n in cfg["mf_sizes"]]
         slopes[f"{kind} mean field"] = (float(np.polyfit(np.log(cfg["mf_sizes"]),
                                                          np.log(mf_rows), 1)[0]), None)
@@ -529,9 +563,9 @@ def critical_vs_n(out: Path, part: str = "all", sizes=None):
                     color=color, capsize=3, label=f"{kind}: simulation")
         ax.plot(cfg["mf_sizes"], [table["mean_field"][n][kind]["mean"] for n in cfg["mf_sizes"]],
                 "--", color=color, lw=1, label=f"{kind}: sampling DMFT")
-    first = table["simulation"][sizes[0]]["common"]["mean"]
+    first = table["simulation"][fitted[0]]["common"]["mean"]
     guide = np.array([sizes[0], cfg["mf_sizes"][-1]])
-    ax.plot(guide, first * np.sqrt(guide / sizes[0]), ":", color="0.4", label=r"$\propto\sqrt{N}$")
+    ax.plot(guide, first * np.sqrt(guide / fitted[0]), ":", color="0.4", label=r"$\propto\sqrt{N}$")
     ax.set(xscale="log", yscale="log", xlabel="N", ylabel="critical amplitude $I_1^c$",
            title="chaos suppressed ($\\lambda_1 = 0$)")
     ax.legend(fontsize=6.5)
