@@ -304,7 +304,7 @@ CRITICAL = {"sizes": [500, 1000, 2000, 3000], "networks": {500: 4, 1000: 4, 2000
             "mf_sizes": [500, 1000, 2000, 4000, 16000], "mf_keys": 2, "mf_samples": 2000,
             "mf_bisections": 5, "mf_bracket": {"common": (1.0, 256.0), "independent": (0.5, 8.0)},
             # DMFT λ_max on the simulation's grid at one N: the gap at I1 = 0, a shift or a factor?
-            "mf_curve": {"n": 2000, "common": [0.0, 8.0, 14.0, 24.0],
+            "mf_curve": {"sizes": [1000, 2000], "common": [0.0, 8.0, 14.0, 24.0],
                          "independent": [1.0, 2.0, 3.0, 4.0]}}
 KINDS = ("common", "independent")
 
@@ -490,16 +490,16 @@ def critical_vs_n(out: Path, part: str = "all", sizes=None):
             mf[n] = {kind: [critical_mean_field(folder, n, kind, key, log)["I1_c"]
                             for key in range(cfg["mf_keys"])] for kind in KINDS}
         curve = cfg["mf_curve"]
-        for kind in KINDS:
+        for n, kind in ((n, kind) for n in curve["sizes"][::-1] for kind in KINDS):
             for a in curve[kind]:
                 for key in range(cfg["mf_keys"]):
-                    path = folder / f"mf_curve_N{curve['n']}_{kind}_I{a:g}_key{key}.json"
+                    path = folder / f"mf_curve_N{n}_{kind}_I{a:g}_key{key}.json"
                     if not path.exists():
-                        lam = mean_field_lambda(kind, curve["n"], a, cfg["mf_samples"], key=key,
+                        lam = mean_field_lambda(kind, n, a, cfg["mf_samples"], key=key,
                                                 t_max=60.0)
-                        path.write_text(json.dumps({"n": curve["n"], "kind": kind,
-                                                    "amplitude": a, "key": key, "lambda": lam}))
-                        log("mean field curve N", curve["n"], kind, a, key, round(lam, 4))
+                        path.write_text(json.dumps({"n": n, "kind": kind, "amplitude": a,
+                                                    "key": key, "lambda": lam}))
+                        log("mean field curve N", n, kind, a, key, round(lam, 4))
     if part != "all":
         return
     table = {"config": cfg, "simulation": {}, "mean_field": {}, "lambda0": {}}
@@ -520,23 +520,25 @@ def critical_vs_n(out: Path, part: str = "all", sizes=None):
         table["mean_field"][n] = {kind: {"keys": mf[n][kind], "mean": float(np.mean(mf[n][kind])),
                                          "spread": float(np.std(mf[n][kind], ddof=1))}
                                   for kind in KINDS}
-    curve, table["lambda_ratio"] = cfg["mf_curve"], {}
-    for kind in KINDS:   # simulated λ_1 (bracket round, mean over networks) / DMFT λ_max
+    curve, table["lambda_gap"] = cfg["mf_curve"], {}
+    for n, kind in ((n, kind) for n in curve["sizes"] for kind in KINDS):
+        # simulated λ_1 (bracket round, mean over networks) vs the DMFT's λ_max at the same N
         grid = ([0.0] if kind == "common" else []) + cfg["grid"][kind]
         for a in curve[kind]:
-            runs = [json.loads((folder / f"sim_N{curve['n']}_net{s}_{kind}_bracket.json")
-                               .read_text()) for s in range(1, cfg["networks"][curve["n"]] + 1)]
+            runs = [json.loads((folder / f"sim_N{n}_net{s}_{kind}_bracket.json").read_text())
+                    for s in range(1, cfg["networks"][n] + 1)]
             lam_sim = [r["lambda"][grid.index(a)] for r in runs]
-            lam_mf = [json.loads((folder / f"mf_curve_N{curve['n']}_{kind}_I{a:g}_key{key}.json")
+            lam_mf = [json.loads((folder / f"mf_curve_N{n}_{kind}_I{a:g}_key{key}.json")
                                  .read_text())["lambda"] for key in range(cfg["mf_keys"])]
-            table["lambda_ratio"][f"{kind} {a:g}"] = {
+            table["lambda_gap"][f"N={n} {kind} I1={a:g}"] = {
                 "simulation": float(np.mean(lam_sim)),
                 "simulation_sem": float(np.std(lam_sim, ddof=1) / np.sqrt(len(lam_sim))),
                 "mean_field": float(np.mean(lam_mf)),
+                "difference": float(np.mean(lam_sim) - np.mean(lam_mf)),
                 "ratio": float(np.mean(lam_sim) / np.mean(lam_mf))}
-    print("simulated / DMFT λ at N", curve["n"],
-          {k: (round(v["simulation"], 4), round(v["mean_field"], 4), round(v["ratio"], 2))
-           for k, v in table["lambda_ratio"].items()})
+    for name, v in table["lambda_gap"].items():
+        print(f"{name}: simulation {v['simulation']:.4f} ± {v['simulation_sem']:.4f}, DMFT "
+              f"{v['mean_field']:.4f}, difference {v['difference']:.4f}, ratio {v['ratio']:.2f}")
     slopes, fitted = {}, [n for n in sizes if n >= cfg["fit_from"]]
     for kind in KINDS:
         rows = [table["simulation"][n][kind] for n in fitted]
@@ -572,7 +574,9 @@ def critical_vs_n(out: Path, part: str = "all", sizes=None):
     bx.errorbar(sizes, [table["lambda0"][n]["mean"] for n in sizes],
                 yerr=[table["lambda0"][n]["sem"] for n in sizes], fmt="o", color="C0", capsize=3,
                 label="simulation (mean ± s.e., networks)")
-    bx.axhline(0.108, color="C3", ls="--", lw=1, label="sampling DMFT (0.106–0.110)")
+    bx.plot(curve["sizes"], [table["lambda_gap"][f"N={n} common I1=0"]["mean_field"]
+                             for n in curve["sizes"]], "s--", color="C3", lw=1,
+            label="sampling DMFT at N")
     bx.set(xscale="log", xlabel="N", ylabel=r"$\lambda_1$ at $I_1 = 0$", ylim=(0, None))
     bx.legend(fontsize=6.5)
     fig.tight_layout()
