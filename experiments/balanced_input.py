@@ -29,7 +29,7 @@ so the population-mean input cannot fluctuate; `--part ei`: λ_1 of E/I balanced
 (~40 min in all on 2 CPU cores shared with other jobs).
 
 `--critical-vs-n` (instead): the critical amplitude I1_c vs N measured in simulations. For each
-N (500, 1000, 2000, 3000; `--sizes` picks some) and network seed (4, 4, 4, 3 networks; the
+N (500, 1000, 2000, 3000; `--sizes` picks some) and network seed (4 networks each; the
 independent input's phases drawn per network), λ_1 on one amplitude grid for every N (common
 4 … 64, independent 1 … 6, the same at every N; extended upwards while λ_1 > 0 at its end;
 t_sim = 100), then 5 amplitudes inside the bracket of the first zero crossing (two successive
@@ -295,7 +295,7 @@ def convergence(out: Path, part: str = "all"):
 
 # the slopes are fitted from N = 1000 on: at N ≤ 500 the networks are in a finite-size regime
 # before these runs were made (λ_1(0) 38% below the DMFT at N = 500, not chaotic at N = 250)
-CRITICAL = {"sizes": [500, 1000, 2000, 3000], "networks": {500: 4, 1000: 4, 2000: 4, 3000: 3},
+CRITICAL = {"sizes": [500, 1000, 2000, 3000], "networks": {500: 4, 1000: 4, 2000: 4, 3000: 4},
             "fit_from": 1000,
             "dt": 0.05, "t_bracket": 100.0, "t_refine": 200.0, "refine_points": 5,
             # the same absolute grids at every N (no scaling assumed); extended if no crossing
