@@ -28,8 +28,22 @@ so the population-mean input cannot fluctuate; `--part ei`: λ_1 of E/I balanced
 `convergence.json` (`convergence_<part>.json`) and `lyapunov_vs_n.png`
 (~40 min in all on 2 CPU cores shared with other jobs).
 
-    .venv/bin/python experiments/balanced_input.py [--quick | --convergence [--part P]]
-        [--out DIR]
+`--critical-vs-n` (instead): the critical amplitude I1_c vs N measured in simulations. For each
+N (500, 1000, 2000, 3000; `--sizes` picks some) and network seed (4 networks each; the
+independent input's phases drawn per network), λ_1 on one amplitude grid for every N (common
+4 … 64, independent 1 … 6, the same at every N; extended upwards while λ_1 > 0 at its end;
+t_sim = 100), then 5 amplitudes inside the bracket of the first zero crossing (two successive
+grid points ≤ 0; t_sim = 200) and a weighted straight-line fit of λ_1(I1) there: I1_c per
+network, mean ± s.e. over networks. All amplitudes of one network (both inputs) run as one
+vmapped batch. Next to it the sampling DMFT's I1_c at the same N and at 16000 (bisection, M =
+2000, 2 keys). Every (N, network, input kind, round) and (N, kind, key) is a JSON file in
+`critical_vs_n/` (resumable: rerun the same command after an interrupt); `--part simulation` /
+`--part theory` run one half. Writes `critical_vs_n.json`, `critical_vs_n.png` (also λ_1 at
+I1 = 0 vs N) and stops with an error if the log-log slopes (N ≥ 1000) contradict the claim
+(common ∝ √N, independent constant).
+
+    .venv/bin/python experiments/balanced_input.py [--quick | --convergence [--part P]
+        | --critical-vs-n [--sizes 500,1000] [--part simulation|theory]] [--out DIR]
 """
 
 import json
@@ -40,6 +54,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -278,6 +293,315 @@ def convergence(out: Path, part: str = "all"):
     print(f"done in {res['seconds']:.0f}s -> {out}")
 
 
+# the slopes are fitted from N = 1000 on: at N ≤ 500 the networks are in a finite-size regime
+# before these runs were made (λ_1(0) 38% below the DMFT at N = 500, not chaotic at N = 250)
+CRITICAL = {"sizes": [500, 1000, 2000, 3000], "networks": {500: 4, 1000: 4, 2000: 4, 3000: 4},
+            "fit_from": 1000,
+            "dt": 0.05, "t_bracket": 100.0, "t_refine": 200.0, "refine_points": 5,
+            # the same absolute grids at every N (no scaling assumed); extended if no crossing
+            "grid": {"common": [4.0, 8.0, 14.0, 24.0, 40.0, 64.0],
+                     "independent": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]},
+            "mf_sizes": [500, 1000, 2000, 4000, 16000], "mf_keys": 2, "mf_samples": 2000,
+            "mf_bisections": 5, "mf_bracket": {"common": (1.0, 256.0), "independent": (0.5, 8.0)},
+            # DMFT λ_max on the simulation's grid at one N: the gap at I1 = 0, a shift or a factor?
+            "mf_curve": {"sizes": [1000, 2000], "common": [0.0, 8.0, 14.0, 24.0],
+                         "independent": [1.0, 2.0, 3.0, 4.0]}}
+KINDS = ("common", "independent")
+
+
+def batched_lambdas(net, amplitudes, phases, t_sim, dt):
+    """λ_1 and its block standard error of `net` driven by I1 sin(2πft + θ) for each row
+    (amplitude, phases): one vmapped `lyapunov_spectrum`, so the coupling matrix is read once
+    per step for the whole batch (J @ X instead of J @ x)."""
+    def one(net, amplitude, phase):
+        driven = jc.BalancedRateNetwork(net.weights, net.drive,
+                                        input=jc.SinusoidalInput(amplitude, FREQ, phase))
+        spectrum = jc.lyapunov_spectrum(driven, k=1, dt=dt, solver="heun", t_ons=1.0,
+                                        t_warmup=50.0, t_frame_warmup=20.0, t_sim=t_sim,
+                                        key=jax.random.PRNGKey(0))
+        return spectrum.exponents[0], spectrum.stderr[0]
+
+    lam, err = jax.jit(jax.vmap(one, in_axes=(None, 0, 0)))(net, jnp.asarray(amplitudes),
+                                                           jnp.asarray(phases))
+    return np.asarray(lam).tolist(), np.asarray(err).tolist()
+
+
+def first_crossing(amplitudes, lambdas):
+    """Index i of the bracket [a_(i-1), a_i] of the first zero crossing of a noisy λ(I1) on an
+    increasing grid: the first i with λ_i ≤ 0 and λ_(i+1) ≤ 0 (or i last), so that one point
+    below zero by noise does not end the search; None if λ > 0 at the last point or already
+    ≤ 0 at the first."""
+    lam = list(lambdas) + [-1.0]
+    for i in range(len(amplitudes)):
+        if lam[i] <= 0 and lam[i + 1] <= 0:
+            return i if i > 0 else None
+    return None
+
+
+def fit_crossing(amplitudes, lambdas, errors):
+    """Zero of the weighted straight line through (I1, λ_1 ± s.e.): I1_c and its error (delta
+    method, from the fit's covariance); NaN if the line does not decrease."""
+    a, lam, w = np.asarray(amplitudes), np.asarray(lambdas), 1.0 / np.asarray(errors)
+    (slope, icept), cov = np.polyfit(a, lam, 1, w=w, cov="unscaled")
+    if slope >= 0:
+        return float("nan"), float("nan"), float(slope)
+    root = -icept / slope
+    grad = np.array([icept / slope**2, -1.0 / slope])   # d root / d (slope, icept)
+    return float(root), float(np.sqrt(grad @ cov @ grad)), float(slope)
+
+
+def critical_network(folder, n, seed, log):
+    """I1_c of network `seed` at size n, common and independent input: a bracketing round on the
+    grid (t_bracket; the grid is extended upwards while λ_1 > 0 at its end), then a refining
+    round of `refine_points` amplitudes inside the bracket (t_refine), and a weighted linear fit
+    of λ_1(I1) over the bracket's points of both rounds (where λ_1 stays flat at ≈ 0 across
+    the bracket and the line does not decrease: the first zero crossing of all points, linearly
+    interpolated). Each round's λ_1 for each input kind is
+    a file `sim_N<n>_net<seed>_<kind>_<round>.json` (resumable: an existing file is read, not
+    recomputed)."""
+    cfg = CRITICAL
+    net = jc.BalancedRateNetwork.random(jax.random.PRNGKey(seed), n, gain=GAIN, j0=J0, i0=I0)
+    phases = {"common": np.zeros(n), "independent": np.asarray(jax.random.uniform(
+        jax.random.PRNGKey(1000 + seed), (n,), maxval=2 * np.pi))}
+
+    def path(kind, name):
+        return folder / f"sim_N{n}_net{seed}_{kind}_{name}.json"
+
+    def run_round(name, amps, t_sim):
+        """λ_1 at amps[kind] for both kinds in one batch, or the stored files."""
+        if all(path(kind, name).exists() for kind in amps):
+            return {kind: json.loads(path(kind, name).read_text()) for kind in amps}
+        rows = [(kind, a) for kind in amps for a in amps[kind]]
+        lam, err = batched_lambdas(net, [a for _, a in rows],
+                                   np.stack([phases[kind] for kind, _ in rows]), t_sim, cfg["dt"])
+        found = {}
+        for kind in amps:
+            pick = [i for i, (k, _) in enumerate(rows) if k == kind]
+            found[kind] = {"n": n, "network": seed, "kind": kind, "round": name,
+                           "t_sim": t_sim, "amplitudes": [rows[i][1] for i in pick],
+                           "lambda": [lam[i] for i in pick], "stderr": [err[i] for i in pick]}
+            path(kind, name).write_text(json.dumps(found[kind], indent=1))
+        log("N", n, "network", seed, name,
+            {k: np.round(v["lambda"], 3).tolist() for k, v in found.items()})
+        return found
+
+    grid = {"common": [0.0] + cfg["grid"]["common"], "independent": cfg["grid"]["independent"]}
+    rounds = [run_round("bracket", grid, cfg["t_bracket"])]
+    points = {kind: (list(rounds[0][kind]["amplitudes"]), list(rounds[0][kind]["lambda"]),
+                     list(rounds[0][kind]["stderr"])) for kind in KINDS}
+    result = {"lambda0": (points["common"][1][0], points["common"][2][0])}
+    for extension in range(1, 3):   # while λ_1 > 0 at the grid's end: two more points, ×1.6
+        open_kinds = [k for k in KINDS if first_crossing(points[k][0], points[k][1]) is None
+                      and points[k][1][-1] > 0]
+        if not open_kinds:
+            break
+        more = {k: [points[k][0][-1] * 1.6, points[k][0][-1] * 2.56] for k in open_kinds}
+        extra = run_round(f"extend{extension}", more, cfg["t_bracket"])
+        for k in open_kinds:
+            for i in range(3):
+                points[k][i].extend(extra[k][("amplitudes", "lambda", "stderr")[i]])
+    brackets = {}
+    for kind in KINDS:
+        i = first_crossing(points[kind][0], points[kind][1])
+        if i is not None:
+            brackets[kind] = (points[kind][0][i - 1], points[kind][0][i])
+    refine = {kind: np.linspace(*brackets[kind], cfg["refine_points"] + 2)[1:-1].tolist()
+              for kind in brackets}
+    fine = run_round("refine", refine, cfg["t_refine"]) if refine else {}
+    for kind in KINDS:
+        if kind not in brackets:
+            result[kind] = {"I1_c": float("nan"), "error": float("nan"), "bracket": None}
+            log("N", n, "network", seed, kind, "no crossing bracketed")
+            continue
+        lo, hi = brackets[kind]
+        inside = [i for i, a in enumerate(points[kind][0]) if lo <= a <= hi]
+        amps, lams, errs = ([points[kind][j][i] for i in inside] + fine[kind][name]
+                            for j, name in enumerate(("amplitudes", "lambda", "stderr")))
+        root, err, slope = fit_crossing(amps, lams, errs)
+        method = "fit"
+        if not np.isfinite(root):   # λ_1 flat at ≈ 0 across the bracket: the first crossing
+            merged = sorted(zip(points[kind][0] + fine[kind]["amplitudes"],
+                                points[kind][1] + fine[kind]["lambda"], strict=True))
+            root, method = critical(*zip(*merged, strict=True)), "interpolation"
+        result[kind] = {"I1_c": root, "error": err, "slope": slope, "bracket": [lo, hi],
+                        "method": method}
+    log("N", n, "network", seed, "I1_c", {k: round(result[k]["I1_c"], 3) for k in KINDS})
+    return result
+
+
+def critical_mean_field(folder, n, kind, key, log):
+    """I1_c of the sampling DMFT at size n (J̄ = -J0√N, I_0 = √N I0): bisection of λ_max(I1)
+    (geometric for common input, whose bracket spans decades) and linear interpolation in the
+    final bracket. Stored as `mf_N<n>_<kind>_key<key>.json` (resumable)."""
+    path = folder / f"mf_N{n}_{kind}_key{key}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    cfg = CRITICAL
+    (lo, hi), l_lo, l_hi = cfg["mf_bracket"][kind], None, None
+    for _ in range(cfg["mf_bisections"]):
+        mid = np.sqrt(lo * hi) if kind == "common" else 0.5 * (lo + hi)
+        lam = mean_field_lambda(kind, n, mid, cfg["mf_samples"], key=key, t_max=60.0)
+        if lam > 0:
+            lo, l_lo = mid, lam
+        else:
+            hi, l_hi = mid, lam
+    if l_lo is None or l_hi is None:   # the bracket never moved on one side: its end
+        l_lo = l_lo if l_lo is not None else mean_field_lambda(kind, n, lo, cfg["mf_samples"],
+                                                               key=key, t_max=60.0)
+        l_hi = l_hi if l_hi is not None else mean_field_lambda(kind, n, hi, cfg["mf_samples"],
+                                                               key=key, t_max=60.0)
+    root = lo + (hi - lo) * l_lo / (l_lo - l_hi) if l_lo > 0 >= l_hi else float("nan")
+    found = {"n": n, "kind": kind, "key": key, "bracket": [lo, hi], "lambdas": [l_lo, l_hi],
+             "I1_c": root}
+    path.write_text(json.dumps(found, indent=1))
+    log("mean field N", n, kind, "key", key, "I1_c", round(root, 3))
+    return found
+
+
+def loglog_slope(sizes, values, errors):
+    """Weighted least-squares slope of log I1_c vs log N and its standard error (weights: the
+    relative errors of the values)."""
+    x, y = np.log(sizes), np.log(values)
+    rel = np.asarray(errors) / np.asarray(values)
+    (slope, _), cov = np.polyfit(x, y, 1, w=1.0 / rel, cov="unscaled")
+    return float(slope), float(np.sqrt(cov[0, 0]))
+
+
+def critical_vs_n(out: Path, part: str = "all", sizes=None):
+    """I1_c vs N, simulation (several networks per N) and sampling DMFT; every (N, network,
+    input kind, round) is a file in `out/critical_vs_n/`, so an interrupted run resumes where it
+    stopped. Then the table (`critical_vs_n.json`), the figure and the check of the claim."""
+    cfg, start = CRITICAL, time.perf_counter()
+    folder = out / "critical_vs_n"
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = cfg["sizes"] if sizes is None else sizes
+
+    def log(*what):
+        print(*what, f"{time.perf_counter() - start:.0f}s", flush=True)
+
+    sim = {}
+    if part in ("all", "simulation"):
+        for n in sizes:
+            sim[n] = [critical_network(folder, n, seed, log)
+                      for seed in range(1, cfg["networks"][n] + 1)]
+    mf = {}
+    if part in ("all", "theory"):
+        for n in cfg["mf_sizes"]:
+            mf[n] = {kind: [critical_mean_field(folder, n, kind, key, log)["I1_c"]
+                            for key in range(cfg["mf_keys"])] for kind in KINDS}
+        curve = cfg["mf_curve"]
+        for n, kind in ((n, kind) for n in curve["sizes"][::-1] for kind in KINDS):
+            for a in curve[kind]:
+                for key in range(cfg["mf_keys"]):
+                    path = folder / f"mf_curve_N{n}_{kind}_I{a:g}_key{key}.json"
+                    if not path.exists():
+                        lam = mean_field_lambda(kind, n, a, cfg["mf_samples"], key=key,
+                                                t_max=60.0)
+                        path.write_text(json.dumps({"n": n, "kind": kind, "amplitude": a,
+                                                    "key": key, "lambda": lam}))
+                        log("mean field curve N", n, kind, a, key, round(lam, 4))
+    if part != "all":
+        return
+    table = {"config": cfg, "simulation": {}, "mean_field": {}, "lambda0": {}}
+    for n in sizes:
+        lam0 = [r["lambda0"][0] for r in sim[n]]
+        table["lambda0"][n] = {"values": lam0, "mean": float(np.mean(lam0)),
+                               "sem": float(np.std(lam0, ddof=1) / np.sqrt(len(lam0)))}
+        table["simulation"][n] = {}
+        for kind in KINDS:
+            values = [r[kind]["I1_c"] for r in sim[n]]
+            ok = [v for v in values if np.isfinite(v)]
+            table["simulation"][n][kind] = {
+                "networks": values, "fit_errors": [r[kind]["error"] for r in sim[n]],
+                "mean": float(np.mean(ok)) if ok else float("nan"),
+                "sem": float(np.std(ok, ddof=1) / np.sqrt(len(ok))) if len(ok) > 1
+                else float("nan"), "count": len(ok)}
+    for n in cfg["mf_sizes"]:
+        table["mean_field"][n] = {kind: {"keys": mf[n][kind], "mean": float(np.mean(mf[n][kind])),
+                                         "spread": float(np.std(mf[n][kind], ddof=1))}
+                                  for kind in KINDS}
+    curve, table["lambda_gap"] = cfg["mf_curve"], {}
+    for n, kind in ((n, kind) for n in curve["sizes"] for kind in KINDS):
+        # simulated λ_1 (bracket round, mean over networks) vs the DMFT's λ_max at the same N
+        grid = ([0.0] if kind == "common" else []) + cfg["grid"][kind]
+        for a in curve[kind]:
+            runs = [json.loads((folder / f"sim_N{n}_net{s}_{kind}_bracket.json").read_text())
+                    for s in range(1, cfg["networks"][n] + 1)]
+            lam_sim = [r["lambda"][grid.index(a)] for r in runs]
+            lam_mf = [json.loads((folder / f"mf_curve_N{n}_{kind}_I{a:g}_key{key}.json")
+                                 .read_text())["lambda"] for key in range(cfg["mf_keys"])]
+            table["lambda_gap"][f"N={n} {kind} I1={a:g}"] = {
+                "simulation": float(np.mean(lam_sim)),
+                "simulation_sem": float(np.std(lam_sim, ddof=1) / np.sqrt(len(lam_sim))),
+                "mean_field": float(np.mean(lam_mf)),
+                "difference": float(np.mean(lam_sim) - np.mean(lam_mf)),
+                "ratio": float(np.mean(lam_sim) / np.mean(lam_mf))}
+    for name, v in table["lambda_gap"].items():
+        print(f"{name}: simulation {v['simulation']:.4f} ± {v['simulation_sem']:.4f}, DMFT "
+              f"{v['mean_field']:.4f}, difference {v['difference']:.4f}, ratio {v['ratio']:.2f}")
+    slopes, fitted = {}, [n for n in sizes if n >= cfg["fit_from"]]
+    for kind in KINDS:
+        rows = [table["simulation"][n][kind] for n in fitted]
+        slopes[kind] = loglog_slope(fitted, [r["mean"] for r in rows], [r["sem"] for r in rows])
+        mf_rows = [table["mean_field"][n][kind]["mean"] for n in cfg["mf_sizes"]]
+        slopes[f"{kind} mean field"] = (float(np.polyfit(np.log(cfg["mf_sizes"]),
+                                                         np.log(mf_rows), 1)[0]), None)
+    table["loglog_slopes"] = slopes
+    table["seconds"] = time.perf_counter() - start
+    (out / "critical_vs_n.json").write_text(json.dumps(table, indent=1))
+    for n in sizes:
+        print("N", n, {k: f"{table['simulation'][n][k]['mean']:.3f} ± "
+                          f"{table['simulation'][n][k]['sem']:.3f} "
+                          f"({table['simulation'][n][k]['count']})" for k in KINDS},
+              "lambda0", f"{table['lambda0'][n]['mean']:.4f} ± {table['lambda0'][n]['sem']:.4f}")
+    for n in cfg["mf_sizes"]:
+        print("mean field N", n, {k: round(table["mean_field"][n][k]["mean"], 3) for k in KINDS})
+    print("log-log slopes", slopes)
+
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    for kind, color in zip(KINDS, ("C0", "C3"), strict=True):
+        rows = [table["simulation"][n][kind] for n in sizes]
+        ax.errorbar(sizes, [r["mean"] for r in rows], yerr=[r["sem"] for r in rows], fmt="o",
+                    color=color, capsize=3, label=f"{kind}: simulation")
+        ax.plot(cfg["mf_sizes"], [table["mean_field"][n][kind]["mean"] for n in cfg["mf_sizes"]],
+                "--", color=color, lw=1, label=f"{kind}: sampling DMFT")
+    first = table["simulation"][fitted[0]]["common"]["mean"]
+    guide = np.array([sizes[0], cfg["mf_sizes"][-1]])
+    ax.plot(guide, first * np.sqrt(guide / fitted[0]), ":", color="0.4", label=r"$\propto\sqrt{N}$")
+    ax.set(xscale="log", yscale="log", xlabel="N", ylabel="critical amplitude $I_1^c$",
+           title="chaos suppressed ($\\lambda_1 = 0$)")
+    ax.legend(fontsize=6.5)
+    bx.errorbar(sizes, [table["lambda0"][n]["mean"] for n in sizes],
+                yerr=[table["lambda0"][n]["sem"] for n in sizes], fmt="o", color="C0", capsize=3,
+                label="simulation (mean ± s.e., networks)")
+    bx.plot(curve["sizes"], [table["lambda_gap"][f"N={n} common I1=0"]["mean_field"]
+                             for n in curve["sizes"]], "s--", color="C3", lw=1,
+            label="sampling DMFT at N")
+    bx.set(xscale="log", xlabel="N", ylabel=r"$\lambda_1$ at $I_1 = 0$", ylim=(0, None))
+    bx.legend(fontsize=6.5)
+    fig.tight_layout()
+    counts = ", ".join(f"{cfg['networks'][n]}" for n in sizes)
+    save_figure(fig, out / "critical_vs_n.png", key="balanced_input_critical_vs_n",
+                note=f"experiments/balanced_input.py --critical-vs-n: N = {sizes}, networks "
+                     f"{counts}; t_sim = {cfg['t_bracket']:g}/{cfg['t_refine']:g}; DMFT "
+                     f"M = {cfg['mf_samples']}, {cfg['mf_keys']} keys; 2 shared CPU cores")
+    check_claim(slopes)
+    print(f"done in {table['seconds']:.0f}s -> {out}")
+
+
+def check_claim(slopes):
+    """The claim, stated before the data and checked against them: I1_c ∝ N^a with a ≈ 1/2 for
+    common input (grows, cancelled by the feedback) and a ≈ 0 for independent input. Raises if
+    the measured slopes contradict it (a slope is 'about' its value when within 3 standard
+    errors or 0.15 of it)."""
+    for kind, expected in (("common", 0.5), ("independent", 0.0)):
+        a, err = slopes[kind]
+        if not abs(a - expected) <= max(3 * err, 0.15):
+            raise RuntimeError(f"{kind} input: I1_c ∝ N^{a:.3f} ± {err:.3f}, not N^{expected}: "
+                               "the data contradict the claim")
+    print("claim holds:", {k: f"N^{slopes[k][0]:.2f} ± {slopes[k][1]:.2f}" for k in KINDS})
+
+
 def critical(amplitudes, lambdas):
     """First zero crossing of λ(I1) by linear interpolation (NaN if none on the grid)."""
     for a0, a1, l0, l1 in zip(amplitudes, amplitudes[1:], lambdas, lambdas[1:], strict=False):
@@ -291,7 +615,11 @@ def main():
                       quick={"action": "store_true", "help": "N_sim = 500, short runs"},
                       convergence={"action": "store_true",
                                    "help": "λ_1 vs N at I1 = 0 and convergence checks"},
-                      part={"choices": ["all", "sizes", "long", "scs", "open_loop", "ei"],
+                      critical_vs_n={"action": "store_true",
+                                     "help": "I1_c vs N, simulation and DMFT (resumable)"},
+                      sizes={"default": None, "help": "with --critical-vs-n: comma-separated N"},
+                      part={"choices": ["all", "sizes", "long", "scs", "open_loop", "ei",
+                                        "simulation", "theory"],
                             "default": "all",
                             "help": "with --convergence: sizes (the λ_1-vs-N table and the "
                                     "short checks, ~20 min), long (the long checks, ~10 min) "
@@ -299,6 +627,9 @@ def main():
                                     "(mean feedback replaced by its average, ~5 min), ei (E/I "
                                     "networks vs the two-population DMFT, ~8 min)"})
     out = args.out
+    if args.critical_vs_n:
+        return critical_vs_n(out, args.part if args.part != "all" else "all",
+                             [int(n) for n in args.sizes.split(",")] if args.sizes else None)
     if args.convergence:
         return convergence(out, args.part)
     cfg = QUICK if args.quick else FULL
