@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._core._operator import AbstractOperator as AbstractOperator
     from ._core._operator import DenseOperator as DenseOperator
     from ._core._operator import LowRankOperator as LowRankOperator
+    from ._core._operator import OutDegreeTable as OutDegreeTable
     from ._core._operator import RegeneratedOperator as RegeneratedOperator
     from ._core._operator import SparseOperator as SparseOperator
     from ._core._operator import as_operator as as_operator
@@ -129,7 +130,6 @@ if TYPE_CHECKING:
     from ._models._spiking import AbstractPhaseNeuron as AbstractPhaseNeuron
     from ._models._spiking import EventState as EventState
     from ._models._spiking import LIFNeuron as LIFNeuron
-    from ._models._spiking import OutDegreeTable as OutDegreeTable
     from ._models._spiking import RapidThetaNeuron as RapidThetaNeuron
     from ._models._spiking import SpikeRun as SpikeRun
     from ._models._spiking import SpikingNetwork as SpikingNetwork

@@ -25,6 +25,9 @@ Storage kinds:
   `layout="columns"` slot s of column j is a target of presynaptic neuron j (fixed out-degree),
   products scatter-add, and `column(j)` is a slice. `transpose()` swaps the layouts without
   copying; `with_layout` re-sorts to the other one (eagerly).
+- `OutDegreeTable(targets, kicks)`: the targets and weights of presynaptic neuron j in row j of
+  (n, slots) arrays, so that `column(j)` is one contiguous read (what an event-based network
+  does once per spike); its products are those of the equivalent `SparseOperator`.
   The arrays are slot-major (slots, n) because the products run one slot at a time over all
   neurons (a scan over slots with contiguous rows): in a probe on XLA CPU (N = 10⁵, K = 100)
   this matched SciPy's CSR matvec and ran about 7x faster than gathering the (n, slots) block at
@@ -355,6 +358,72 @@ class SparseOperator(AbstractOperator):
         rows, cols = ((slot_owner, self.indices) if self.layout == "rows"
                       else (self.indices, slot_owner))
         return jnp.zeros((n_post, n_pre), self.dtype).at[rows, cols].add(self.weights)
+
+
+class OutDegreeTable(AbstractOperator):
+    """Stored connectivity of `SpikingNetwork.random`: the targets and weights of presynaptic
+    neuron j in row j of (N, slots) arrays, so that `column(j)` — the event loop's one read of
+    the connectivity per spike — is one contiguous read (a `SparseOperator` stores (slots, N)
+    arrays: its column j is a strided read of `slots` cache lines). Padded slots have weight 0.
+    `indices`, `weights` (slots, N) and the products are those of `as_sparse()`."""
+
+    targets: jax.Array
+    kicks: jax.Array
+
+    def __init__(self, targets, kicks):
+        self.targets = jnp.asarray(targets, jnp.int32)
+        self.kicks = jnp.asarray(kicks)
+        if self.targets.shape != self.kicks.shape or self.targets.ndim != 2:
+            raise ConfigError(f"targets {self.targets.shape} and kicks {self.kicks.shape} must "
+                              "have the same (N, slots) shape")
+
+    def as_sparse(self) -> SparseOperator:
+        """The same W as a `SparseOperator` with layout "columns"."""
+        n = self.targets.shape[-2]
+        return SparseOperator(self.indices, self.weights, (n, n), "columns")
+
+    @property
+    def indices(self):
+        return jnp.swapaxes(self.targets, -1, -2)
+
+    @property
+    def weights(self):
+        return jnp.swapaxes(self.kicks, -1, -2)
+
+    @property
+    def shape(self):
+        n = self.targets.shape[-2]
+        return (n, n)
+
+    @property
+    def dtype(self):
+        return self.kicks.dtype
+
+    def matmat(self, q):
+        return self.as_sparse().matmat(q)
+
+    def rmatmat(self, q):
+        return self.as_sparse().rmatmat(q)
+
+    def row(self, i):
+        return self.as_sparse().row(i)
+
+    def column(self, j):
+        return self.targets[j], self.kicks[j]
+
+    def transpose(self):
+        return self.as_sparse().transpose()
+
+    @property
+    def nbytes(self):
+        return int(self.targets.nbytes + self.kicks.nbytes)
+
+    @property
+    def stored_entries(self):
+        return int(self.targets.size)
+
+    def to_dense(self):
+        return self.as_sparse().to_dense()
 
 
 class RegeneratedOperator(AbstractOperator):

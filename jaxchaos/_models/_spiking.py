@@ -60,7 +60,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core._errors import ConfigError, check_choice, check_real
-from .._core._operator import AbstractOperator, RegeneratedOperator, SparseOperator
+from .._core._operator import (
+    AbstractOperator,
+    OutDegreeTable,
+    RegeneratedOperator,
+)
 from .._core._results import result_repr
 
 SEARCHES = ("tree", "argmax")
@@ -288,72 +292,6 @@ class SpikingNetwork(eqx.Module):
             w[:, :k] = weights[:, None]
             op = OutDegreeTable(idx, w)
         return SpikingNetwork(neuron, op, jnp.asarray(drive, float))
-
-
-class OutDegreeTable(AbstractOperator):
-    """Stored connectivity of `SpikingNetwork.random`: the targets and weights of presynaptic
-    neuron j in row j of (N, slots) arrays, so that `column(j)` — the event loop's one read of
-    the connectivity per spike — is one contiguous read (a `SparseOperator` stores (slots, N)
-    arrays: its column j is a strided read of `slots` cache lines). Padded slots have weight 0.
-    `indices`, `weights` (slots, N) and the products are those of `as_sparse()`."""
-
-    targets: jax.Array
-    kicks: jax.Array
-
-    def __init__(self, targets, kicks):
-        self.targets = jnp.asarray(targets, jnp.int32)
-        self.kicks = jnp.asarray(kicks)
-        if self.targets.shape != self.kicks.shape or self.targets.ndim != 2:
-            raise ConfigError(f"targets {self.targets.shape} and kicks {self.kicks.shape} must "
-                              "have the same (N, slots) shape")
-
-    def as_sparse(self) -> SparseOperator:
-        """The same W as a `SparseOperator` with layout "columns"."""
-        n = self.targets.shape[-2]
-        return SparseOperator(self.indices, self.weights, (n, n), "columns")
-
-    @property
-    def indices(self):
-        return jnp.swapaxes(self.targets, -1, -2)
-
-    @property
-    def weights(self):
-        return jnp.swapaxes(self.kicks, -1, -2)
-
-    @property
-    def shape(self):
-        n = self.targets.shape[-2]
-        return (n, n)
-
-    @property
-    def dtype(self):
-        return self.kicks.dtype
-
-    def matmat(self, q):
-        return self.as_sparse().matmat(q)
-
-    def rmatmat(self, q):
-        return self.as_sparse().rmatmat(q)
-
-    def row(self, i):
-        return self.as_sparse().row(i)
-
-    def column(self, j):
-        return self.targets[j], self.kicks[j]
-
-    def transpose(self):
-        return self.as_sparse().transpose()
-
-    @property
-    def nbytes(self):
-        return int(self.targets.nbytes + self.kicks.nbytes)
-
-    @property
-    def stored_entries(self):
-        return int(self.targets.size)
-
-    def to_dense(self):
-        return self.as_sparse().to_dense()
 
 
 class _RegeneratedTargets(eqx.Module):
