@@ -127,16 +127,20 @@ def power_law(sizes, values):
     return float(coef[0]), float(np.sqrt(cov[0, 0]))
 
 
-def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir, out, suffix):
+def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir, out, suffix,
+                         top_rapidness=None):
     """PR (in neurons) of the leading Gram–Schmidt and covariant vectors vs N at fixed K for
     several seeds (connectivity and initial condition) per (N, r), and the exponent a of
-    PR ∝ N^a per r: a ≈ 1 extensive, a ≈ 0 localized."""
+    PR ∝ N^a per r: a ≈ 1 extensive, a ≈ 0 localized. The largest size is run only for the r
+    in `top_rapidness` (default all)."""
+    sizes_of = {r: [size for size in sizes if size < sizes[-1] or top_rapidness is None
+                    or r in top_rapidness] for r in rapidness}
     settings = {"k": k, "qrs_per_block": qrs_per_block}
     load_start = os.getloadavg()
     start = time.perf_counter()
     runs = {}
     for size in sizes:  # ascending: an interrupted run keeps whole small sizes
-        for r in rapidness:
+        for r in [r for r in rapidness if size in sizes_of[r]]:
             for seed in range(seeds):
                 def compute(size=size, r=r, seed=seed):
                     t0 = time.perf_counter()
@@ -160,13 +164,13 @@ def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir,
     table, fits = {}, {}
     for r in rapidness:
         for field in ("pr_backward", "pr"):
-            pts = [(size, runs[(size, r, s)][field] * size) for size in sizes
+            pts = [(size, runs[(size, r, s)][field] * size) for size in sizes_of[r]
                    for s in range(seeds)]
             fits[(r, field)] = power_law(*zip(*pts, strict=True))
-            last = [(size, runs[(size, r, s)][field] * size) for size in sizes[-2:]
+            last = [(size, runs[(size, r, s)][field] * size) for size in sizes_of[r][-2:]
                     for s in range(seeds)]
             fits[(r, field, "last")] = power_law(*zip(*last, strict=True))
-        for size in sizes:
+        for size in sizes_of[r]:
             table[(size, r)] = {f: stats(size, r, f) for f in ("pr_backward", "pr", "lambda_max")}
     cost = sum(m["seconds"] for m in runs.values())
     loads = [m["load"] for m in runs.values()]
@@ -176,20 +180,19 @@ def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir,
     print("| r | N | λ_max (1/τ) | PR, Gram–Schmidt ⊥ time shift | PR, covariant | PR/N (GS) |")
     print("|---|---|---|---|---|---|")
     for r in rapidness:
-        for size in sizes:
+        for size in sizes_of[r]:
             t = table[(size, r)]
             print(f"| {r:g} | {size} | {t['lambda_max'][0]:.3f} ± {t['lambda_max'][1]:.3f} "
                   f"| {t['pr_backward'][0]:.1f} ± {t['pr_backward'][1]:.1f} "
                   f"| {t['pr'][0]:.1f} ± {t['pr'][1]:.1f} | {t['pr_backward'][0] / size:.4f} |")
-    print(f"\nExponent a of PR ∝ N^a (least squares over all seeds, N = {sizes[0]}…{sizes[-1]}; "
-          f"last: from N = {sizes[-2]} and {sizes[-1]} only)\n")
-    print("| r | a, Gram–Schmidt | a, covariant | a (GS), last factor "
-          f"{sizes[-1] // sizes[-2]} in N |")
-    print("|---|---|---|---|")
+    print("\nExponent a of PR ∝ N^a (least squares over all seeds and sizes of that r; last: "
+          "from its two largest N only)\n")
+    print("| r | N | a, Gram–Schmidt | a, covariant | a (GS), two largest N |")
+    print("|---|---|---|---|---|")
     for r in rapidness:
         a, b, c = fits[(r, "pr_backward")], fits[(r, "pr")], fits[(r, "pr_backward", "last")]
-        print(f"| {r:g} | {a[0]:.3f} ± {a[1]:.3f} | {b[0]:.3f} ± {b[1]:.3f} "
-              f"| {c[0]:.3f} ± {c[1]:.3f} |")
+        print(f"| {r:g} | {sizes_of[r][0]}…{sizes_of[r][-1]} | {a[0]:.3f} ± {a[1]:.3f} "
+              f"| {b[0]:.3f} ± {b[1]:.3f} | {c[0]:.3f} ± {c[1]:.3f} |")
     print(f"\ncost: {cost:.0f} s of computation for {len(runs)} networks (this run "
           f"{time.perf_counter() - start:.0f} s); 1-min load average {min(loads):.1f}–"
           f"{max(loads):.1f} while computing (now {load_start[0]:.1f} → {load_end[0]:.1f})")
@@ -204,18 +207,19 @@ def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir,
     check_localization_claim(sizes, rapidness, table, fits)
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    grid = np.array(sizes, float)
     for r, color in zip(rapidness, plt.cm.viridis(np.linspace(0, 0.9, len(rapidness))),
                         strict=True):
-        mean, err = zip(*[table[(size, r)]["pr_backward"] for size in sizes], strict=True)
+        grid = np.array(sizes_of[r], float)
+        mean, err = zip(*[table[(size, r)]["pr_backward"] for size in sizes_of[r]], strict=True)
         a = fits[(r, "pr_backward")][0]
-        axes[0].errorbar(sizes, mean, err, fmt="o-", color=color, capsize=2,
+        axes[0].errorbar(grid, mean, err, fmt="o-", color=color, capsize=2,
                          label=f"r = {r:g} (a = {a:.2f})")
-        cmean, cerr = zip(*[table[(size, r)]["pr"] for size in sizes], strict=True)
-        axes[0].errorbar(sizes, cmean, cerr, fmt="s", mfc="none", color=color, alpha=0.6,
+        cmean, cerr = zip(*[table[(size, r)]["pr"] for size in sizes_of[r]], strict=True)
+        axes[0].errorbar(grid, cmean, cerr, fmt="s", mfc="none", color=color, alpha=0.6,
                          capsize=2)
-        axes[1].errorbar(sizes, np.array(mean) / grid, np.array(err) / grid, fmt="o-",
+        axes[1].errorbar(grid, np.array(mean) / grid, np.array(err) / grid, fmt="o-",
                          color=color, capsize=2, label=f"r = {r:g}")
+    grid = np.array(sizes, float)
     ref = np.array(table[(sizes[0], rapidness[0])]["pr_backward"][0])
     axes[0].plot(grid, ref * grid / grid[0], ":", color="gray", label="∝ N (extensive)")
     axes[0].set_xscale("log")
@@ -234,7 +238,9 @@ def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir,
     save_figure(fig, out / f"sparse_chaos_localization_scaling{suffix}.png",
                 key=f"sparse_chaos_localization_scaling{suffix}",
                 note=f"experiments/sparse_chaos.py --localization-sizes "
-                     f"{','.join(map(str, sizes))} --seeds {seeds}: K = {k}, k = 2, "
+                     f"{','.join(map(str, sizes))} --seeds {seeds}"
+                     + (f" --top-size-rapidness {','.join(f'{r:g}' for r in top_rapidness)}"
+                        if top_rapidness else "") + f": K = {k}, k = 2, "
                      f"QR every N/10 spikes, {10 * qrs_per_block} intervals")
 
 
@@ -284,6 +290,8 @@ def main():
                         help="seeds per (N, r) with --localization-sizes")
     parser.add_argument("--rapidness", type=lambda s: [float(x) for x in s.split(",")],
                         default=SCALING_RAPIDNESS, help="r values with --localization-sizes")
+    parser.add_argument("--top-size-rapidness", type=lambda s: [float(x) for x in s.split(",")],
+                        help="with --localization-sizes: run the largest size only for these r")
     args = parser.parse_args()
     n, k = (100, 10) if args.quick else (200, 20)
     qrs_per_block = 30 if args.quick else 50
@@ -296,7 +304,7 @@ def main():
         if len(args.localization_sizes) < 2 or args.seeds < 2:
             parser.error("--localization-sizes needs at least two sizes and --seeds >= 2")
         localization_scaling(args.localization_sizes, args.seeds, args.rapidness, k,
-                             qrs_per_block, results_dir, out, suffix)
+                             qrs_per_block, results_dir, out, suffix, args.top_size_rapidness)
         return
     key = jax.random.key(0)
     start = time.perf_counter()
