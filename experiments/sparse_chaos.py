@@ -173,6 +173,19 @@ def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir,
         for size in sizes_of[r]:
             table[(size, r)] = {f: stats(size, r, f) for f in ("pr_backward", "pr", "lambda_max")}
     cost = sum(m["seconds"] for m in runs.values())
+
+    print(f"\nPR (neurons) of the leading Gram–Schmidt vector ⊥ time shift, K = {k}, mean ± "
+          f"standard error over {seeds} seeds, and the exponent a of PR ∝ N^a\n")
+    print("| r | " + " | ".join(f"N = {size}" for size in sizes)
+          + " | a, Gram–Schmidt | a, covariant | a (GS), two largest N |")
+    print("|---" * (len(sizes) + 4) + "|")
+    for r in rapidness:
+        cells = [f"{table[(size, r)]['pr_backward'][0]:.1f} ± "
+                 f"{table[(size, r)]['pr_backward'][1]:.1f}" if size in sizes_of[r] else "–"
+                 for size in sizes]
+        a, b, c = fits[(r, "pr_backward")], fits[(r, "pr")], fits[(r, "pr_backward", "last")]
+        print(f"| {r:g} | " + " | ".join(cells) + f" | {a[0]:.3f} ± {a[1]:.3f} "
+              f"| {b[0]:.3f} ± {b[1]:.3f} | {c[0]:.3f} ± {c[1]:.3f} |")
     loads = [m["load"] for m in runs.values()]
 
     print(f"\nLeading vector vs N, K = {k}, {seeds} seeds per point (mean ± standard error over "
