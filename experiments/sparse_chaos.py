@@ -16,10 +16,19 @@ D/N and the fraction of positive exponents. Figures, written to `--out` (default
   λ_max over QR intervals of ~1 τ vs time at r = 1 and r = 30;
 - the numbers go to `sparse_chaos[_quick].json` and are printed as Markdown tables.
 
+`--localization-sizes 200,800,... --seeds S` runs only the localization scaling: the
+participation ratio (in neurons) of the leading Gram–Schmidt and covariant vectors for S seeds
+(connectivity and initial condition) per (N, r), r in `--rapidness` (default 1, 2, 10, 30), at
+the fixed K, mean ± standard error over seeds, and the exponent a of PR ∝ N^a per r (a ≈ 1
+extensive, a ≈ 0 localized), checked against the README's conclusion
+(`check_localization_claim`); figure `sparse_chaos_localization_scaling[_quick].png`, numbers in
+`sparse_chaos_localization_scaling[_quick].json`.
+
 Each network's result is kept in `results/sparse_chaos[_quick]/` (one JSON per network,
 `_cache.cached`): an interrupted run continues with the networks not yet done.
 
     .venv/bin/python experiments/sparse_chaos.py [--quick] [--out DIR]
+    .venv/bin/python experiments/sparse_chaos.py --localization-sizes 200,800,3200,12800,51200
 
 `--quick` (N = 100, K = 10, about a minute on 2 shared CPU cores) is what the README table shows;
 the default (N = 200, K = 20) takes a few minutes.
@@ -27,6 +36,7 @@ the default (N = 200, K = 20) takes a few minutes.
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -52,10 +62,10 @@ def network(n, k, r, seed=0):
                                     coupling=1.0, rate=0.1)
 
 
-def localization(n, k, r, key, qrs_per_block):
+def localization(n, k, r, key, qrs_per_block, seed=0):
     """Leading covariant vector and local exponents: k = 2 (zero mode + leading), QR every N/10
-    spikes (~1 τ at ν̄τ = 0.1)."""
-    sp = jc.spiking_lyapunov_spectrum(network(n, k, r), key=key, k=2, n_blocks=10,
+    spikes (~1 τ at ν̄τ = 0.1); `seed` draws the connectivity."""
+    sp = jc.spiking_lyapunov_spectrum(network(n, k, r, seed), key=key, k=2, n_blocks=10,
                                       qrs_per_block=qrs_per_block)
     local = np.asarray(sp.local_exponents)
     times = np.asarray(sp.local_times)
@@ -102,6 +112,183 @@ def compact(loc, n):
         out[name] = m
     return out
 
+SCALING_RAPIDNESS = [1.0, 2.0, 10.0, 30.0]
+
+
+def power_law(sizes, values):
+    """Least-squares exponent a of values ∝ sizes^a (all seeds' points, log–log) and its standard
+    error."""
+    x, y = np.log(np.asarray(sizes, float)), np.log(np.asarray(values, float))
+    design = np.stack([x, np.ones_like(x)], axis=1)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residual = y - design @ coef
+    sigma2 = residual @ residual / max(1, x.size - 2)
+    cov = sigma2 * np.linalg.inv(design.T @ design)
+    return float(coef[0]), float(np.sqrt(cov[0, 0]))
+
+
+def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir, out, suffix,
+                         top_rapidness=None):
+    """PR (in neurons) of the leading Gram–Schmidt and covariant vectors vs N at fixed K for
+    several seeds (connectivity and initial condition) per (N, r), and the exponent a of
+    PR ∝ N^a per r: a ≈ 1 extensive, a ≈ 0 localized. The largest size is run only for the r
+    in `top_rapidness` (default all)."""
+    sizes_of = {r: [size for size in sizes if size < sizes[-1] or top_rapidness is None
+                    or r in top_rapidness] for r in rapidness}
+    settings = {"k": k, "qrs_per_block": qrs_per_block}
+    load_start = os.getloadavg()
+    start = time.perf_counter()
+    runs = {}
+    for size in sizes:  # ascending: an interrupted run keeps whole small sizes
+        for r in [r for r in rapidness if size in sizes_of[r]]:
+            for seed in range(seeds):
+                def compute(size=size, r=r, seed=seed):
+                    t0 = time.perf_counter()
+                    m = localization(size, k, r, jax.random.key(seed), qrs_per_block, seed)
+                    del m["local_times"], m["local_exponents"]
+                    return {**m, "seconds": time.perf_counter() - t0,
+                            "load": os.getloadavg()[0]}
+                m = cached(results_dir / f"scaling_n{size}_r{r:g}_seed{seed}.json",
+                           {"n": size, "r": r, "seed": seed, **settings}, compute)
+                runs[(size, r, seed)] = m
+                print(f"N = {size}, r = {r:g}, seed {seed}: PR = {m['pr_backward'] * size:.1f}"
+                      f" (covariant {m['pr'] * size:.1f}), λ_max = {m['lambda_max']:.3f},"
+                      f" {m['seconds']:.0f} s ({time.perf_counter() - start:.0f} s)", flush=True)
+    load_end = os.getloadavg()
+
+    def stats(size, r, field):
+        values = np.array([runs[(size, r, s)][field] for s in range(seeds)])
+        values = values * size if field.startswith("pr") else values
+        return values.mean(), values.std(ddof=1) / np.sqrt(seeds) if seeds > 1 else np.nan
+
+    table, fits = {}, {}
+    for r in rapidness:
+        for field in ("pr_backward", "pr"):
+            pts = [(size, runs[(size, r, s)][field] * size) for size in sizes_of[r]
+                   for s in range(seeds)]
+            fits[(r, field)] = power_law(*zip(*pts, strict=True))
+            last = [(size, runs[(size, r, s)][field] * size) for size in sizes_of[r][-2:]
+                    for s in range(seeds)]
+            fits[(r, field, "last")] = power_law(*zip(*last, strict=True))
+        for size in sizes_of[r]:
+            table[(size, r)] = {f: stats(size, r, f) for f in ("pr_backward", "pr", "lambda_max")}
+    cost = sum(m["seconds"] for m in runs.values())
+
+    print(f"\nPR (neurons) of the leading Gram–Schmidt vector ⊥ time shift, K = {k}, mean ± "
+          f"standard error over {seeds} seeds, and the exponent a of PR ∝ N^a\n")
+    print("| r | " + " | ".join(f"N = {size}" for size in sizes)
+          + " | a, Gram–Schmidt | a, covariant | a (GS), two largest N |")
+    print("|---" * (len(sizes) + 4) + "|")
+    for r in rapidness:
+        cells = [f"{table[(size, r)]['pr_backward'][0]:.1f} ± "
+                 f"{table[(size, r)]['pr_backward'][1]:.1f}" if size in sizes_of[r] else "–"
+                 for size in sizes]
+        a, b, c = fits[(r, "pr_backward")], fits[(r, "pr")], fits[(r, "pr_backward", "last")]
+        print(f"| {r:g} | " + " | ".join(cells) + f" | {a[0]:.3f} ± {a[1]:.3f} "
+              f"| {b[0]:.3f} ± {b[1]:.3f} | {c[0]:.3f} ± {c[1]:.3f} |")
+    loads = [m["load"] for m in runs.values()]
+
+    print(f"\nLeading vector vs N, K = {k}, {seeds} seeds per point (mean ± standard error over "
+          "seeds; PR in neurons, averaged over the QR snapshots)\n")
+    print("| r | N | λ_max (1/τ) | PR, Gram–Schmidt ⊥ time shift | PR, covariant | PR/N (GS) |")
+    print("|---|---|---|---|---|---|")
+    for r in rapidness:
+        for size in sizes_of[r]:
+            t = table[(size, r)]
+            print(f"| {r:g} | {size} | {t['lambda_max'][0]:.3f} ± {t['lambda_max'][1]:.3f} "
+                  f"| {t['pr_backward'][0]:.1f} ± {t['pr_backward'][1]:.1f} "
+                  f"| {t['pr'][0]:.1f} ± {t['pr'][1]:.1f} | {t['pr_backward'][0] / size:.4f} |")
+    print("\nExponent a of PR ∝ N^a (least squares over all seeds and sizes of that r; last: "
+          "from its two largest N only)\n")
+    print("| r | N | a, Gram–Schmidt | a, covariant | a (GS), two largest N |")
+    print("|---|---|---|---|---|")
+    for r in rapidness:
+        a, b, c = fits[(r, "pr_backward")], fits[(r, "pr")], fits[(r, "pr_backward", "last")]
+        print(f"| {r:g} | {sizes_of[r][0]}…{sizes_of[r][-1]} | {a[0]:.3f} ± {a[1]:.3f} "
+              f"| {b[0]:.3f} ± {b[1]:.3f} | {c[0]:.3f} ± {c[1]:.3f} |")
+    print(f"\ncost: {cost:.0f} s of computation for {len(runs)} networks (this run "
+          f"{time.perf_counter() - start:.0f} s); 1-min load average {min(loads):.1f}–"
+          f"{max(loads):.1f} while computing (now {load_start[0]:.1f} → {load_end[0]:.1f})")
+    (out / f"sparse_chaos_localization_scaling{suffix}.json").write_text(json.dumps({
+        "k": k, "sizes": sizes, "seeds": seeds, "rapidness": rapidness,
+        "runs": [{"n": size, "r": r, "seed": s, **runs[(size, r, s)]}
+                 for (size, r, s) in runs],
+        "exponents": {f"r={r:g}": {"gram_schmidt": fits[(r, "pr_backward")],
+                                   "covariant": fits[(r, "pr")],
+                                   "gram_schmidt_last": fits[(r, "pr_backward", "last")]}
+                      for r in rapidness}}, indent=1))
+    check_localization_claim(sizes, rapidness, table, fits)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for r, color in zip(rapidness, plt.cm.viridis(np.linspace(0, 0.9, len(rapidness))),
+                        strict=True):
+        grid = np.array(sizes_of[r], float)
+        mean, err = zip(*[table[(size, r)]["pr_backward"] for size in sizes_of[r]], strict=True)
+        a = fits[(r, "pr_backward")][0]
+        axes[0].errorbar(grid, mean, err, fmt="o-", color=color, capsize=2,
+                         label=f"r = {r:g} (a = {a:.2f})")
+        cmean, cerr = zip(*[table[(size, r)]["pr"] for size in sizes_of[r]], strict=True)
+        axes[0].errorbar(grid, cmean, cerr, fmt="s", mfc="none", color=color, alpha=0.6,
+                         capsize=2)
+        axes[1].errorbar(grid, np.array(mean) / grid, np.array(err) / grid, fmt="o-",
+                         color=color, capsize=2, label=f"r = {r:g}")
+    grid = np.array(sizes, float)
+    ref = np.array(table[(sizes[0], rapidness[0])]["pr_backward"][0])
+    axes[0].plot(grid, ref * grid / grid[0], ":", color="gray", label="∝ N (extensive)")
+    axes[0].set_xscale("log")
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("N")
+    axes[0].set_ylabel("PR of the leading vector (neurons)")
+    axes[0].legend(fontsize=7)
+    axes[1].set_xscale("log")
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("N")
+    axes[1].set_ylabel("PR / N (Gram–Schmidt ⊥ time shift)")
+    axes[1].legend(fontsize=7)
+    fig.suptitle(f"Localization of the leading Lyapunov vector vs N, K = {k}, {seeds} seeds "
+                 "(filled: Gram–Schmidt ⊥ time shift, open: covariant)")
+    fig.tight_layout()
+    save_figure(fig, out / f"sparse_chaos_localization_scaling{suffix}.png",
+                key=f"sparse_chaos_localization_scaling{suffix}",
+                note=f"experiments/sparse_chaos.py --localization-sizes "
+                     f"{','.join(map(str, sizes))} --seeds {seeds}"
+                     + (f" --top-size-rapidness {','.join(f'{r:g}' for r in top_rapidness)}"
+                        if top_rapidness else "") + f": K = {k}, k = 2, "
+                     f"QR every N/10 spikes, {10 * qrs_per_block} intervals")
+
+
+def check_localization_claim(sizes, rapidness, table, fits):
+    """The conclusion the README states, checked on the data (stops with an error if they
+    contradict it): for r ≥ 10 the leading vector is localized (exponent a < 0.1 of PR ∝ N^a,
+    Gram–Schmidt vector), no r gives an extensive vector (a < 0.5 everywhere, far from the seed's
+    a ≈ 1 at small r), and at r = 1 PR grows with N (a > 0.15, above every r ≥ 10 by more than
+    3 combined standard errors). Checks whose r values were not run are skipped."""
+    problems = []
+    large = [r for r in rapidness if r >= 10]
+    for r in large:
+        a, err = fits[(r, "pr_backward")]
+        if not a < 0.1:
+            problems.append(f"r = {r:g}: a = {a:.3f} ± {err:.3f} is not < 0.1 (not localized)")
+    for r in rapidness:
+        a, err = fits[(r, "pr_backward")]
+        if not a < 0.5:
+            problems.append(f"r = {r:g}: a = {a:.3f} ± {err:.3f} is not < 0.5 (the README says "
+                            "no r is extensive)")
+    if 1.0 in rapidness:
+        a1, e1 = fits[(1.0, "pr_backward")]
+        if not a1 > 0.15:
+            problems.append(f"r = 1: a = {a1:.3f} ± {e1:.3f} is not > 0.15 (PR does not grow)")
+        for r in large:
+            a, err = fits[(r, "pr_backward")]
+            if not a1 - a > 3 * np.hypot(e1, err):
+                problems.append(f"r = 1 vs {r:g}: a = {a1:.3f} ± {e1:.3f} vs {a:.3f} ± {err:.3f}"
+                                " not separated by 3 standard errors")
+    if problems:
+        raise SystemExit("the data contradict the README's conclusion:\n  "
+                         + "\n  ".join(problems))
+    print(f"\nclaim checked (N = {sizes[0]}…{sizes[-1]}): localized for r ≥ 10 (a < 0.1), no r "
+          "extensive (a < 0.5), PR growing at r = 1 (a > 0.15, above r ≥ 10 by > 3 SE)")
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -109,6 +296,15 @@ def main():
     parser.add_argument("--out", type=Path, default=Path("docs/figures"))
     parser.add_argument("--only-localization", action="store_true",
                         help="skip the full spectra (only the second figure)")
+    parser.add_argument("--localization-sizes", type=lambda s: sorted(map(int, s.split(","))),
+                        help="only the PR of the leading vector vs N at these sizes "
+                             "(comma-separated), several seeds per point, and its exponent")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds per (N, r) with --localization-sizes")
+    parser.add_argument("--rapidness", type=lambda s: [float(x) for x in s.split(",")],
+                        default=SCALING_RAPIDNESS, help="r values with --localization-sizes")
+    parser.add_argument("--top-size-rapidness", type=lambda s: [float(x) for x in s.split(",")],
+                        help="with --localization-sizes: run the largest size only for these r")
     args = parser.parse_args()
     n, k = (100, 10) if args.quick else (200, 20)
     qrs_per_block = 30 if args.quick else 50
@@ -117,6 +313,12 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     results_dir = Path(f"results/sparse_chaos{suffix}")
     settings = {"k": k, "qrs_per_block": qrs_per_block, "key": 0}
+    if args.localization_sizes is not None:
+        if len(args.localization_sizes) < 2 or args.seeds < 2:
+            parser.error("--localization-sizes needs at least two sizes and --seeds >= 2")
+        localization_scaling(args.localization_sizes, args.seeds, args.rapidness, k,
+                             qrs_per_block, results_dir, out, suffix, args.top_size_rapidness)
+        return
     key = jax.random.key(0)
     start = time.perf_counter()
     loc = {}
