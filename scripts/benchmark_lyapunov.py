@@ -47,9 +47,10 @@ twice: `1 - tangent/lyapunov` (their cost inside the loop) and the QRs timed alo
 loop's time. On a CPU only these ratios are meaningful (the machine is small and shared); take
 absolute numbers from a GPU only.
 
-On CPU, JAX's QR is LAPACK (geqrf + orgqr) from SciPy's OpenBLAS, whose threads can compete with
-XLA's for the cores; the thread count (`OPENBLAS_NUM_THREADS`, which NumPy's OpenBLAS also obeys)
-is printed with the results, and the two QR shares differ by that competition.
+On CPU, JAX's QR is LAPACK (geqrf + orgqr) from SciPy's OpenBLAS, whose threads would compete
+with XLA's for the cores: as `lyapunov_spectrum` does, the script runs it on one thread
+(`xla_lapack_single_threaded`), while NumPy's own OpenBLAS keeps `OPENBLAS_NUM_THREADS` (printed
+with the results; unset: one thread per core).
 
 Run: `.venv/bin/python scripts/benchmark_lyapunov.py [--sizes 512,1024,2048] [--ks 1/16,1/4,1]
 [--qr-every 10] [--qr householder|cholesky2] [--dtype float64|float32] [--repeats 5] [--skip-qr1]
@@ -70,6 +71,7 @@ import numpy as np
 from _timing import best_times, matmul_call, numpy_gemm_call
 
 import jaxchaos
+from jaxchaos._core._threads import xla_lapack_single_threaded
 
 DT = 0.1
 GAIN = 2.0
@@ -411,11 +413,15 @@ def main():
         "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
     }
     rows, start = [], time.perf_counter()
-    for n in (int(s) for s in args.sizes.split(",")):
-        for k in _parse_ks(args.ks, n):
-            rows.append(measure(n, k, args.qr_every, dtype, args.repeats, not args.skip_qr1,
-                                args.numpy_max_n))
-            print(f"N = {n}, k = {k} done at {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    # As `lyapunov_spectrum` does: SciPy's OpenBLAS (XLA's LAPACK) on one thread; NumPy's own
+    # OpenBLAS keeps its threads (OPENBLAS_NUM_THREADS, default one per core).
+    with xla_lapack_single_threaded():
+        for n in (int(s) for s in args.sizes.split(",")):
+            for k in _parse_ks(args.ks, n):
+                rows.append(measure(n, k, args.qr_every, dtype, args.repeats,
+                                    not args.skip_qr1, args.numpy_max_n))
+                print(f"N = {n}, k = {k} done at {time.perf_counter() - start:.0f} s",
+                      file=sys.stderr)
     print_report(meta, rows)
     if args.json:
         with open(args.json, "w") as f:

@@ -23,6 +23,7 @@ from .._core._errors import ConfigError, check_real, check_steps
 from .._core._progress import ProgressBar, check_progress, tick
 from .._core._results import result_repr
 from .._core._simulate import SimState
+from .._core._threads import single_threaded_lapack
 from ._spectrum import _raise_if_diverged, _warmed_up_frame, _warn_if_spread
 
 
@@ -109,6 +110,7 @@ def _ginelli(engine, system, state, frame, n_snapshots, n_future, c_key, bar_id=
     return states, vectors, log_growth, -jnp.sum(log_shrink, axis=0), spread, end_state
 
 
+@single_threaded_lapack
 def covariant_lyapunov_vectors(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                                t_warmup=100.0, t_frame_warmup=100.0, t_window=100.0,
                                t_snapshot=None, t_backward_warmup=100.0,

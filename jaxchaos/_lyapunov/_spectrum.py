@@ -28,6 +28,7 @@ from .._core._results import result_repr
 from .._core._simulate import Integrator, SimState
 from .._core._solvers import make_solver
 from .._core._system import AbstractFlow, AbstractMap
+from .._core._threads import single_threaded_lapack
 
 
 def qr_safe_devices() -> list:
@@ -484,6 +485,7 @@ def _warn_if_spread(spread, dtype, stacklevel=3):
         )
 
 
+@single_threaded_lapack
 def lyapunov_spectrum(system, x0=None, *, k=None, dt=None, solver="tsit5", t_ons=1.0,
                       t_warmup=100.0, t_frame_warmup=100.0, t_sim=1000.0, n_blocks=20,
                       tol=None, t_max=None, key=None, frame=None, qr="householder",

@@ -43,6 +43,7 @@ import numpy as np
 
 from .._core._errors import ConfigError, check_choice, check_real
 from .._core._results import result_repr
+from .._core._threads import single_threaded_lapack
 from .._models._spiking import (
     SEARCHES,
     EventState,
@@ -184,6 +185,7 @@ def _spectrum_compiled(network, state, frame, qr_every, warmup_spikes, frame_war
     return state, frame, sums, jax.tree_util.tree_map(lambda x: x.reshape(-1), local)
 
 
+@single_threaded_lapack
 def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: int | None = None,
                               qr_every: int | None = None, warmup_spikes: int | None = None,
                               frame_warmup_qrs: int = 50, n_blocks: int = 10,

@@ -50,11 +50,13 @@ def main(argv=None) -> int:
             folder = args.folder
         # The config was resolved and checked without JAX; its size check (device memory) in
         # `start_run` and everything from here on import it.
+        from .._core._threads import xla_lapack_single_threaded
         from ._compile_cache import CompileTimer, cache_folder, enable_compilation_cache
 
         cache = enable_compilation_cache(cache_folder(args.compilation_cache))
         timer, started = CompileTimer(), time.perf_counter()
-        folder = execute_run(folder, progress=not args.no_progress)
+        with xla_lapack_single_threaded():
+            folder = execute_run(folder, progress=not args.no_progress)
     except (ConfigError, DivergenceError) as err:
         print(f"jaxchaos: error: {err}", file=sys.stderr)
         return 2
