@@ -87,8 +87,7 @@ def explicit_step(name: str, vector_field, t0, t1, y):
     The stages are written out, so the step is a function of y alone with no solver state and
     no loop over stages: for small systems diffrax's stage loop costs several times the
     arithmetic (`scripts/benchmark_small_systems.py`). Equal to diffrax's step to round-off."""
-    if name not in ODE_SOLVERS:
-        check_choice("ODE solver", name, ODE_SOLVERS)
+    check_choice("ODE solver", name, ODE_SOLVERS)
     a, b, c = _explicit_coefficients(name)
     h = t1 - t0
     stages = [vector_field(t0, y)]
