@@ -58,6 +58,7 @@ from jaxchaos._generative._gan import gan_step  # noqa: E402
 from jaxchaos._generative._latent import chaos_latent  # noqa: E402
 from jaxchaos._lyapunov._spectrum import lyapunov_spectrum  # noqa: E402
 from jaxchaos._runs._gan_job import build, resolve_gan_config, sample_grid  # noqa: E402
+from jaxchaos._runs._runfolder import precision_set  # noqa: E402
 from jaxchaos._theory._dmft import scs_dmft  # noqa: E402
 
 GAIN = 2.0
@@ -71,6 +72,13 @@ QUICK = {"steps": 30, "duration": 40.0, "batch": 2, "lyapunov_time": 100.0, "tra
 SOURCES = {"chaos": {"source": "chaos"},
            "chaos_unwhitened": {"source": "chaos", "standardize": False},
            "gaussian": {"source": "gaussian"}}
+
+
+def dmft_lambda(gains) -> list[float]:
+    """The DMFT λ_max at each gain, in float64 (the GAN itself runs in float32, where the
+    DMFT reaches only ~1e-4 and says so)."""
+    with precision_set("float64"):
+        return [float(scs_dmft(g).lyapunov) for g in gains]
 
 
 def chaos_gate(lyapunov_time: float) -> dict:
@@ -88,7 +96,7 @@ def chaos_gate(lyapunov_time: float) -> dict:
         lam.append(float(spectrum.exponents[0]))
         err.append(float(spectrum.stderr[0]))
         print(f"N = {N}, g = {gain:.3f}: λ_max = {lam[-1]:.4f} ± {err[-1]:.4f}", flush=True)
-    theory = [float(scs_dmft(g).lyapunov) for g in GAINS]
+    theory = dmft_lambda(GAINS)
     gate = {"n": N, "gains": list(GAINS), "lambda_max": lam, "lambda_max_stderr": err,
             "lambda_max_dmft": theory, "lyapunov_time": lyapunov_time}
     bad = [f"g = {g:.3f}: {x:.4f} ± {e:.4f}" for g, x, e in zip(GAINS, lam, err, strict=True)
@@ -104,7 +112,7 @@ def lambda_figure(gate: dict, out: Path, note: str):
     ax.errorbar(gate["gains"], gate["lambda_max"], 2 * np.asarray(gate["lambda_max_stderr"]),
                 fmt="o", label=f"N = {gate['n']}, seed {LATENT_SEED} (±2 s.e.)")
     grid = np.linspace(1.05, 3.0, 40)
-    ax.plot(grid, [float(scs_dmft(g).lyapunov) for g in grid], lw=1, label="DMFT (N → ∞)")
+    ax.plot(grid, dmft_lambda(grid), lw=1, label="DMFT (N → ∞)")
     ax.axhline(0.0, color="gray", lw=0.6)
     ax.set(xlabel="gain g", ylabel="λ_max (1/time)",
            title="GAN latent network at g/√2, g, √2·g")
