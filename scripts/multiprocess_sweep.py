@@ -12,23 +12,32 @@ $(scontrol show hostnames | head -1):29500`); without `--process-id` this script
 local processes itself.
 
 Run: `.venv/bin/python scripts/multiprocess_sweep.py --processes 2 --out result.npz [--port 29500]`.
+
+Weak scaling (`--weak-scaling 1,2 --seeds-per-process S [--n N]`): for each P, P processes on P
+cores (each pinned to one core, one XLA and one OpenBLAS thread) sweep S·P seeds × the gains, so
+the work per process and the cores per process stay fixed; the sweep is compiled by a first call
+and timed on a second, and grid points per second, with the efficiency rate(P) / (P · rate(1)),
+are printed.
 """
 
 import argparse
+import functools
+import json
 import os
 import socket
 import subprocess
 import sys
+import time
 
 SEEDS, GAINS, N = [0, 1, 2, 3], [0.5, 1.5, 3.0], 16
 
 
-def grid_point(point):
+def grid_point(point, n=N):
     import jax
 
     import jaxchaos as jc
 
-    net = jc.SCSNetwork.random(jax.random.key(point["seed"]), N, point["gain"])
+    net = jc.SCSNetwork.random(jax.random.key(point["seed"]), n, point["gain"])
     integrator = jc.Integrator(dt=0.1)
     state = integrator.init(net, net.initial_state(jax.random.key(1)))
     moments = jc.Moments(start=0.0)
@@ -53,9 +62,22 @@ def worker(args):
 
     import jaxchaos as jc
 
-    out = jc.sweep(grid_point, {"seed": SEEDS, "gain": GAINS}, shard_axis="seed")
+    seeds = SEEDS if args.seeds_per_process is None else list(
+        range(args.seeds_per_process * args.processes))
+    sweep = jc.Sweep(functools.partial(grid_point, n=args.n), {"seed": seeds, "gain": GAINS},
+                     shard_axis="seed")
+    start = time.perf_counter()
+    out = jax.block_until_ready(sweep())
+    compiled = time.perf_counter()
+    if args.seeds_per_process is not None:  # timed again, compiled
+        out = jax.block_until_ready(sweep())
+    seconds = time.perf_counter() - compiled
     if args.processes > 1:
         out = multihost_utils.process_allgather(out, tiled=True)
+    if args.process_id == 0 and args.seeds_per_process is not None:
+        print(json.dumps({"processes": args.processes, "n": args.n,
+                          "points": len(seeds) * len(GAINS),
+                          "first_call_s": compiled - start, "seconds": seconds}), flush=True)
     if args.process_id == 0 and args.out:
         np.savez(args.out, **{name: np.asarray(value) for name, value in out.items()},
                  devices=len(jax.devices()))
@@ -63,22 +85,57 @@ def worker(args):
         jax.distributed.shutdown()
 
 
-def launch(args):
-    """Start P local processes of this script, one CPU device each, on a free loopback port."""
-    if args.port is None:
+def launch(args, port=None) -> list[str]:
+    """Start P local processes of this script, one CPU device each, on a free loopback port;
+    with `--seeds-per-process`, process i runs on core i alone. Returns process 0's output."""
+    if port is None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            args.port = s.getsockname()[1]
+            port = s.getsockname()[1]
     env = dict(os.environ)
-    env["XLA_FLAGS"] = " ".join(flag for flag in env.get("XLA_FLAGS", "").split()
-                                if not flag.startswith("--xla_force_host_platform_device_count"))
+    flags = [flag for flag in env.get("XLA_FLAGS", "").split()
+             if not flag.startswith("--xla_force_host_platform_device_count")]
+    if args.seeds_per_process is not None:
+        flags += ["--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
+        env["OPENBLAS_NUM_THREADS"] = "1"
+    env["XLA_FLAGS"] = " ".join(flags)
     common = [sys.executable, __file__, "--processes", str(args.processes),
-              "--coordinator", f"127.0.0.1:{args.port}"] + (["--out", args.out] if args.out else [])
-    procs = [subprocess.Popen(common + ["--process-id", str(i)], env=env)
-             for i in range(args.processes)]
+              "--coordinator", f"127.0.0.1:{port}"] + (["--out", args.out] if args.out else [])
+    if args.n != N:
+        common += ["--n", str(args.n)]
+    if args.seeds_per_process is not None:
+        if args.processes > len(os.sched_getaffinity(0)):
+            sys.exit(f"--weak-scaling: {args.processes} processes need as many cores "
+                     f"({len(os.sched_getaffinity(0))} here)")
+        common += ["--seeds-per-process", str(args.seeds_per_process)]
+    cores = sorted(os.sched_getaffinity(0))
+    procs = []
+    for i in range(args.processes):
+        pin = (["taskset", "-c", str(cores[i])] if args.seeds_per_process is not None else [])
+        procs.append(subprocess.Popen(pin + common + ["--process-id", str(i)], env=env,
+                                      stdout=subprocess.PIPE if i == 0 else None, text=True))
+    output = procs[0].communicate(timeout=args.timeout)[0] or ""
     codes = [p.wait(timeout=args.timeout) for p in procs]
     if any(codes):
         sys.exit(f"processes exited with {codes}")
+    print(output, end="")
+    return output.splitlines()
+
+
+def weak_scaling(args):
+    """Grid points per second vs processes at a fixed number of seeds per process."""
+    rows = []
+    for processes in [int(p) for p in args.weak_scaling.split(",")]:
+        args.processes = processes
+        lines = launch(args, args.port)
+        rows.append(json.loads([line for line in lines if line.startswith("{")][-1]))
+    base = rows[0]["points"] / rows[0]["seconds"] / rows[0]["processes"]
+    print("| processes | grid points | first call (s) | timed call (s) | points/s | efficiency |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        rate = row["points"] / row["seconds"]
+        print(f"| {row['processes']} | {row['points']} | {row['first_call_s']:.1f} | "
+              f"{row['seconds']:.2f} | {rate:.2f} | {rate / (row['processes'] * base):.2f} |")
 
 
 def main():
@@ -89,9 +146,18 @@ def main():
     parser.add_argument("--port", type=int, help="loopback port when launching (default: free)")
     parser.add_argument("--out", help="npz written by process 0")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--n", type=int, default=N, help=f"neurons per network (default {N})")
+    parser.add_argument("--seeds-per-process", type=int,
+                        help="S seeds per process, timed (default: the test's 4 seeds in all)")
+    parser.add_argument("--weak-scaling", metavar="P1,P2,...",
+                        help="time P1, P2, ... processes at --seeds-per-process each")
     args = parser.parse_args()
-    if args.process_id is None:
-        launch(args)
+    if args.weak_scaling:
+        if args.seeds_per_process is None:
+            parser.error("--weak-scaling needs --seeds-per-process")
+        weak_scaling(args)
+    elif args.process_id is None:
+        launch(args, args.port)
     else:
         worker(args)
 
