@@ -59,6 +59,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+from _cache import cached  # noqa: E402
 from _figures import parse_args, save_figure  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
@@ -350,40 +351,49 @@ def fit_crossing(amplitudes, lambdas, errors):
     return float(root), float(np.sqrt(grad @ cov @ grad)), float(slope)
 
 
+def round_path(folder, n, seed, name):
+    return folder / f"sim_N{n}_net{seed}_{name}.json"
+
+
+def stored(path):
+    """The value of a result `cached` has written (read after the run that computed it)."""
+    return json.loads(path.read_text())["value"]
+
+
 def critical_network(folder, n, seed, log):
     """I1_c of network `seed` at size n, common and independent input: a bracketing round on the
     grid (t_bracket; the grid is extended upwards while λ_1 > 0 at its end), then a refining
     round of `refine_points` amplitudes inside the bracket (t_refine), and a weighted linear fit
     of λ_1(I1) over the bracket's points of both rounds (where λ_1 stays flat at ≈ 0 across
     the bracket and the line does not decrease: the first zero crossing of all points, linearly
-    interpolated). Each round's λ_1 for each input kind is
-    a file `sim_N<n>_net<seed>_<kind>_<round>.json` (resumable: an existing file is read, not
-    recomputed)."""
+    interpolated). Each round's λ_1 for both input kinds is a file `round_path` (resumable:
+    `experiments/_cache.py`; recomputed if its parameters or the jaxchaos sources changed)."""
     cfg = CRITICAL
     net = jc.BalancedRateNetwork.random(jax.random.PRNGKey(seed), n, gain=GAIN, j0=J0, i0=I0)
     phases = {"common": np.zeros(n), "independent": np.asarray(jax.random.uniform(
         jax.random.PRNGKey(1000 + seed), (n,), maxval=2 * np.pi))}
 
-    def path(kind, name):
-        return folder / f"sim_N{n}_net{seed}_{kind}_{name}.json"
-
     def run_round(name, amps, t_sim):
-        """λ_1 at amps[kind] for both kinds in one batch, or the stored files."""
-        if all(path(kind, name).exists() for kind in amps):
-            return {kind: json.loads(path(kind, name).read_text()) for kind in amps}
-        rows = [(kind, a) for kind in amps for a in amps[kind]]
-        lam, err = batched_lambdas(net, [a for _, a in rows],
-                                   np.stack([phases[kind] for kind, _ in rows]), t_sim, cfg["dt"])
-        found = {}
-        for kind in amps:
-            pick = [i for i, (k, _) in enumerate(rows) if k == kind]
-            found[kind] = {"n": n, "network": seed, "kind": kind, "round": name,
-                           "t_sim": t_sim, "amplitudes": [rows[i][1] for i in pick],
-                           "lambda": [lam[i] for i in pick], "stderr": [err[i] for i in pick]}
-            path(kind, name).write_text(json.dumps(found[kind], indent=1))
-        log("N", n, "network", seed, name,
-            {k: np.round(v["lambda"], 3).tolist() for k, v in found.items()})
-        return found
+        """λ_1 at amps[kind] for both kinds in one batch (cached: `round_path`)."""
+        def compute():
+            rows = [(kind, a) for kind in amps for a in amps[kind]]
+            lam, err = batched_lambdas(net, [a for _, a in rows],
+                                       np.stack([phases[kind] for kind, _ in rows]), t_sim,
+                                       cfg["dt"])
+            found = {}
+            for kind in amps:
+                pick = [i for i, (k, _) in enumerate(rows) if k == kind]
+                found[kind] = {"n": n, "network": seed, "kind": kind, "round": name,
+                               "t_sim": t_sim, "amplitudes": [rows[i][1] for i in pick],
+                               "lambda": [lam[i] for i in pick],
+                               "stderr": [err[i] for i in pick]}
+            log("N", n, "network", seed, name,
+                {k: np.round(v["lambda"], 3).tolist() for k, v in found.items()})
+            return found
+
+        key = {"n": n, "network": seed, "round": name, "amplitudes": amps, "t_sim": t_sim,
+               "dt": cfg["dt"], "gain": GAIN, "j0": J0, "i0": I0, "frequency": FREQ}
+        return cached(round_path(folder, n, seed, name), key, compute)
 
     grid = {"common": [0.0] + cfg["grid"]["common"], "independent": cfg["grid"]["independent"]}
     rounds = [run_round("bracket", grid, cfg["t_bracket"])]
@@ -432,30 +442,44 @@ def critical_network(folder, n, seed, log):
 def critical_mean_field(folder, n, kind, key, log):
     """I1_c of the sampling DMFT at size n (J̄ = -J0√N, I_0 = √N I0): bisection of λ_max(I1)
     (geometric for common input, whose bracket spans decades) and linear interpolation in the
-    final bracket. Stored as `mf_N<n>_<kind>_key<key>.json` (resumable)."""
-    path = folder / f"mf_N{n}_{kind}_key{key}.json"
-    if path.exists():
-        return json.loads(path.read_text())
+    final bracket. Cached as `mf_N<n>_<kind>_key<key>.json` (resumable, `experiments/_cache.py`)."""
     cfg = CRITICAL
-    (lo, hi), l_lo, l_hi = cfg["mf_bracket"][kind], None, None
-    for _ in range(cfg["mf_bisections"]):
-        mid = np.sqrt(lo * hi) if kind == "common" else 0.5 * (lo + hi)
-        lam = mean_field_lambda(kind, n, mid, cfg["mf_samples"], key=key, t_max=60.0)
-        if lam > 0:
-            lo, l_lo = mid, lam
-        else:
-            hi, l_hi = mid, lam
-    if l_lo is None or l_hi is None:   # the bracket never moved on one side: its end
-        l_lo = l_lo if l_lo is not None else mean_field_lambda(kind, n, lo, cfg["mf_samples"],
-                                                               key=key, t_max=60.0)
-        l_hi = l_hi if l_hi is not None else mean_field_lambda(kind, n, hi, cfg["mf_samples"],
-                                                               key=key, t_max=60.0)
-    root = lo + (hi - lo) * l_lo / (l_lo - l_hi) if l_lo > 0 >= l_hi else float("nan")
-    found = {"n": n, "kind": kind, "key": key, "bracket": [lo, hi], "lambdas": [l_lo, l_hi],
-             "I1_c": root}
-    path.write_text(json.dumps(found, indent=1))
-    log("mean field N", n, kind, "key", key, "I1_c", round(root, 3))
-    return found
+
+    def compute():
+        (lo, hi), l_lo, l_hi = cfg["mf_bracket"][kind], None, None
+        for _ in range(cfg["mf_bisections"]):
+            mid = np.sqrt(lo * hi) if kind == "common" else 0.5 * (lo + hi)
+            lam = mean_field_lambda(kind, n, mid, cfg["mf_samples"], key=key, t_max=60.0)
+            if lam > 0:
+                lo, l_lo = mid, lam
+            else:
+                hi, l_hi = mid, lam
+        if l_lo is None:   # the bracket never moved on this side: its end
+            l_lo = mean_field_lambda(kind, n, lo, cfg["mf_samples"], key=key, t_max=60.0)
+        if l_hi is None:
+            l_hi = mean_field_lambda(kind, n, hi, cfg["mf_samples"], key=key, t_max=60.0)
+        root = lo + (hi - lo) * l_lo / (l_lo - l_hi) if l_lo > 0 >= l_hi else float("nan")
+        log("mean field N", n, kind, "key", key, "I1_c", round(root, 3))
+        return {"n": n, "kind": kind, "key": key, "bracket": [lo, hi], "lambdas": [l_lo, l_hi],
+                "I1_c": root}
+
+    settings = {"n": n, "kind": kind, "key": key, "gain": GAIN, "j0": J0, "i0": I0,
+                "frequency": FREQ, **{name: cfg[name] for name in
+                                      ("mf_samples", "mf_bisections", "mf_bracket")}}
+    return cached(folder / f"mf_N{n}_{kind}_key{key}.json", settings, compute)
+
+
+def mean_field_point(folder, n, kind, amplitude, key, log):
+    """The sampling DMFT's λ_max at one amplitude (cached, `experiments/_cache.py`)."""
+    def compute():
+        lam = mean_field_lambda(kind, n, amplitude, CRITICAL["mf_samples"], key=key, t_max=60.0)
+        log("mean field curve N", n, kind, amplitude, key, round(lam, 4))
+        return lam
+
+    settings = {"n": n, "kind": kind, "amplitude": amplitude, "key": key, "gain": GAIN,
+                "j0": J0, "i0": I0, "frequency": FREQ, "samples": CRITICAL["mf_samples"]}
+    return cached(folder / f"mf_curve_N{n}_{kind}_I{amplitude:g}_key{key}.json", settings,
+                  compute)
 
 
 def loglog_slope(sizes, values, errors):
@@ -493,13 +517,7 @@ def critical_vs_n(out: Path, part: str = "all", sizes=None):
         for n, kind in ((n, kind) for n in curve["sizes"][::-1] for kind in KINDS):
             for a in curve[kind]:
                 for key in range(cfg["mf_keys"]):
-                    path = folder / f"mf_curve_N{n}_{kind}_I{a:g}_key{key}.json"
-                    if not path.exists():
-                        lam = mean_field_lambda(kind, n, a, cfg["mf_samples"], key=key,
-                                                t_max=60.0)
-                        path.write_text(json.dumps({"n": n, "kind": kind, "amplitude": a,
-                                                    "key": key, "lambda": lam}))
-                        log("mean field curve N", n, kind, a, key, round(lam, 4))
+                    mean_field_point(folder, n, kind, a, key, log)
     if part != "all":
         return
     table = {"config": cfg, "simulation": {}, "mean_field": {}, "lambda0": {}}
@@ -525,11 +543,11 @@ def critical_vs_n(out: Path, part: str = "all", sizes=None):
         # simulated λ_1 (bracket round, mean over networks) vs the DMFT's λ_max at the same N
         grid = ([0.0] if kind == "common" else []) + cfg["grid"][kind]
         for a in curve[kind]:
-            runs = [json.loads((folder / f"sim_N{n}_net{s}_{kind}_bracket.json").read_text())
+            runs = [stored(round_path(folder, n, s, "bracket"))[kind]
                     for s in range(1, cfg["networks"][n] + 1)]
             lam_sim = [r["lambda"][grid.index(a)] for r in runs]
-            lam_mf = [json.loads((folder / f"mf_curve_N{n}_{kind}_I{a:g}_key{key}.json")
-                                 .read_text())["lambda"] for key in range(cfg["mf_keys"])]
+            lam_mf = [stored(folder / f"mf_curve_N{n}_{kind}_I{a:g}_key{key}.json")
+                      for key in range(cfg["mf_keys"])]
             table["lambda_gap"][f"N={n} {kind} I1={a:g}"] = {
                 "simulation": float(np.mean(lam_sim)),
                 "simulation_sem": float(np.std(lam_sim, ddof=1) / np.sqrt(len(lam_sim))),
