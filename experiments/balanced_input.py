@@ -36,8 +36,9 @@ t_sim = 100), then 5 amplitudes inside the bracket of the first zero crossing (t
 grid points ≤ 0; t_sim = 200) and a weighted straight-line fit of λ_1(I1) there: I1_c per
 network, mean ± s.e. over networks. All amplitudes of one network (both inputs) run as one
 vmapped batch. Next to it the sampling DMFT's I1_c at the same N and at 16000 (bisection, M =
-2000, 2 keys). Every (N, network, input kind, round) and (N, kind, key) is a JSON file in
-`critical_vs_n/` (resumable: rerun the same command after an interrupt); `--part simulation` /
+2000, 2 keys). Every (N, network, round) and (N, kind, key) is a JSON file in `critical_vs_n/`
+(resumable: rerun the same command after an interrupt; recomputed when its parameters or the
+jaxchaos sources change, `experiments/_cache.py`); `--part simulation` /
 `--part theory` run one half. Writes `critical_vs_n.json`, `critical_vs_n.png` (also λ_1 at
 I1 = 0 vs N) and stops with an error if the log-log slopes (N ≥ 1000) contradict the claim
 (common ∝ √N, independent constant).
