@@ -4,7 +4,11 @@
    neurons: µs per spike of the full step and of the same step without the tree update (the
    spiker drawn from the count instead), without the connectivity read (targets hashed from j),
    and without the phase-transition curve (a constant kick). The dynamics of an ablated loop
-   differ, the work per spike does not (the loops run a fixed number of spikes).
+   differ, the work per spike does not (the loops run a fixed number of spikes). Last, targets
+   hashed from j against the K neurons after j on a ring ("local targets"): the same operations
+   (the tree update recomputes K + 1 nodes per level either way), only the locality of the
+   memory accesses differs, so their difference is the cost of cache misses, and the growth of
+   the local variant with N is that of the operation count (the tree's levels, ⌈log16 N⌉).
 2. Memory-access microbenchmarks on an array of N + 1 float64, the size of ψ: K + 1 random
    reads, and K + 1 random reads and writes, per step (in a compiled loop).
 3. `--before REV`: the event loop of the git revision REV (its `_models/_spiking.py`, loaded
@@ -57,6 +61,8 @@ def ablated_step(network, state, parts):
     time_ = state.time + (offset - state.offset) / network.omega
     if "column" in parts:
         targets, kicks = network.connectivity.column(j)
+    elif "local" in parts:  # the K neurons after j (a ring): the same work, cache-friendly
+        targets, kicks = (j + 1 + jnp.arange(K, dtype=jnp.int32)) % n, jnp.full(K, -0.1)
     else:
         targets, kicks = _hash(j, n, K), jnp.full(K, -0.1)
     valid = kicks != 0
@@ -122,7 +128,8 @@ def network(label):
 
 VARIANTS = {"full": ("tree", "column", "transition"), "no tree": ("column", "transition"),
             "no connectivity read": ("tree", "transition"),
-            "no transition": ("tree", "column")}
+            "no transition": ("tree", "column"),
+            "local targets, no connectivity read": ("tree", "transition", "local")}
 
 
 def part_ablations(sizes, spikes):
