@@ -28,7 +28,9 @@ method returns there is the all-ones direction up to the convergence error.
 
 **Convergence.** The backward iteration is run from two independent random C's; `convergence`
 is the sine of the angle between the two results for each vector, an estimate of how far each is
-from its limit (near-degenerate exponents in the bulk of a spectrum converge slowly).
+from its limit (near-degenerate exponents in the bulk of a spectrum converge slowly). It covers
+the backward transient only: the forward frame's transient (`frame_warmup_qrs`) is not in it;
+the sine between the zero-exponent vector and the all-ones direction is a check of both.
 """
 
 import math
@@ -66,7 +68,7 @@ class SpikingCovariantVectors(eqx.Module):
     - `participation` (S, k): PR/N = (Σ v_i²)² / (N Σ v_i⁴) of each vector (1: spread over all
       neurons, 1/N: on one neuron);
     - `convergence` (S, k): sine of the angle between each vector from two independent random
-      starts of the backward iteration (module docstring);
+      starts of the backward iteration (module docstring; the backward transient only);
     - `spike_rate`: population spikes per unit time N ν̄ over the window;
     - `qr_every`, `qrs_per_snapshot`: spikes per QR interval, QR intervals per snapshot.
     """
