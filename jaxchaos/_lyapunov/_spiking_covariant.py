@@ -186,7 +186,7 @@ def spiking_covariant_lyapunov_vectors(
                                  "drive and couplings)")
     spread = max(float(jnp.max(jnp.ptp(log_r, axis=-1))),
                  float(jnp.max(jnp.ptp(_log_diagonals(future_rs), axis=-1))))
-    _warn_if_spread(spread, frame.dtype, shorten="qr_every")
+    _warn_if_spread(spread, frame.dtype, stacklevel=4, shorten="qr_every")  # the caller
     durations = jnp.sum(window_dt, axis=1)  # (S,)
     total = jnp.sum(durations)
     exponents = jnp.sum(log_r, axis=(0, 1)) / total

@@ -135,3 +135,14 @@ def test_bad_input():
         jc.spiking_covariant_lyapunov_vectors(net, key=key, warmup_spikes=-1)
     with pytest.raises(ConfigError, match="search"):
         jc.spiking_covariant_lyapunov_vectors(net, key=key, search="heap")
+
+
+def test_too_long_qr_interval_warns():
+    """QR every 400 spikes (≈ 100 τ) lets the frame's directions separate far beyond 1/√eps
+    (measured e^44): the warning names `qr_every`."""
+    net = jc.SpikingNetwork.random(0, 40, 8, neuron=jc.RapidThetaNeuron(rapidness=10.0),
+                                   coupling=1.0, rate=0.1)
+    with pytest.warns(RuntimeWarning, match="shorten qr_every"):
+        jc.spiking_covariant_lyapunov_vectors(net, key=jax.random.key(0), qr_every=400,
+                                              frame_warmup_qrs=2, qrs_per_snapshot=2,
+                                              backward_warmup_qrs=2)
