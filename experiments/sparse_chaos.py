@@ -24,6 +24,14 @@ extensive, a ≈ 0 localized), checked against the README's conclusion
 (`check_localization_claim`); figure `sparse_chaos_localization_scaling[_quick].png`, numbers in
 `sparse_chaos_localization_scaling[_quick].json`.
 
+`--clv-sizes 200` runs only the covariant Lyapunov vectors beyond the first
+(`spiking_covariant_lyapunov_vectors`, all k = N of them, one network per r in
+`--clv-rapidness`, default 1 and 10): the participation ratio PR/N of every vector vs its index
+i/N, averaged over 50 snapshots, with the PR/N of CLV 1 and the means over the unstable vectors
+(before the time-shift vector) and the stable ones; QR every N/2 spikes, `--clv-qrs` (default
+2000) intervals of frame and of backward warm-up; figure `spiking_clv_localization[_quick].png`,
+numbers in `spiking_clv_localization[_quick].json`.
+
 Each network's result is kept in `results/sparse_chaos[_quick]/` (one JSON per network,
 `_cache.cached`): an interrupted run continues with the networks not yet done.
 
@@ -257,6 +265,119 @@ def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir,
                      f"QR every N/10 spikes, {10 * qrs_per_block} intervals")
 
 
+CLV_RAPIDNESS = [1.0, 10.0]
+CLV_SNAPSHOTS, CLV_BATCHES = 50, 5  # snapshots 4 QR intervals apart; batch means for errors
+
+
+def covariant_set(n, k, r, qrs, seed=0):
+    """All N covariant Lyapunov vectors (`spiking_covariant_lyapunov_vectors`, k = N) of one
+    network: QR every N/2 spikes (≈ 5 τ at ν̄τ = 0.1), `qrs` intervals of frame and of backward
+    warm-up, `CLV_SNAPSHOTS` snapshots 4 intervals apart. Per vector: the exponent over the
+    window, PR/N averaged over the snapshots and over each of `CLV_BATCHES` consecutive batches
+    of them (for standard errors), the median over the snapshots of the convergence estimate
+    (sine between two backward starts); the index of the time-shift vector (largest overlap
+    with the all-ones direction) and its largest sine to it over the snapshots (the forward
+    frame's convergence there)."""
+    net = network(n, k, r, seed)
+    t0 = time.perf_counter()
+    clv = jc.spiking_covariant_lyapunov_vectors(
+        net, key=jax.random.key(seed), qr_every=n // 2, frame_warmup_qrs=qrs,
+        n_snapshots=CLV_SNAPSHOTS, qrs_per_snapshot=4, backward_warmup_qrs=qrs)
+    vectors = np.asarray(clv.vectors)
+    ones = np.ones(n) / np.sqrt(n)
+    sines = np.linalg.norm(vectors - np.einsum("sni,n->si", vectors, ones)[:, None, :]
+                           * ones[:, None], axis=1)
+    shift = int(np.bincount(np.argmin(sines, axis=1)).argmax())
+    pr = np.asarray(clv.participation)
+    return {"exponents": np.asarray(clv.exponents).round(6).tolist(),
+            "stderr": np.asarray(clv.stderr).round(6).tolist(),
+            "backward_exponents": np.asarray(clv.backward_exponents).round(6).tolist(),
+            "pr": pr.mean(0).round(6).tolist(),
+            "pr_batches": pr.reshape(CLV_BATCHES, -1, n).mean(1).round(6).tolist(),
+            "convergence": np.median(np.asarray(clv.convergence), 0).tolist(),
+            "time_shift_index": shift, "time_shift_sine": float(sines[:, shift].max()),
+            "rate": float(clv.spike_rate) / n, "seconds": time.perf_counter() - t0,
+            "load": os.getloadavg()[0]}
+
+
+def clv_summary(m):
+    """PR/N of CLV 1, mean PR/N over the unstable vectors (before the time shift) and over the
+    stable ones (after it), each (mean, standard error from the batch means over snapshots),
+    and the fraction of vectors converged to a sine < 1e-3."""
+    batches, shift = np.asarray(m["pr_batches"]), m["time_shift_index"]
+
+    def stat(values):  # values per batch
+        return values.mean(), values.std(ddof=1) / np.sqrt(values.size)
+
+    return {"pr1": stat(batches[:, 0]),
+            "unstable": stat(batches[:, :shift].mean(1)) if shift else (np.nan, np.nan),
+            "stable": stat(batches[:, shift + 1:].mean(1)), "n_unstable": shift,
+            "converged": float(np.mean(np.asarray(m["convergence"]) < 1e-3))}
+
+
+def clv_localization(sizes, rapidness, k, qrs, results_dir, out, suffix):
+    """Participation ratio of every covariant vector vs its index i/N (key figure
+    `spiking_clv_localization[_quick].png`, numbers in `spiking_clv_localization[_quick].json`),
+    one network per (N, r), each cached."""
+    start = time.perf_counter()
+    runs = {}
+    for size in sizes:
+        for r in rapidness:
+            runs[(size, r)] = m = cached(
+                results_dir / f"clv_n{size}_r{r:g}.json",
+                {"n": size, "r": r, "k": k, "qrs": qrs, "qr_every": size // 2,
+                 "snapshots": CLV_SNAPSHOTS, "qrs_per_snapshot": 4},
+                lambda size=size, r=r: covariant_set(size, k, r, qrs))
+            c = clv_summary(m)
+            print(f"N = {size}, r = {r:g}: {m['seconds']:.0f} s (load {m['load']:.1f}), "
+                  f"time shift at index {m['time_shift_index']} (sine {m['time_shift_sine']:.1e})"
+                  f", converged fraction {c['converged']:.3f} ({time.perf_counter() - start:.0f}"
+                  " s)", flush=True)
+    print(f"\nCovariant Lyapunov vectors, K = {k}: PR/N averaged over {CLV_SNAPSHOTS} snapshots "
+          f"(± standard error from {CLV_BATCHES} batch means); unstable = the vectors before the "
+          "time shift, stable = after it\n")
+    print("| N | r | λ_1 (1/τ) | unstable vectors | PR/N of CLV 1 | mean PR/N, unstable "
+          "| mean PR/N, stable | converged (sine < 1e-3) | time-shift sine | cost (s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for (size, r), m in runs.items():
+        c = clv_summary(m)
+        print(f"| {size} | {r:g} | {m['exponents'][0]:.3f} | {c['n_unstable']} "
+              f"| {c['pr1'][0]:.4f} ± {c['pr1'][1]:.4f} | {c['unstable'][0]:.4f} ± "
+              f"{c['unstable'][1]:.4f} | {c['stable'][0]:.4f} ± {c['stable'][1]:.4f} "
+              f"| {c['converged']:.3f} | {m['time_shift_sine']:.0e} | {m['seconds']:.0f} |")
+    (out / f"spiking_clv_localization{suffix}.json").write_text(json.dumps(
+        {"k": k, "qrs": qrs, "runs": [{"n": size, "r": r, **m} for (size, r), m in runs.items()]}))
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    styles = {size: style for size, style in zip(sizes, ["-", "--", ":"], strict=False)}
+    colors = {r: color for r, color in zip(rapidness, ["C0", "C3", "C2", "C1"], strict=False)}
+    for (size, r), m in runs.items():
+        index = np.arange(1, size + 1) / size
+        shift = m["time_shift_index"]
+        axes[0].semilogy(index, m["pr"], styles[size], color=colors[r], lw=0.9,
+                         label=f"r = {r:g}, N = {size}")
+        axes[0].axvline((shift + 1) / size, color=colors[r], lw=0.5, ls=styles[size],
+                        alpha=0.6)
+        axes[1].plot(index, m["exponents"], styles[size], color=colors[r], lw=0.9,
+                     label=f"r = {r:g}, N = {size}")
+    axes[0].set_xlabel("i / N")
+    axes[0].set_ylabel("PR / N of covariant vector i")
+    axes[0].legend(fontsize=7)
+    axes[1].axhline(0, color="gray", lw=0.5)
+    axes[1].set_xlabel("i / N")
+    axes[1].set_ylabel("λ_i (1/τ) over the window")
+    axes[1].legend(fontsize=7)
+    fig.suptitle(f"Localization of the covariant Lyapunov vectors, K = {k} "
+                 "(vertical lines: the time-shift vector)")
+    fig.tight_layout()
+    save_figure(fig, out / f"spiking_clv_localization{suffix}.png",
+                key=f"spiking_clv_localization{suffix}",
+                note=f"experiments/sparse_chaos.py --clv-sizes {','.join(map(str, sizes))}"
+                     f"{' --quick' if suffix else ''}: K = {k}, one seed, k = N, QR every N/2 "
+                     f"spikes, {qrs} intervals of frame and backward warm-up, {CLV_SNAPSHOTS} "
+                     "snapshots")
+
+
 def check_localization_claim(sizes, rapidness, table, fits):
     """The conclusion the README states, checked on the data (stops with an error if they
     contradict it): for r ≥ 10 the leading vector is localized (exponent a < 0.1 of PR ∝ N^a,
@@ -305,6 +426,14 @@ def main():
                         default=SCALING_RAPIDNESS, help="r values with --localization-sizes")
     parser.add_argument("--top-size-rapidness", type=lambda s: [float(x) for x in s.split(",")],
                         help="with --localization-sizes: run the largest size only for these r")
+    parser.add_argument("--clv-sizes", type=lambda s: sorted(map(int, s.split(","))),
+                        help="only the participation ratio of all covariant vectors vs i/N at "
+                             "these sizes (comma-separated), r in --clv-rapidness")
+    parser.add_argument("--clv-rapidness", type=lambda s: [float(x) for x in s.split(",")],
+                        default=CLV_RAPIDNESS, help="r values with --clv-sizes")
+    parser.add_argument("--clv-qrs", type=int, default=2000,
+                        help="QR intervals (N/2 spikes each) of frame and of backward warm-up "
+                             "with --clv-sizes")
     args = parser.parse_args()
     n, k = (100, 10) if args.quick else (200, 20)
     qrs_per_block = 30 if args.quick else 50
@@ -313,6 +442,10 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     results_dir = Path(f"results/sparse_chaos{suffix}")
     settings = {"k": k, "qrs_per_block": qrs_per_block, "key": 0}
+    if args.clv_sizes is not None:
+        clv_localization(args.clv_sizes, args.clv_rapidness, k, args.clv_qrs, results_dir, out,
+                         suffix)
+        return
     if args.localization_sizes is not None:
         if len(args.localization_sizes) < 2 or args.seeds < 2:
             parser.error("--localization-sizes needs at least two sizes and --seeds >= 2")

@@ -95,6 +95,12 @@ if TYPE_CHECKING:
     from ._lyapunov._spiking import (
         spiking_two_trajectory_exponent as spiking_two_trajectory_exponent,
     )
+    from ._lyapunov._spiking_covariant import (
+        SpikingCovariantVectors as SpikingCovariantVectors,
+    )
+    from ._lyapunov._spiking_covariant import (
+        spiking_covariant_lyapunov_vectors as spiking_covariant_lyapunov_vectors,
+    )
     from ._models._balanced import BalancedRateNetwork as BalancedRateNetwork
     from ._models._balanced import balance_rate as balance_rate
     from ._models._balanced import balanced_ensemble as balanced_ensemble

@@ -69,6 +69,39 @@ def _backward_step(c, r):
     return _normalized_columns(solve_triangular(r, c, lower=False))
 
 
+def _initial_c(key, k, dtype):
+    """A random upper triangular k×k matrix with unit columns (diagonal kept away from 0): the
+    start of the backward iteration."""
+    c = jnp.triu(jax.random.normal(key, (k, k), dtype))
+    return _normalized_columns(c + jnp.diag(jnp.where(jnp.diagonal(c) >= 0, 1.0, -1.0)))[0]
+
+
+def _log_diagonals(rs):
+    """ln|R_ii| of a stack of R factors (..., k, k) -> (..., k)."""
+    return jnp.log(jnp.abs(jnp.diagonal(rs, axis1=-2, axis2=-1)))
+
+
+def _backward_pass(frames, window_rs, future_rs, c):
+    """Ginelli's backward iteration from the upper triangular `c` at the end of the forward run.
+
+    `frames` (S, N, k): Q at the end of each group of `window_rs` (S, m, k, k), the R's of the
+    m QR intervals that end at that snapshot; `future_rs` (B, k, k): the R's after the last
+    snapshot (the backward warm-up). Returns the covariant vectors (S, N, k) = Q_s C_s with
+    unit columns and the log shrink of the columns of C through each group (S, k) (summed over
+    the window with a minus sign: the backward estimate of the exponents)."""
+    c = jax.lax.scan(lambda c, r: (_backward_step(c, r)[0], None), c, future_rs,
+                     reverse=True)[0]
+
+    def back_through_snapshot(c, rs):
+        c_here = c  # C at this snapshot: the frame's time is the end of the group of R's
+        c, log_norms = jax.lax.scan(_backward_step, c, rs, reverse=True)
+        return c, (c_here, jnp.sum(log_norms, axis=0))
+
+    _, (cs, log_shrink) = jax.lax.scan(back_through_snapshot, c, window_rs, reverse=True)
+    vectors = jnp.einsum("snj,sji->sni", frames, cs, precision=jax.lax.Precision.HIGHEST)
+    return vectors, log_shrink
+
+
 @eqx.filter_jit
 def _ginelli(engine, system, state, frame, n_snapshots, n_future, c_key, bar_id=None):
     """Forward: `n_snapshots` snapshots `qrs_per_block` QR intervals apart (frames, states and
@@ -90,23 +123,10 @@ def _ginelli(engine, system, state, frame, n_snapshots, n_future, c_key, bar_id=
                                                         length=n_snapshots)
     (end_state, _), future_rs = jax.lax.scan(interval, carry, None, length=n_future)
 
-    k = frame.shape[1]
-    c = jnp.triu(jax.random.normal(c_key, (k, k), frame.dtype))
-    c = _normalized_columns(c + jnp.diag(jnp.where(jnp.diagonal(c) >= 0, 1.0, -1.0)))[0]
-    c = jax.lax.scan(lambda c, r: (_backward_step(c, r)[0], None), c, future_rs,
-                     reverse=True)[0]
-
-    def back_through_snapshot(c, rs):
-        c_here = c  # C at this snapshot: the frame's time is the end of the group of R's
-        c, log_norms = jax.lax.scan(_backward_step, c, rs, reverse=True)
-        return c, (c_here, jnp.sum(log_norms, axis=0))
-
-    _, (cs, log_shrink) = jax.lax.scan(back_through_snapshot, c, window_rs, reverse=True)
-    vectors = jnp.einsum("snj,sji->sni", frames, cs, precision=jax.lax.Precision.HIGHEST)
-    log_growth = jnp.sum(jnp.log(jnp.abs(jnp.diagonal(window_rs, axis1=-2, axis2=-1))),
-                         axis=(0, 1))
-    spread = jnp.max(jnp.ptp(jnp.log(jnp.abs(jnp.diagonal(window_rs, axis1=-2, axis2=-1))),
-                             axis=-1))
+    vectors, log_shrink = _backward_pass(frames, window_rs, future_rs,
+                                         _initial_c(c_key, frame.shape[1], frame.dtype))
+    log_growth = jnp.sum(_log_diagonals(window_rs), axis=(0, 1))
+    spread = jnp.max(jnp.ptp(_log_diagonals(window_rs), axis=-1))
     return states, vectors, log_growth, -jnp.sum(log_shrink, axis=0), spread, end_state
 
 

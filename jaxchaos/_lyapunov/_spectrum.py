@@ -476,11 +476,11 @@ def _raise_if_diverged(engine, state):
                               f"t = {engine.integrator.time(step):.6g}")
 
 
-def _warn_if_spread(spread, dtype, stacklevel=3):
+def _warn_if_spread(spread, dtype, stacklevel=3, shorten="t_ons"):
     if float(spread) > spread_limit(dtype):
         warnings.warn(
             f"the frame's directions separated by e^{float(spread):.1f} within one QR interval "
-            f"(more than 1/sqrt(eps)): the trailing exponents are unreliable; shorten t_ons",
+            f"(more than 1/sqrt(eps)): the trailing exponents are unreliable; shorten {shorten}",
             RuntimeWarning, stacklevel=stacklevel,
         )
 

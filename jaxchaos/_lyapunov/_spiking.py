@@ -117,12 +117,9 @@ class SpikingSpectrum(eqx.Module):
         return float(np.mean(lam > 3.0 * np.nan_to_num(err)))
 
 
-def _interval(network, state, frame, qr_every, search, zero_mode):
-    """`qr_every` spikes with the frame (N, k + 1: the last column is the covariant vector),
-    then QR of the first k columns and normalisation of the last: (state, frame, ln|R_ii|,
-    ln‖v‖, elapsed time, Σ ln g'). With `zero_mode` column 0 is reset to the all-ones
-    direction before the QR: the dynamics keeps it, but its round-off would grow at rate λ_max
-    and after ~37/λ_max the column would drift to the leading vector."""
+def _spikes(network, state, frame, spikes, search):
+    """`spikes` events with the frame carried by the exact single-spike Jacobians (no QR):
+    (state, frame, elapsed time, Σ ln g')."""
     start = state.time
 
     def body(carry, _):
@@ -130,7 +127,17 @@ def _interval(network, state, frame, qr_every, search, zero_mode):
         state, frame, (_, _, _, log_dg) = spike_step(network, state, search=search, frame=frame)
         return (state, frame), log_dg
 
-    (state, frame), log_dg = jax.lax.scan(body, (state, frame), None, length=qr_every)
+    (state, frame), log_dg = jax.lax.scan(body, (state, frame), None, length=spikes)
+    return state, frame, state.time - start, jnp.sum(log_dg)
+
+
+def _interval(network, state, frame, qr_every, search, zero_mode):
+    """`qr_every` spikes with the frame (N, k + 1: the last column is the covariant vector),
+    then QR of the first k columns and normalisation of the last: (state, frame, ln|R_ii|,
+    ln‖v‖, elapsed time, Σ ln g'). With `zero_mode` column 0 is reset to the all-ones
+    direction before the QR: the dynamics keeps it, but its round-off would grow at rate λ_max
+    and after ~37/λ_max the column would drift to the leading vector."""
+    state, frame, elapsed, log_dg = _spikes(network, state, frame, qr_every, search)
     if zero_mode:
         frame = frame.at[:, 0].set(1.0 / math.sqrt(frame.shape[0]))
     q, r = jnp.linalg.qr(frame[:, :-1])
@@ -138,7 +145,7 @@ def _interval(network, state, frame, qr_every, search, zero_mode):
     norm = jnp.linalg.norm(v)
     frame = jnp.concatenate([q, (v / norm)[:, None]], axis=1)
     return (recenter(state), frame, jnp.log(jnp.abs(jnp.diagonal(r))), jnp.log(norm),
-            state.time - start, jnp.sum(log_dg))
+            elapsed, log_dg)
 
 
 def _warm_up(network, state, spikes, search, recenter_every):
