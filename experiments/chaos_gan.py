@@ -26,9 +26,10 @@ Written to `--out` (default `results/chaos_gan/`):
 `lambda_vs_gain.png` and `speed_vs_gain.png` are also the key figures `docs/figures/gan_*.png`.
 
 At N = 2048 each training step advances 64 trajectories of 2048 neurons: the full run took
-about 40 min on 2 shared CPU cores (18 min per chaotic GAN; README), minutes on a GPU. On a CPU, `--lyapunov-only` runs just the chaos gate (about a minute per
-gain on 2 shared cores); `--quick` is a smoke run of everything (steps, batches and calibration
-cut; still several CPU minutes at N = 2048). With a user image folder (`[data] source = "folder"`
+about 40 min on 2 shared CPU cores (18 min per chaotic GAN; README), minutes on a GPU. On a
+CPU, `--lyapunov-only` runs just the chaos gate (about a minute per gain on 2 shared cores);
+`--quick` is a smoke run of everything (steps, batches and calibration cut; still several CPU
+minutes at N = 2048). With a user image folder (`[data] source = "folder"`
 in `configs/chaos_gan.toml`), `jaxchaos run` trains the same GAN unchanged on any device.
 
     .venv/bin/python experiments/chaos_gan.py [--quick | --lyapunov-only] [--out DIR]
