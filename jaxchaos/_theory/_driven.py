@@ -28,7 +28,7 @@ f = 0 (the static limit, a quenched input a sin θ, a = A): the locked state is 
 x = a sin θ + √Δ z, z ~ N(0, 1), Δ = g²⟨tanh²(x)⟩, and H's kinetic term vanishes: E0 = -g²⟨φ'(x)²⟩,
 stable iff g²⟨φ'(x)²⟩ < 1. It is the f → 0 limit of the periodic theory (D(0) → g² C(0), and the
 ground state of a slowly varying potential sits at its minimum -g² K(0)); A_c(f) approaches it
-slowly, ∝ √f at g = 1.5 (0.562 at f = 0.001 against 0.595 at f = 0).
+slowly, ∝ f^0.6 at g = 1.5 (0.561 at f = 0.001 against 0.595 at f = 0).
 
 Exact limits: A = 0 and g ≤ 1 give η = 0 (D ≡ 0), x = 0, K ≡ 1 and E0 = -g² (the locked state is
 the quiet fixed point, λ = g - 1). A = 0 and g > 1 give the constant D = Δ of the static theory at
@@ -181,7 +181,11 @@ def _anderson(fun, d_init, tol, max_iterations, history):
         valid = jnp.arange(history - 1) >= history - 1 - iteration  # rows of both valid iterates
         d_r = jnp.where(valid[:, None], jnp.diff(rs, axis=0), 0.0).T
         d_x = jnp.where(valid[:, None], jnp.diff(xs, axis=0), 0.0).T
-        gamma = jnp.linalg.lstsq(d_r, r)[0]
+        # least squares min |r - d_r γ| by the normal equations (a (history-1)² system; the
+        # ridge keeps unused, all-zero columns at γ = 0)
+        gram = d_r.T @ d_r
+        ridge = 1e-14 * jnp.trace(gram) + jnp.finfo(dtype).tiny ** 0.5
+        gamma = jnp.linalg.solve(gram + ridge * jnp.eye(history - 1, dtype=dtype), d_r.T @ r)
         step = 0.5 * r - (d_x + 0.5 * d_r) @ gamma
         residual = jnp.max(jnp.abs(r))
         d_next = jnp.where(residual < tol, d, d + step)
@@ -454,78 +458,86 @@ class CriticalAmplitude(eqx.Module):
     amplitude_error: jax.Array
 
 
+# stages of the root finder's single loop (one compiled copy of the locked-state solver)
+_ZERO, _LOWER, _UPPER, _GROW, _REFINE, _FINAL, _DONE = range(7)
+
+
 @eqx.filter_jit
 def _critical(gain, frequency, resolution, static, tol, max_iterations, history, xtol):
-    """Bracket E0(a) + 1 = 0 in the filtered amplitude a (grow ×1.5 / shrink ÷1.5 from
-    [0.4, 0.6], as the reference), then the Illinois variant of regula falsi until the bracket
-    is below xtol·a; D is warm-started from the previous evaluation."""
+    """E0(a) + 1 = 0 in the filtered amplitude a: A = 0 first (A_c = 0 if already stable), then
+    the bracket [0.4, 0.6] grown or shrunk by 1.5 until E0 + 1 changes sign, then the Illinois
+    variant of regula falsi until the bracket is below xtol·a, then the solution at A_c. One
+    `lax.while_loop` evaluates one amplitude per step (D warm-started from the previous one)."""
     dtype = gain.dtype
     scale = jnp.sqrt(1 + (2 * jnp.pi * frequency) ** 2)
+    one = jnp.asarray(1.0, dtype)
 
-    def excess(a, d):
-        state, d_next = _solve_once(gain, a * scale, frequency, resolution, static, tol,
-                                    max_iterations, history, d)
-        return state.ground_energy + 1.0, (d if d_next is None else d_next)
-
-    d0 = jnp.ones(resolution[0] // 2 + 1, dtype)
-    zero_input, _ = excess(jnp.asarray(0.0, dtype), d0)
-    # bracket: lo with excess < 0, hi with excess > 0
-    e_lo, d = excess(jnp.asarray(0.4, dtype), d0)
-    e_hi, d = excess(jnp.asarray(0.6, dtype), d)
-
-    def grow_cond(c):
-        lo, hi, e_lo, e_hi, d, count = c
-        return ((e_lo > 0) | (e_hi < 0)) & (count < 60) & (zero_input < 0)
-
-    def grow(c):
-        lo, hi, e_lo, e_hi, d, count = c
-        down = e_lo > 0
-        probe = jnp.where(down, lo / 1.5, hi * 1.5)
-        e, d = excess(probe, d)
-        lo, hi, e_lo, e_hi = (jnp.where(down, probe, jnp.where(e < 0, probe, lo)),
-                              jnp.where(down, jnp.where(e > 0, probe, lo), probe),
-                              jnp.where(down, e, jnp.where(e < 0, e, e_lo)),
-                              jnp.where(down, jnp.where(e > 0, e, e_lo), e))
-        return lo, hi, e_lo, e_hi, d, count + 1
-
-    start = (jnp.asarray(0.4, dtype), jnp.asarray(0.6, dtype), e_lo, e_hi, d, jnp.asarray(3))
-    lo, hi, e_lo, e_hi, d, count = jax.lax.while_loop(grow_cond, grow, start)
-
-    def refine_cond(c):
-        lo, hi, e_lo, e_hi, d, count, side, e_mid = c
-        return ((hi - lo > xtol * hi) & (jnp.abs(e_mid) > 0) & (count < 200)
-                & (zero_input < 0))
-
-    def refine(c):
-        lo, hi, e_lo, e_hi, d, count, side, _ = c
+    def regula_falsi(lo, hi, e_lo, e_hi):
         mid = (lo * e_hi - hi * e_lo) / (e_hi - e_lo)
-        mid = jnp.clip(mid, lo + 0.01 * xtol * hi, hi - 0.01 * xtol * hi)
-        e, d = excess(mid, d)
-        left = e < 0  # the root is above mid: mid replaces lo
-        # Illinois: halve the retained end's value when the same end is kept twice
-        e_hi = jnp.where(left & (side == 1), 0.5 * e_hi, e_hi)
-        e_lo = jnp.where(~left & (side == -1), 0.5 * e_lo, e_lo)
-        lo, e_lo = jnp.where(left, mid, lo), jnp.where(left, e, e_lo)
-        hi, e_hi = jnp.where(left, hi, mid), jnp.where(left, e_hi, e)
-        return lo, hi, e_lo, e_hi, d, count + 1, jnp.where(left, 1, -1), e
+        return jnp.clip(mid, lo + 0.01 * xtol * hi, hi - 0.01 * xtol * hi)
 
-    state = (lo, hi, e_lo, e_hi, d, count, jnp.asarray(0), jnp.asarray(1.0, dtype))
-    lo, hi, e_lo, e_hi, d, count, _, _ = jax.lax.while_loop(refine_cond, refine, state)
-    a_c = jnp.where(zero_input < 0, (lo * e_hi - hi * e_lo) / (e_hi - e_lo), 0.0)
-    a_c = jnp.where(zero_input < 0, jnp.clip(a_c, lo, hi), 0.0)
-    fine, _ = _solve_once(gain, a_c * scale, frequency, resolution, static, tol, max_iterations,
-                          history, d)
-    coarse_resolution = tuple(_one_rung_down(n) for n in resolution)
-    coarse, _ = _solve_once(gain, a_c * scale, frequency, coarse_resolution, static, tol,
+    def probe(c):
+        stage, lo, hi, e_lo, e_hi = c["stage"], c["lo"], c["hi"], c["e_lo"], c["e_hi"]
+        grow = jnp.where(e_lo > 0, lo / 1.5, hi * 1.5)
+        refine = regula_falsi(lo, hi, e_lo, e_hi)
+        return jnp.select([stage == _ZERO, stage == _LOWER, stage == _UPPER, stage == _GROW,
+                           stage == _REFINE], [0 * one, lo, hi, grow, refine], c["a_c"])
+
+    def body(c):
+        a = probe(c)
+        state, d = _solve_once(gain, a * scale, frequency, resolution, static, tol,
+                               max_iterations, history, c["d"])
+        e = state.ground_energy + 1.0
+        stage, lo, hi, e_lo, e_hi = c["stage"], c["lo"], c["hi"], c["e_lo"], c["e_hi"]
+        n = dict(c, d=c["d"] if d is None else d, count=c["count"] + 1)
+        bracketed = lambda e_lo, e_hi: (e_lo < 0) & (e_hi > 0)  # noqa: E731
+        stable = e >= 0  # at A = 0: nothing to suppress, A_c = 0
+        zero = dict(stage=jnp.where(stable, _DONE, _LOWER), energy=e - 1.0)
+        lower = dict(stage=_UPPER, e_lo=e)
+        upper_ok = bracketed(e_lo, e)
+        upper = dict(stage=jnp.where(upper_ok, _REFINE, _GROW), e_hi=e)
+        down = e_lo > 0  # shrink: the old lower end becomes the upper one
+        g_lo, g_hi = jnp.where(down, a, hi), jnp.where(down, lo, a)
+        g_elo, g_ehi = jnp.where(down, e, e_hi), jnp.where(down, e_lo, e)
+        grow = dict(lo=g_lo, hi=g_hi, e_lo=g_elo, e_hi=g_ehi,
+                    stage=jnp.where(bracketed(g_elo, g_ehi) | (c["count"] > 60), _REFINE,
+                                    _GROW))
+        left = e < 0  # the root lies above a: a replaces lo
+        # Illinois: halve the retained end's value when the same end is kept twice
+        r_ehi = jnp.where(left & (c["side"] == 1), 0.5 * e_hi, e_hi)
+        r_elo = jnp.where(~left & (c["side"] == -1), 0.5 * e_lo, e_lo)
+        r_lo, r_hi = jnp.where(left, a, lo), jnp.where(left, hi, a)
+        r_elo, r_ehi = jnp.where(left, e, r_elo), jnp.where(left, r_ehi, e)
+        finished = (r_hi - r_lo <= xtol * r_hi) | (e == 0) | (c["count"] > 200)
+        a_c = jnp.clip(regula_falsi(r_lo, r_hi, r_elo, r_ehi), r_lo, r_hi)
+        a_c = jnp.where(e == 0, a, a_c)
+        refine = dict(lo=r_lo, hi=r_hi, e_lo=r_elo, e_hi=r_ehi, side=jnp.where(left, 1, -1),
+                      slope=(e - c["e_prev"]) / (a - c["a_prev"]), a_c=a_c,
+                      stage=jnp.where(finished, _FINAL, _REFINE))
+        final = dict(stage=_DONE, energy=e - 1.0)
+        for branch_stage, branch in ((_ZERO, zero), (_LOWER, lower), (_UPPER, upper),
+                                     (_GROW, grow), (_REFINE, refine), (_FINAL, final)):
+            for key, value in branch.items():
+                n[key] = jnp.where(stage == branch_stage, value, n[key]).astype(n[key].dtype)
+        n["e_prev"], n["a_prev"] = e, a
+        return n
+
+    start = {"stage": jnp.asarray(_ZERO), "lo": 0.4 * one, "hi": 0.6 * one,
+             "e_lo": 0 * one, "e_hi": 0 * one, "side": jnp.asarray(0), "a_c": 0 * one,
+             "energy": -one, "slope": 0 * one, "e_prev": 0 * one, "a_prev": -one,
+             "count": jnp.asarray(0), "d": jnp.ones(resolution[0] // 2 + 1, dtype)}
+    c = jax.lax.while_loop(lambda c: c["stage"] != _DONE, body, start)
+    a_c = c["a_c"]
+    coarse, _ = _solve_once(gain, a_c * scale, frequency,
+                            tuple(_one_rung_down(n) for n in resolution), static, tol,
                             max_iterations, history)
-    # ∂E0/∂a from the last bracket (the Illinois-scaled ends underestimate it: the larger of the
-    # secant and the slope from the retained lower end)
-    slope = jnp.maximum(jnp.abs(e_hi - e_lo) / (hi - lo),
-                        jnp.abs(fine.ground_energy + 1 - e_lo) / (a_c - lo + 1e-300))
-    error = jnp.where(zero_input < 0,
-                      jnp.abs(fine.ground_energy - coarse.ground_energy) / slope * scale, 0.0)
-    return CriticalAmplitude(gain, frequency, a_c * scale, a_c, fine.ground_energy,
-                             count + 3, error)
+    # ∂E0/∂a: the larger of the last bracket's secant and the last two probes' secant (the
+    # Illinois-scaled ends underestimate it; E0 touches -1 tangentially from below, RAS's
+    # branch point, so only the upper side gives the slope)
+    slope = jnp.maximum(jnp.abs((c["e_hi"] - c["e_lo"]) / (c["hi"] - c["lo"])),
+                        jnp.abs(c["slope"]))
+    error = jnp.where(a_c > 0, jnp.abs(c["energy"] - coarse.ground_energy) / slope * scale, 0.0)
+    return CriticalAmplitude(gain, frequency, a_c * scale, a_c, c["energy"], c["count"], error)
 
 
 def critical_input_amplitude(gain, frequency, *, grid=None, phases=None, points=None,

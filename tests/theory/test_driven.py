@@ -149,13 +149,14 @@ def test_without_input_the_periodic_theory_is_the_static_one():
 
 def test_small_frequency_approaches_the_static_theory():
     """f → 0: D(0) → g² C(0) and E0 → -g² K(0) of the static theory at the same A. The
-    deviations shrink with f (measured: ∝ f^(1/2) for E0)."""
+    deviations shrink with f (measured over f = 0.01 ... 0.0003 at A = 0.6: ∝ f^0.6 for E0,
+    ∝ f^1.4 for Δ0)."""
     amplitude = 0.6
     static = jc.locked_state(1.5, amplitude, 0.0)
     gaps = []
     for frequency in (0.01, 0.001):
         state = jc.locked_state(1.5, amplitude, frequency, phases=16, points=32,
-                                tolerance=1e-4)
+                                tolerance=1e-3)
         gaps.append((abs(float(state.ground_energy - static.ground_energy)),
                      abs(float(state.delta0 - static.delta0))))
     (e_far, d_far), (e_near, d_near) = gaps
