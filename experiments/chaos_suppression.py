@@ -38,10 +38,16 @@ config entries it depends on and the jaxchaos sources are unchanged: `_cache.cac
 script fails (SystemExit) if the data contradict the README's claims (`check_claims`).
 
     .venv/bin/python experiments/chaos_suppression.py [--out results/chaos_suppression]
-        [--mean-field-only]
+        [--mean-field-only] [--seeds SEED ...] [--simulate-only]
 
 `--mean-field-only`: compute (or read from the cache) and print the mean-field A_c(f) only,
-without the simulations (a few minutes on one core).
+without the simulations (about 2 min). `--seeds`: the networks to use instead of the config's
+`[network] seeds`; each network's λ_max grid is cached on its own (`simulation_seed<s>.json`,
+keyed by n, gain, seed, `[input]`, `[lyapunov]` and the jaxchaos sources), so a longer list
+simulates only the new seeds and reuses the others: e.g. `--seeds 10 11 12 13 --simulate-only`
+adds four networks to the cache (on a GPU, say), and a later `--seeds 0 1 ... 13` uses all 14.
+`--simulate-only`: simulate and cache the seeds, print λ_max without input, and stop (no
+figures, no claim checks). A change in the jaxchaos sources invalidates every cached file.
 """
 
 import json
@@ -300,11 +306,25 @@ CLAIM_NON_MONOTONIC = False
 def main():
     args = parse_args(__doc__, "results/chaos_suppression",
                       mean_field_only={"action": "store_true",
-                                       "help": "only the mean-field A_c(f), no simulation"})
+                                       "help": "only the mean-field A_c(f), no simulation"},
+                      seeds={"type": int, "nargs": "+", "metavar": "SEED",
+                             "help": "network seeds instead of the config's [network] seeds "
+                                     "(those already simulated are read from the cache)"},
+                      simulate_only={"action": "store_true",
+                                     "help": "only simulate (and cache) the seeds, no figures"})
     out = args.out
     config = load()
+    if args.seeds:
+        if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+            raise ConfigError(f"--seeds must be distinct non-negative integers: {args.seeds}")
+        config["network"]["seeds"] = args.seeds
     if args.mean_field_only:
         print_mean_field(run_mean_field(config, out))
+        return
+    if args.simulate_only:
+        lam, err = run_simulation(config, out)
+        print("λ_max without input per seed", config["network"]["seeds"], ":",
+              np.round(lam[:, 0, 0], 4), "± (block s.e.)", np.round(err[:, 0, 0], 4))
         return
     frequencies, amplitudes = amplitude_grid(config)
     lam, err = run_simulation(config, out)
