@@ -45,8 +45,15 @@ through `optimistix.fixed_point`, whose implicit adjoint (GMRES, matrix-free) ma
 differentiable in g, A and f. H on the same grid with the spectral (FFT) second derivative,
 E0 = the lowest eigenvalue of the symmetric matrix (`jnp.linalg.eigvalsh`).
 
-Resolution and accuracy. The ground state sits where K is largest, with a width ~ (P/g)^{1/2} at
-small f (a harmonic well of the P-periodic potential): points per period must grow like √P; the
+Near A_c the problem is ill-conditioned: linearised, the self-consistency reads
+(1 - d²/dτ²)δD = g² K δD + g² (∂C/∂D(0)) δD(0) (Price's theorem, ∂C(τ)/∂D(τ) = K(τ)), i.e.
+(H + 1)δD = (a term in δD(0)), singular close to E0 = -1. A_c is a branch point: below it the
+iteration follows a branch on which E0 + 1 ≈ -(A_c - A)² (measured at g = 1.5, f = 0.1; E0 + 1
+rises linearly above A_c), so E0(A) has a kink at A_c, and there E0 is determined only to ~1e-6
+(the square root of the residual): `critical_input_amplitude` reaches ~1e-6 relative.
+
+Resolution and accuracy. The ground state sits where K is largest, on a width that grows with P
+but more slowly (∝ (P/g)^{1/2} for a harmonic well): points per period grow like √(P g); the
 θ-integrand varies on the scale 1/a; the Gaussian integrands on 1/√D(0) with D(0) ≤ g². The
 defaults (`locked_resolution`) follow these on the `on_ladder` sizes; every solution is also
 computed one ladder rung coarser in all three, and the difference is returned as the error
@@ -407,7 +414,8 @@ def locked_state(gain, amplitude, frequency, *, grid=None, phases=None, points=N
     **Returns:** a `LockedState` (E0, Δ0, D(τ), C(τ), K(τ), λ, `stable`, residual, iterations
     and the error estimates). Differentiable in g, A and f (`jax.grad` of `.ground_energy`,
     `.delta0`): D by the implicit function theorem, E0 by eigvalsh's derivative.
-    Cost: ~0.1–2 s per solution on a CPU core after compilation, growing like √(1/f) at small f.
+    Cost after compilation (seconds): ~0.1 s per solution at f ≥ 0.05, ~5 s at f = 0.001 (the
+    grid grows like √(1/f)) on a shared CPU core.
     """
     _check_parameters(gain, amplitude, frequency)
     for name, value in (("tol", tol), ("tolerance", tolerance)):
