@@ -571,15 +571,18 @@ def critical_input_amplitude(gain, frequency, *, grid=None, phases=None, points=
     - `gain`: g > 0; for g ≤ 1 (and whenever the locked state is stable without input) A_c = 0.
     - `frequency`: f ≥ 0 in 1/τ; f = 0 is the static theory, g²⟨φ'(A sin θ + √Δ z)²⟩ = 1.
     - `grid`, `phases`, `points`, `tol`, `max_iterations`, `history`: as in `locked_state`.
-      Left None, the resolution is `locked_resolution(g, A, f)` at A = g √(1 + (2πf)²)·0.5
-      (phases for a filtered amplitude up to g/2).
+      Left None, the resolution is `locked_resolution(g, A, f)` at the filtered amplitude
+      a = max(g/2, g²/4), near A_c (from g = 1.5, A = 1, f = 0.05 when traced).
     - `xtol`: the root is bracketed in a = A/√(1 + (2πf)²) to `xtol`·a (Illinois regula falsi,
       after growing or shrinking the bracket [0.4, 0.6] by 1.5).
     - `tolerance`: relative accuracy of A_c by its error estimate (`amplitude_error`: the
       change of E0 one resolution rung coarser over the slope ∂E0/∂A); `AccuracyWarning`
       otherwise.
 
-    **Returns:** a `CriticalAmplitude`. Cost: 10–20 locked states (seconds; tens of seconds
+    **Returns:** a `CriticalAmplitude`. Works under `jax.jit` and `jax.vmap`; not
+    differentiable (the root is found in a `lax.while_loop`): dA_c/dg = -(∂E0/∂g)/(∂E0/∂A)
+    from `jax.grad` of `locked_state(...).ground_energy` at A_c (above A_c: E0 has a kink).
+    Cost: 10–20 locked states (seconds; tens of seconds
     at f ≤ 0.001, where the grid grows like √(1/f)).
     """
     _check_parameters(gain, None, frequency)
@@ -589,13 +592,13 @@ def critical_input_amplitude(gain, frequency, *, grid=None, phases=None, points=
     check_real("history", history, positive=True, integer=True)
     if int(history) < 2:
         raise ConfigError(f"history must be >= 2, got {history}")
-    if _is_traced(gain):
-        guess = 1.0
+    if _is_traced((gain, frequency)):
+        resolution = _resolve(gain, 1.0, frequency, grid, phases, points)  # traced defaults
     else:
-        guess = 0.5 * max(float(gain), 1.0) * math.sqrt(
-            1 + (2 * math.pi * float(frequency)) ** 2) if not _is_traced(frequency) else 1.0
-    resolution = _resolve(gain, guess, frequency if not _is_traced(frequency) else 0.05, grid,
-                          phases, points)
+        # the filtered A_c is ≈ g²/4 at larger g (2.46 at g = 3, 5.18 at g = 5), 0.43–1 at 1.5
+        filtered = max(0.5 * float(gain), 0.25 * float(gain) ** 2)
+        amplitude = filtered * math.sqrt(1 + (2 * math.pi * float(frequency)) ** 2)
+        resolution = _resolve(gain, amplitude, frequency, grid, phases, points)
     gain, frequency = (_as_float(v) for v in (gain, frequency))
     static = _is_static(frequency)
     result = _critical(gain, frequency, resolution, static, float(tol), int(max_iterations),

@@ -118,6 +118,17 @@ def test_static_critical_amplitude_matches_numpy_reference():
     assert float(result.ground_energy) == pytest.approx(-1.0, abs=1e-9)
 
 
+def test_default_resolution_reaches_its_accuracy_at_larger_gain():
+    """g = 3 (strong recurrence: D has fine structure in τ): the defaults must not warn and must
+    agree with twice the grid to 1e-6. The grid rule 6 √(P g) used first (40 points here) was
+    5.6e-5 off."""
+    state = jc.locked_state(3.0, 2.0, 0.1)  # warnings are errors in the test suite
+    grid, phases, points = jc.locked_resolution(3.0, 2.0, 0.1)
+    finer = jc.locked_state(3.0, 2.0, 0.1, grid=2 * grid, phases=phases, points=points)
+    assert abs(float(state.ground_energy - finer.ground_energy)) < 1e-6
+    assert float(state.ground_energy_error) < 1e-6
+
+
 # ------------------------------------------------------------ exact limits
 
 
