@@ -9,24 +9,21 @@ Runs `configs/experiments/chaos_suppression.toml`:
   so that a is the amplitude after the neuron's low-pass filter and one grid of a brackets the
   critical amplitude at every frequency;
 - `[lyapunov]` the `lyapunov_spectrum` settings (k = 1);
-- `[mean_field]` frequencies and quadrature sizes of the mean-field A_c(f).
+- `[mean_field]` frequencies of the mean-field A_c(f) (`jc.critical_input_amplitude`, with
+  its automatic resolution and error estimate).
 
 Simulation: for each seed one compiled call vmaps `lyapunov_spectrum` over all (f, A) points
 with W shared (a matrix-matrix product per step). A_c per seed is where the least-squares
 non-increasing fit to λ_max(A) crosses 0 (linear interpolation), on the networks chaotic without
 input; its error bar is the standard error over those networks.
 
-Mean-field theory (the RAS 2010 route): below A_c the network is locked to the input, each x_i(t)
-periodic. With the input's phases uniform, the locked state is statistically stationary:
-x(t) = h(t) + η(t), h the low-pass-filtered input (amplitude a, random phase), η a Gaussian
-periodic field with ⟨η(t)η(s)⟩ = D(t - s) solving D_n = g² C_n / (1 + (2πnf)²) in Fourier
-harmonics n, C(τ) = ⟨φ(x(t))φ(x(t + τ))⟩ (solved by Anderson-accelerated iteration). A
-perturbation's two-time correlation obeys (∂_t + 1)(∂_s + 1)ε = g² K(t - s) ε with
-K(τ) = ⟨φ'(x(t))φ'(x(t + τ))⟩, so ε = e^{λ(t+s)} ψ(t - s) with -ψ'' - g²Kψ = -(1 + λ)²ψ (the
-SCS 1988 Schrödinger problem with a periodic potential; its ground state is the periodic Bloch
-state). The locked state is stable, λ < 0, iff the ground energy E0 > -1: A_c(f) solves
-E0(A, f) = -1. As f → 0 this becomes the static criterion g²⟨φ'(x)²⟩ = 1 with a quenched input
-a sin θ (`static_critical_amplitude`), an independent check of the f → 0 end.
+Mean-field theory (the RAS 2010 route; the library's `jc.locked_state` and
+`jc.critical_input_amplitude`, whose docstrings derive it): below A_c the network is locked to
+the input, each x_i(t) periodic; with uniform phases x(t) = h(t) + η(t), h the low-pass-filtered
+input, η a Gaussian periodic field with D_n = g² C_n / (1 + (2πnf)²). A perturbation obeys a
+Schrödinger problem with the periodic potential -g² K(τ), K = ⟨φ'φ'⟩; the locked state is stable
+iff its ground energy E0 > -1, and A_c(f) solves E0(A, f) = -1. f = 0 is the static criterion
+g²⟨φ'(x)²⟩ = 1 with a quenched input a sin θ.
 
 `[sampling_check]`: `sampling_dmft` (the sampled mean-field theory of the chaotic state,
 independent phases) at one frequency on both sides of the mean-field A_c, and its own
@@ -41,6 +38,16 @@ config entries it depends on and the jaxchaos sources are unchanged: `_cache.cac
 script fails (SystemExit) if the data contradict the README's claims (`check_claims`).
 
     .venv/bin/python experiments/chaos_suppression.py [--out results/chaos_suppression]
+        [--mean-field-only] [--seeds SEED ...] [--simulate-only]
+
+`--mean-field-only`: compute (or read from the cache) and print the mean-field A_c(f) only,
+without the simulations (about 2 min). `--seeds`: the networks to use instead of the config's
+`[network] seeds`; each network's λ_max grid is cached on its own (`simulation_seed<s>.json`,
+keyed by n, gain, seed, `[input]`, `[lyapunov]` and the jaxchaos sources), so a longer list
+simulates only the new seeds and reuses the others: e.g. `--seeds 10 11 12 13 --simulate-only`
+adds four networks to the cache (on a GPU, say), and a later `--seeds 0 1 ... 13` uses all 14.
+`--simulate-only`: simulate and cache the seeds, print λ_max without input, and stop (no
+figures, no claim checks). A change in the jaxchaos sources invalidates every cached file.
 """
 
 import json
@@ -60,8 +67,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from _cache import cached  # noqa: E402
 from _figures import parse_args, save_figure  # noqa: E402
-from numpy.polynomial.hermite_e import hermegauss  # noqa: E402
-from scipy.optimize import brentq  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
 from jaxchaos import ConfigError  # noqa: E402
@@ -76,8 +81,7 @@ def load(path=CONFIG) -> dict:
                           "input": ("frequencies", "filtered_amplitudes"),
                           "lyapunov": ("dt", "solver", "t_ons", "t_warmup", "t_frame_warmup",
                                        "t_sim", "n_blocks"),
-                          "mean_field": ("frequencies", "grid", "phases", "hermite",
-                                         "tol"),
+                          "mean_field": ("frequencies",),
                           "sampling_check": ("frequency", "amplitudes", "samples",
                                              "iterations", "t_max", "dt",
                                              "lyapunov_start",
@@ -162,94 +166,6 @@ def critical_amplitude(amplitudes, lam, monotone=True):
     return float(a0 + (a1 - a0) * l0 / (l0 - l1))
 
 
-# ---------------------------------------------------------------- mean-field theory
-
-def locked_state(gain, amplitude, frequency, *, grid=128, phases=32, hermite=24, tol=1e-9,
-                 max_iterations=400, history=6):
-    """The input-locked periodic state's ground energy E0 (stable iff E0 > -1), Δ0 = D(0) of
-    the recurrent field, iterations and the final residual (module docstring)."""
-    period = 1.0 / frequency
-    tau = np.arange(grid) * period / grid
-    omega_n = 2 * np.pi * frequency * np.fft.fftfreq(grid, d=1.0 / grid)
-    omega = 2 * np.pi * frequency
-    a = amplitude / np.sqrt(1 + omega**2)
-    theta = (np.arange(phases) + 0.5) * 2 * np.pi / phases
-    z, wz = hermegauss(hermite)
-    wz = wz / wz.sum()
-    weights = (wz[:, None] * wz[None, :])[:, :, None, None] / phases
-    h0 = a * np.sin(theta)[:, None]
-    ht = a * np.sin(theta[:, None] + omega * tau[None, :])
-    z1, z2 = z[:, None, None, None], z[None, :, None, None]
-
-    def expect(d, fun):
-        s0 = np.sqrt(max(d[0], 0.0))
-        c = np.clip(d / d[0], -1.0, 1.0) if d[0] > 0 else np.zeros_like(d)
-        x0 = h0[None, None] + s0 * z1
-        xt = ht[None, None] + s0 * (c * z1 + np.sqrt(1 - c**2) * z2)
-        return np.sum(weights * fun(x0) * fun(xt), axis=(0, 1, 2))
-
-    def update(d):
-        rates = np.fft.fft(expect(d, np.tanh))
-        return np.real(np.fft.ifft(gain**2 * rates / (1 + omega_n**2)))
-
-    d, xs, rs = np.ones(grid), [], []
-    for iteration in range(max_iterations + 1):  # Anderson mixing, β = 1/2
-        residual = update(d) - d
-        error = float(np.max(np.abs(residual)))
-        if error < tol:
-            break
-        if iteration == max_iterations:
-            raise RuntimeError(f"locked state at A = {amplitude}, f = {frequency}: residual "
-                               f"{error:.2e} > tol = {tol} after {max_iterations} iterations")
-        xs, rs = (xs + [d.copy()])[-history:], (rs + [residual])[-history:]
-        step = 0.5 * residual
-        if len(xs) > 1:
-            d_r = np.diff(np.array(rs), axis=0).T
-            d_x = np.diff(np.array(xs), axis=0).T
-            gamma = np.linalg.lstsq(d_r, residual, rcond=None)[0]
-            step = step - (d_x + 0.5 * d_r) @ gamma
-        d = d + step
-    kernel = expect(d, lambda x: 1 / np.cosh(x) ** 2)
-    second = np.real(np.fft.ifft(-(omega_n**2)[:, None] * np.fft.fft(np.eye(grid), axis=0),
-                                 axis=0))
-    hamiltonian = -second - gain**2 * np.diag(kernel)
-    e0 = np.linalg.eigvalsh(0.5 * (hamiltonian + hamiltonian.T))[0]
-    return float(e0), float(d[0]), iteration, error
-
-
-def mean_field_critical(gain, frequency, **quadrature):
-    """A_c(f) of the mean-field theory: E0(A) = -1."""
-    def excess(amplitude):
-        return locked_state(gain, amplitude, frequency, **quadrature)[0] + 1.0
-
-    scale = np.sqrt(1 + (2 * np.pi * frequency) ** 2)  # A = a · scale, a ~ 0.4 - 1
-    low, high = 0.4 * scale, 0.6 * scale
-    while excess(low) > 0:
-        low, high = low / 1.5, low
-    while excess(high) < 0:
-        low, high = high, high * 1.5
-    return float(brentq(excess, low, high, xtol=1e-3))
-
-
-def static_critical_amplitude(gain, *, hermite=60, phases=64):
-    """The f → 0 limit: a quenched input a sin θ; the fixed point x = a sin θ + √Δ z,
-    Δ = g²⟨tanh²(x)⟩, is stable iff g²⟨sech⁴(x)⟩ < 1. Returns the a where it equals 1."""
-    z, wz = hermegauss(hermite)
-    wz = wz / wz.sum()
-    theta = (np.arange(phases) + 0.5) * 2 * np.pi / phases
-
-    def mean(fun, a, delta):
-        x = a * np.sin(theta)[:, None] + np.sqrt(delta) * z[None, :]
-        return float(np.sum(wz * fun(x)) / phases)
-
-    def excess(a):
-        delta = brentq(lambda d: gain**2 * mean(lambda x: np.tanh(x) ** 2, a, d) - d,
-                       1e-6, 10 * gain**2)
-        return gain**2 * mean(lambda x: np.cosh(x) ** -4, a, delta) - 1.0
-
-    return float(brentq(excess, 0.0, 3.0, xtol=1e-6))
-
-
 # ---------------------------------------------------------------- driver
 
 def run_simulation(config, out: Path):
@@ -271,17 +187,20 @@ def run_simulation(config, out: Path):
 
 
 def run_mean_field(config, out: Path):
+    """A_c(f) of the locked-state theory (`jc.critical_input_amplitude`, its automatic
+    resolution) at the `[mean_field]` frequencies and at f = 0 (the static theory)."""
     mf = config["mean_field"]
-    quadrature = {k: mf[k] for k in ("grid", "phases", "hermite", "tol")}
     gain = config["network"]["gain"]
 
     def compute():
         start = time.perf_counter()
-        critical = [mean_field_critical(gain, f, **quadrature) for f in mf["frequencies"]]
-        static = static_critical_amplitude(gain)
+        results = [jc.critical_input_amplitude(gain, f) for f in mf["frequencies"]]
+        static = jc.critical_input_amplitude(gain, 0.0)
         print(f"mean field: {time.perf_counter() - start:.0f} s", flush=True)
-        return {"frequencies": mf["frequencies"], "critical_amplitude": critical,
-                "static_critical_amplitude": static}
+        return {"frequencies": mf["frequencies"],
+                "critical_amplitude": [float(r.amplitude) for r in results],
+                "critical_amplitude_error": [float(r.amplitude_error) for r in results],
+                "static_critical_amplitude": float(static.amplitude)}
 
     return cached(out / "mean_field.json", {"gain": gain, **mf}, compute)
 
@@ -385,8 +304,28 @@ CLAIM_NON_MONOTONIC = False
 
 
 def main():
-    out = parse_args(__doc__, "results/chaos_suppression").out
+    args = parse_args(__doc__, "results/chaos_suppression",
+                      mean_field_only={"action": "store_true",
+                                       "help": "only the mean-field A_c(f), no simulation"},
+                      seeds={"type": int, "nargs": "+", "metavar": "SEED",
+                             "help": "network seeds instead of the config's [network] seeds "
+                                     "(those already simulated are read from the cache)"},
+                      simulate_only={"action": "store_true",
+                                     "help": "only simulate (and cache) the seeds, no figures"})
+    out = args.out
     config = load()
+    if args.seeds:
+        if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+            raise ConfigError(f"--seeds must be distinct non-negative integers: {args.seeds}")
+        config["network"]["seeds"] = args.seeds
+    if args.mean_field_only:
+        print_mean_field(run_mean_field(config, out))
+        return
+    if args.simulate_only:
+        lam, err = run_simulation(config, out)
+        print("λ_max without input per seed", config["network"]["seeds"], ":",
+              np.round(lam[:, 0, 0], 4), "± (block s.e.)", np.round(err[:, 0, 0], 4))
+        return
     frequencies, amplitudes = amplitude_grid(config)
     lam, err = run_simulation(config, out)
     mf = run_mean_field(config, out)
@@ -439,22 +378,26 @@ def main():
     for i, f in enumerate(frequencies):
         print(f"f = {f:g}: A_c = {mean[i]:.3f} ± {sem[i]:.3f} "
               f"(seeds {np.round(per_seed[:, i], 3)})")
-    for f, a_c in zip(mf["frequencies"], mf["critical_amplitude"], strict=True):
-        print(f"mean field f = {f:g}: A_c = {a_c:.4f}")
-    print(f"mean field f → 0 (static): A_c = {mf['static_critical_amplitude']:.4f}")
+    print_mean_field(mf)
     check = mf["sampling_check"]
-    quad = {k: config["mean_field"][k] for k in ("grid", "phases", "hermite", "tol")}
     print(f"sampling DMFT at f = {check['frequency']:g}: λ_max = "
           f"{np.round(check['lambda_max'], 4)} at A = {check['amplitudes']}: "
           f"A_c = {check['critical_amplitude']:.3f}")
     res = check["resolution"]
-    e0 = locked_state(gain, res["amplitude"], check["frequency"], **quad)[0]
+    locked = jc.locked_state(gain, res["amplitude"], check["frequency"])
     print(f"  at A = {res['amplitude']:g}: λ_max = {res['dt/2']:.4f} with dt/2, "
-          f"{res['2M']:.4f} with 2M; locked state: {-1 + np.sqrt(-e0):.4f}")
+          f"{res['2M']:.4f} with 2M; locked state: {float(locked.lyapunov):.4f}")
     print(f"simulation: non-monotonic = {verdict} (lowest interior f = {frequencies[j]:g}, "
           f"below the lowest and highest f by {np.round(depth, 3)} ± {np.round(depth_sem, 3)}, "
           "paired over seeds)")
     check_claims(lam, chaotic, frequencies, per_seed, mean, sem, mf)
+
+
+def print_mean_field(mf):
+    for f, a_c, error in zip(mf["frequencies"], mf["critical_amplitude"],
+                             mf["critical_amplitude_error"], strict=True):
+        print(f"mean field f = {f:g}: A_c = {a_c:.4f} (error estimate {error:.0e})")
+    print(f"mean field f → 0 (static): A_c = {mf['static_critical_amplitude']:.4f}")
 
 
 def plot_critical(ax, frequencies, mean, sem, mf, n):

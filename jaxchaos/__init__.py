@@ -180,6 +180,11 @@ if TYPE_CHECKING:
     from ._theory._dmft import scs_near_onset as scs_near_onset
     from ._theory._dmft import scs_potential as scs_potential
     from ._theory._dmft import scs_resolution as scs_resolution
+    from ._theory._driven import CriticalAmplitude as CriticalAmplitude
+    from ._theory._driven import LockedState as LockedState
+    from ._theory._driven import critical_input_amplitude as critical_input_amplitude
+    from ._theory._driven import locked_resolution as locked_resolution
+    from ._theory._driven import locked_state as locked_state
     from ._theory._gaussian import expectation as expectation
     from ._theory._gaussian import pair_expectation as pair_expectation
     from ._theory._lif_diffusion import lif_balanced_diffusion as lif_balanced_diffusion
