@@ -241,6 +241,10 @@ def lif_renewal_self_consistent(key, drive, k, coupling, *, iterations: int = 3,
     """
     check_real("iterations", iterations, nonnegative=True, integer=True)
     check_real("rtol", rtol, positive=True)
+    check_real("drive", drive)
+    if not drive > 1.0:
+        raise ConfigError(f"drive = {drive} must be > 1: with inhibitory kicks only, the "
+                          "neuron fires only if I > 1, and no positive rate is self-consistent")
     if rate is None:
         from ._lif_diffusion import lif_balanced_diffusion
         rate = lif_balanced_diffusion(drive, k, coupling, tau=tau, cv=False)["rate"]
@@ -259,11 +263,18 @@ def lif_renewal_self_consistent(key, drive, k, coupling, *, iterations: int = 3,
             return runs[nu]["rate"] - nu
 
         low = high = float(rate)
-        while excess(low) <= 0:  # the output rate falls with the input rate: bracket the root
+        for _ in range(200):  # the output rate falls with the input rate: bracket the root
+            if excess(low) > 0:
+                break
             low /= 1.1
-        while excess(high) >= 0:
+        for _ in range(200):
+            if excess(high) < 0:
+                break
             high *= 1.1
-        root = optimize.brentq(excess, low, high, rtol=rtol) if low < high else low
+        if not excess(low) > 0 > excess(high):
+            raise ConfigError(f"no self-consistent rate found between {low:g} and {high:g} "
+                              f"(from rate = {rate:g})")
+        root = optimize.brentq(excess, low, high, rtol=rtol)
         excess(root)
         out = dict(runs[root], input_rate=root, evaluations=len(runs))
         if out["isis"].size < 2:

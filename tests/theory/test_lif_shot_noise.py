@@ -140,3 +140,15 @@ def test_bad_input(kwargs, name):
     args = {"drive": 2.0, "k": 100, "coupling": 1.0, "t_end": 10.0, "n_neurons": 2, **kwargs}
     with pytest.raises(ConfigError, match=name):
         jc.lif_shot_noise_neuron(jax.random.key(0), **args)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"drive": 1.0}, "drive"),
+    ({"iterations": -1}, "iterations"),
+    ({"rate": 0.0}, "rate"),
+    ({"rtol": 0.0}, "rtol"),
+])
+def test_bad_self_consistent_input(kwargs, name):
+    args = {"drive": 2.0, "k": 100, "coupling": 1.0, "t_end": 10.0, "n_neurons": 2, **kwargs}
+    with pytest.raises(ConfigError, match=name):
+        jc.lif_renewal_self_consistent(jax.random.key(0), **args)
