@@ -25,12 +25,13 @@ count in bins of τ over its mean (Fano factor; 1 for Poisson trains), against t
 the cross-covariances dropped. The script ends with SystemExit if the data contradict the
 README's conclusion (`check_conclusion`).
 
-    .venv/bin/python experiments/lif_cv_gap.py [--quick] [--out DIR]
+    .venv/bin/python experiments/lif_cv_gap.py [--quick] [--seed S] [--out DIR]
 
 `--quick`: shorter runs (network 400 τ, models 300 neurons, window 200 τ, 2 renewal
 iterations instead of 3; the conclusion is checked at T = 200 τ). Writes
 `lif_cv_gap[_quick].json` and `lif_cv_gap[_quick].png` to `--out` (default `docs/figures`; the
-full run also makes it the key figure) and prints the README's tables.
+full run with seed 0 also makes it the key figure; other seeds add `_seed<S>`) and prints the
+README's tables.
 """
 
 import json
@@ -66,11 +67,11 @@ def model_window_cv(out):
     return float(np.nanmean(out["cvs"]))
 
 
-def network(coupling, rate, t_total, windows):
-    net = jc.SpikingNetwork.random(0, N, K, neuron="lif", coupling=coupling, rate=rate)
+def network(coupling, rate, t_total, windows, seed):
+    net = jc.SpikingNetwork.random(seed, N, K, neuron="lif", coupling=coupling, rate=rate)
     t_end = T_WARM + t_total
     budget = int(2.0 * N * float(net.neuron.free_rate(net.drive)) * t_end) + 1000
-    run = jc.run_spikes(net, key=jax.random.key(0), t_end=t_end, max_spikes=budget)
+    run = jc.run_spikes(net, key=jax.random.key(seed), t_end=t_end, max_spikes=budget)
     times, neurons = (np.asarray(x) for x in run.spikes())
     keep = times > T_WARM
     times, neurons = times[keep], neurons[keep]
@@ -107,12 +108,12 @@ def network(coupling, rate, t_total, windows):
 
 
 def case(coupling, rate, args, start):
-    net, isis = network(coupling, rate, args.t_network, args.windows)
+    net, isis = network(coupling, rate, args.t_network, args.windows, args.seed)
     drive, t = net["drive"], args.window
     window = {"n_neurons": args.neurons, "t_end": T_WARM + t, "t_warm": T_WARM}
     long_run = {"n_neurons": args.neurons, "n_spikes": args.spikes, "t_warm": T_WARM,
                 "t_end": T_WARM + 10 * args.spikes / rate}  # a cap
-    key = jax.random.key(1)
+    key = jax.random.key(1 + 1000 * args.seed)
     diffusion = jc.lif_balanced_diffusion(drive, K, coupling)
     row = {"coupling": coupling, "target": rate, "network": net,
            "diffusion": {"rate": diffusion["rate"], "cv": diffusion["cv"],
@@ -133,12 +134,13 @@ def case(coupling, rate, args, start):
     # open loop, at the network's input: Poisson at its rate; each train Poisson at the rate
     # of one network neuron; each train renewal with the intervals of one network neuron
     model("poisson_open", True, rate=net["rate"])
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(args.seed)
     hetero = [rng.exponential(np.mean(x), 400) if x[0] < 1e12 else x for x in isis]
     model("hetero_poisson", False, input_isis=hetero)
     model("renewal_open", False, input_isis=isis)
     # self-consistent, homogeneous: Poisson (iteration 0), renewal (the last iteration)
-    runs = jc.lif_renewal_self_consistent(jax.random.key(2), drive, K, coupling,
+    runs = jc.lif_renewal_self_consistent(jax.random.key(2 + 1000 * args.seed), drive, K,
+                                          coupling,
                                           iterations=args.iterations, rate=net["rate"],
                                           **dict(long_run, n_neurons=args.sc_neurons))
     row["iterations"] = [{"input_rate": r["input_rate"], "rate": r["rate"], "cv": r["cv"],
@@ -204,7 +206,8 @@ def check_conclusion(rows, t):
 
 
 def main():
-    args = parse_args(__doc__, "docs/figures", quick={"action": "store_true"})
+    args = parse_args(__doc__, "docs/figures", quick={"action": "store_true"},
+                      seed={"type": int, "default": 0, "help": "network and model seed"})
     args.t_network = 400.0 if args.quick else 2000.0
     args.window = 200.0 if args.quick else 1000.0
     args.windows = [100.0, 200.0] if args.quick else [100.0, 200.0, 500.0, 1000.0, 2000.0]
@@ -212,7 +215,7 @@ def main():
     args.sc_neurons = 200 if args.quick else 400  # in each run of the rate search
     args.spikes = 21 if args.quick else 41
     args.iterations = 2 if args.quick else 3
-    suffix = "_quick" if args.quick else ""
+    suffix = ("_quick" if args.quick else "") + (f"_seed{args.seed}" if args.seed else "")
     start = time.perf_counter()
     rows = [case(coupling, rate, args, start) for coupling, rate in CASES]
     t = args.window
@@ -288,7 +291,7 @@ def main():
     fig.suptitle(f"Inhibitory LIF, N = {N}, K = {K}: the CV gap to the diffusion approximation")
     fig.tight_layout()
     save_figure(fig, args.out / f"lif_cv_gap{suffix}.png",
-                key=None if args.quick else "lif_cv_gap",
+                key=None if args.quick or args.seed else "lif_cv_gap",
                 note=f"experiments/lif_cv_gap.py: one network seed, {args.t_network:g} τ; "
                      f"models {args.neurons} neurons")
     print(f"\ndone in {time.perf_counter() - start:.0f} s")
