@@ -63,8 +63,8 @@ def _isi_pool(input_isis):
 
 def lif_shot_noise_neuron(key, drive, k, coupling, rate=None, *, input_isis=None,
                           n_neurons: int = 1000, t_end: float, n_spikes: int | None = None,
-                          t_warm: float = 0.0,
-                          tau: float = 1.0, max_spikes: int | None = None) -> dict:
+                          t_warm: float = 0.0, tau: float = 1.0,
+                          max_spikes: int | None = None) -> dict:
     """Simulate `n_neurons` independent LIF neurons with drive I (`drive`), each receiving
     `k` independent input trains of δ-kicks c = −J0/√K (`coupling` J0 ≥ 0), exactly event by
     event (module docstring), from V = 0 at t = 0.
