@@ -190,6 +190,8 @@ if TYPE_CHECKING:
     from ._theory._lif_diffusion import lif_balanced_diffusion as lif_balanced_diffusion
     from ._theory._lif_diffusion import lif_diffusion_cv as lif_diffusion_cv
     from ._theory._lif_diffusion import lif_diffusion_rate as lif_diffusion_rate
+    from ._theory._lif_shot_noise import lif_renewal_self_consistent as lif_renewal_self_consistent
+    from ._theory._lif_shot_noise import lif_shot_noise_neuron as lif_shot_noise_neuron
     from ._theory._meanfield import CessacMeanField as CessacMeanField
     from ._theory._meanfield import CurveMeanField as CurveMeanField
     from ._theory._meanfield import DeepMeanField as DeepMeanField
