@@ -20,7 +20,9 @@
 
 (`r`: regenerated connectivity.) Best of 3 interleaved repeats after a warm-up call, in CPU time
 of this process (`time.process_time`: on cores shared with other jobs, wall time also counts the
-time the process waits for a core; the loops are single-threaded).
+time the process waits for a core). From N ≈ 33 000 on, XLA splits the loop's ψ-sized fusions
+into tasks for a second thread, which doubles the CPU time (README, "why the cost grew faster
+than log N"): run under `taskset -c 0` to measure the loop itself.
 """
 
 import argparse
