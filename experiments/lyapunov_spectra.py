@@ -18,7 +18,8 @@ saved to `clv_n{N}.npz` as each size finishes. Default run: about 10 minutes on 
 `--quick` (full spectra at N = 100, 200; λ_max at N = 400, 800; one seed) takes a few minutes
 and drew `docs/figures/lambda_max_vs_gain.png` and `docs/figures/spectra_collapse.png`.
 
-    .venv/bin/python experiments/lyapunov_spectra.py [--quick] [--out DIR]
+    .venv/bin/python experiments/lyapunov_spectra.py [--quick] [--extensive
+        [--extensive-sizes N1,N2]] [--out DIR]
 
 `--extensive` computes instead the full spectra at g = 3 and 5 (the gains of Engelken, Wolf &
 Abbott's N = 4096 results) for N = 128 … 1024 in float32 (every product at "highest"; one
@@ -29,7 +30,8 @@ against `ginibre_product_exponents` with σ² = g²⟨φ'²⟩ of its mean field
 `docs/figures/spectra_collapse_large.png` (collapse on i/N, the point symmetry
 λ_i + λ_{N+1−i} ≈ −2, the random-matrix overlay), prints the README's table and writes
 `extensive_summary.json`; each spectrum is cached in `extensive/` (about 20 minutes on 2 busy
-CPU cores, most of it N = 1024).
+CPU cores, most of it N = 1024). `--extensive --extensive-sizes 2048` runs other sizes (and the
+bias size) and prints their table without redrawing the figure.
 """
 
 import argparse
@@ -72,7 +74,7 @@ SPECTRUM_GAINS = (2.0, 4.0)  # gains of the extensivity panels (must be on the F
 # spread the frame by more than 1/√eps in one step (saturated units), so the map stays at g ≤ 3.
 EXTENSIVE = {"gains": [3.0, 5.0], "sizes": [128, 256, 512, 1024], "bias_size": 128,
              "t_warmup": 100.0, "t_frame_warmup": 40.0, "n_blocks": 8,
-             "t_sim": {128: 400.0, 256: 400.0, 512: 200.0, 1024: 104.0},
+             "t_sim": {128: 400.0, 256: 400.0, 512: 200.0, 1024: 104.0, 2048: 48.0},
              "map_gains": [2.0, 3.0], "map_size": 256,
              "map_steps": {"warmup": 500, "frame": 500, "sim": 4000}}
 QUICK["extensive"] = {**EXTENSIVE, "sizes": [64, 128], "bias_size": 64, "t_warmup": 20.0,
@@ -399,13 +401,26 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes and short times")
     parser.add_argument("--extensive", action="store_true",
                         help="only the full spectra at g = 3, 5 up to N = 1024 (EXTENSIVE)")
+    parser.add_argument("--extensive-sizes", metavar="N1,N2",
+                        help="with --extensive: these N (each with a t_sim in EXTENSIVE; the "
+                             "float64 bias size is added) instead of the default sizes; prints "
+                             "the table and writes no figure")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if args.extensive:
         spec = QUICK["extensive"] if args.quick else EXTENSIVE
+        if args.extensive_sizes:
+            sizes = sorted({int(n) for n in args.extensive_sizes.split(",")}
+                           | {spec["bias_size"]})
+            if unknown := [n for n in sizes if n not in spec["t_sim"]]:
+                parser.error(f"--extensive-sizes: no t_sim for N = {unknown}; known: "
+                             f"{sorted(spec['t_sim'])}")
+            spec = {**spec, "sizes": sizes}
         single, double, maps = extensive_runs(out, spec)
         extensive_report(out, spec, single, double, maps)
+        if args.extensive_sizes:
+            return
         plot_extensive(out, spec, single, double, maps,
                        f"lyapunov_spectra.py --extensive{' --quick' * args.quick}: one network "
                        f"per N, g; float32; RK4 dt 0.1; t = "
