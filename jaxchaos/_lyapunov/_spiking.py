@@ -193,6 +193,20 @@ def _spectrum_compiled(network, state, frame, qr_every, warmup_spikes, frame_war
 
 
 @single_threaded_lapack
+def _frame_settings(n, k, qr_every, warmup_spikes):
+    """The frame's size k (default N), QR interval in spikes (default N/10) and warm-up in
+    spikes (default 10 N), checked."""
+    k = n if k is None else k
+    check_real("k", k, positive=True, integer=True)
+    if k > n:
+        raise ConfigError(f"k = {k} must be <= the number of neurons n = {n}")
+    qr_every = max(1, n // 10) if qr_every is None else qr_every
+    warmup_spikes = 10 * n if warmup_spikes is None else warmup_spikes
+    check_real("qr_every", qr_every, positive=True, integer=True)
+    check_real("warmup_spikes", warmup_spikes, nonnegative=True, integer=True)
+    return k, qr_every, warmup_spikes
+
+
 def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: int | None = None,
                               qr_every: int | None = None, warmup_spikes: int | None = None,
                               frame_warmup_qrs: int = 50, n_blocks: int = 10,
@@ -211,18 +225,10 @@ def spiking_lyapunov_spectrum(network: SpikingNetwork, phases=None, *, key, k: i
     at every QR (module docstring; k = 2 with the zero mode is enough for them).
     """
     n = network.n
-    k = n if k is None else k
-    check_real("k", k, positive=True, integer=True)
-    if k > n:
-        raise ConfigError(f"k = {k} must be <= the number of neurons n = {n}")
-    qr_every = max(1, n // 10) if qr_every is None else qr_every
-    warmup_spikes = 10 * n if warmup_spikes is None else warmup_spikes
-    for name, value in [("qr_every", qr_every), ("n_blocks", n_blocks),
-                        ("qrs_per_block", qrs_per_block)]:
+    k, qr_every, warmup_spikes = _frame_settings(n, k, qr_every, warmup_spikes)
+    for name, value in [("n_blocks", n_blocks), ("qrs_per_block", qrs_per_block)]:
         check_real(name, value, positive=True, integer=True)
-    for name, value in [("warmup_spikes", warmup_spikes),
-                        ("frame_warmup_qrs", frame_warmup_qrs)]:
-        check_real(name, value, nonnegative=True, integer=True)
+    check_real("frame_warmup_qrs", frame_warmup_qrs, nonnegative=True, integer=True)
     check_choice("search", search, SEARCHES)
     phase_key, frame_key = jax.random.split(key)
     if phases is None:

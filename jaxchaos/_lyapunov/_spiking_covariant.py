@@ -52,7 +52,7 @@ from .._models._spiking import (
 )
 from ._covariant import _backward_pass, _initial_c, _log_diagonals, participation_ratio
 from ._spectrum import _warn_if_spread
-from ._spiking import _spikes, _warm_up
+from ._spiking import _frame_settings, _spikes, _warm_up
 
 
 class SpikingCovariantVectors(eqx.Module):
@@ -151,16 +151,9 @@ def spiking_covariant_lyapunov_vectors(
     frame warm-up and the S frames (N×k).
     """
     n = network.n
-    k = n if k is None else k
-    check_real("k", k, positive=True, integer=True)
-    if k > n:
-        raise ConfigError(f"k = {k} must be <= the number of neurons n = {n}")
-    qr_every = max(1, n // 10) if qr_every is None else qr_every
-    warmup_spikes = 10 * n if warmup_spikes is None else warmup_spikes
-    for name, value in [("qr_every", qr_every), ("n_snapshots", n_snapshots),
-                        ("qrs_per_snapshot", qrs_per_snapshot)]:
+    k, qr_every, warmup_spikes = _frame_settings(n, k, qr_every, warmup_spikes)
+    for name, value in [("n_snapshots", n_snapshots), ("qrs_per_snapshot", qrs_per_snapshot)]:
         check_real(name, value, positive=True, integer=True)
-    check_real("warmup_spikes", warmup_spikes, nonnegative=True, integer=True)
     for name, value in [("frame_warmup_qrs", frame_warmup_qrs),
                         ("backward_warmup_qrs", backward_warmup_qrs)]:
         check_real(name, value, integer=True)
