@@ -195,7 +195,7 @@ def _summary(lam: np.ndarray) -> dict:
     n, pairs = lam.size, lam + lam[::-1]
     half_width = 0.5 * (lam[0] - lam[-1])
     return {"lambda_max": float(lam[0]),
-            "dimension_density": jaxchaos.kaplan_yorke_dimension(lam) / n,
+            "dimension_density": float(jaxchaos.kaplan_yorke_dimension(lam)) / n,
             "entropy_density": float(jaxchaos.ks_entropy(lam)) / n,
             "mean": float(lam.mean()),
             "pair_max_dev": float(np.max(np.abs(pairs + 2.0))),
