@@ -61,6 +61,7 @@ import jaxchaos as jc  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
+K = 20  # in-degree of the default networks and of the localization scaling
 RAPIDNESS = [1.0, 2.0, 4.0, 10.0, 30.0, 100.0]
 BURST_R = 30.0  # local exponents over time: a rapidness with few unstable directions
 
@@ -156,7 +157,8 @@ def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir,
                     del m["local_times"], m["local_exponents"]
                     return {**m, "seconds": time.perf_counter() - t0,
                             "load": os.getloadavg()[0]}
-                m = cached(results_dir / f"scaling_n{size}_r{r:g}_seed{seed}.json",
+                name = f"scaling_n{size}_r{r:g}_seed{seed}{'' if k == K else f'_k{k}'}"
+                m = cached(results_dir / f"{name}.json",
                            {"n": size, "r": r, "seed": seed, **settings}, compute)
                 runs[(size, r, seed)] = m
                 print(f"N = {size}, r = {r:g}, seed {seed}: PR = {m['pr_backward'] * size:.1f}"
@@ -260,6 +262,7 @@ def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir,
                 key=f"sparse_chaos_localization_scaling{suffix}",
                 note=f"experiments/sparse_chaos.py --localization-sizes "
                      f"{','.join(map(str, sizes))} --seeds {seeds}"
+                     + (f" --k {k}" if k != K else "")
                      + (f" --top-size-rapidness {','.join(f'{r:g}' for r in top_rapidness)}"
                         if top_rapidness else "") + f": K = {k}, k = 2, "
                      f"QR every N/10 spikes, {10 * qrs_per_block} intervals")
@@ -426,6 +429,9 @@ def main():
                         default=SCALING_RAPIDNESS, help="r values with --localization-sizes")
     parser.add_argument("--top-size-rapidness", type=lambda s: [float(x) for x in s.split(",")],
                         help="with --localization-sizes: run the largest size only for these r")
+    parser.add_argument("--k", type=int, default=None,
+                        help=f"with --localization-sizes: in-degree K (default {K}; other K are "
+                             "cached and written under their own names)")
     parser.add_argument("--clv-sizes", type=lambda s: sorted(map(int, s.split(","))),
                         help="only the participation ratio of all covariant vectors vs i/N at "
                              "these sizes (comma-separated), r in --clv-rapidness")
@@ -435,7 +441,7 @@ def main():
                         help="QR intervals (N/2 spikes each) of frame and of backward warm-up "
                              "with --clv-sizes")
     args = parser.parse_args()
-    n, k = (100, 10) if args.quick else (200, 20)
+    n, k = (100, 10) if args.quick else (200, K)
     qrs_per_block = 30 if args.quick else 50
     suffix = "_quick" if args.quick else ""
     out = args.out
@@ -449,8 +455,10 @@ def main():
     if args.localization_sizes is not None:
         if len(args.localization_sizes) < 2 or args.seeds < 2:
             parser.error("--localization-sizes needs at least two sizes and --seeds >= 2")
+        k = args.k or k
         localization_scaling(args.localization_sizes, args.seeds, args.rapidness, k,
-                             qrs_per_block, results_dir, out, suffix, args.top_size_rapidness)
+                             qrs_per_block, results_dir, out,
+                             suffix + ("" if k == K else f"_k{k}"), args.top_size_rapidness)
         return
     key = jax.random.key(0)
     start = time.perf_counter()
