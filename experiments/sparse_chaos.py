@@ -227,7 +227,10 @@ def localization_scaling(sizes, seeds, rapidness, k, qrs_per_block, results_dir,
                                    "covariant": fits[(r, "pr")],
                                    "gram_schmidt_last": fits[(r, "pr_backward", "last")]}
                       for r in rapidness}}, indent=1))
-    check_localization_claim(sizes, rapidness, table, fits)
+    if k == K:  # at larger K the exponents grow (README); the claim is the K = 20 one
+        check_localization_claim(sizes, rapidness, table, fits)
+    else:
+        print(f"K = {k}: the K = {K} claim is not checked (the exponents grow with K)")
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for r, color in zip(rapidness, plt.cm.viridis(np.linspace(0, 0.9, len(rapidness))),
@@ -382,8 +385,8 @@ def clv_localization(sizes, rapidness, k, qrs, results_dir, out, suffix):
 
 
 def check_localization_claim(sizes, rapidness, table, fits):
-    """The conclusion the README states, checked on the data (stops with an error if they
-    contradict it): for r ≥ 10 the leading vector is localized (exponent a < 0.1 of PR ∝ N^a,
+    """The conclusion the README states for K = 20, checked on the data (stops with an error if
+    they contradict it): for r ≥ 10 the leading vector is localized (exponent a < 0.1 of PR ∝ N^a,
     Gram–Schmidt vector), no r gives an extensive vector (a < 0.5 everywhere, far from the seed's
     a ≈ 1 at small r), and at r = 1 PR grows with N (a > 0.15, above every r ≥ 10 by more than
     3 combined standard errors). Checks whose r values were not run are skipped."""
