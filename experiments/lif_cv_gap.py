@@ -45,14 +45,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.sparse  # noqa: E402
 from _figures import parse_args, save_figure  # noqa: E402
+from lif_diffusion import CASES, T_WARM, K, run_network  # noqa: E402
 
 import jaxchaos as jc  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
-N, K = 1000, 100
-CASES = [(1.0, 0.2), (2.0, 0.1), (2.0, 0.3), (4.0, 0.1)]  # (J0, target ν̄τ), lif_diffusion.py
-T_WARM = 20.0
+N = 1000
 
 
 def window_cv(times, neurons, n, t0, t1):
@@ -68,13 +67,7 @@ def model_window_cv(out):
 
 
 def network(coupling, rate, t_total, windows, seed):
-    net = jc.SpikingNetwork.random(seed, N, K, neuron="lif", coupling=coupling, rate=rate)
-    t_end = T_WARM + t_total
-    budget = int(2.0 * N * float(net.neuron.free_rate(net.drive)) * t_end) + 1000
-    run = jc.run_spikes(net, key=jax.random.key(seed), t_end=t_end, max_spikes=budget)
-    times, neurons = (np.asarray(x) for x in run.spikes())
-    keep = times > T_WARM
-    times, neurons = times[keep], neurons[keep]
+    net, times, neurons = run_network(N, coupling, rate, t_total, seed)
     # CV(T): the estimator over disjoint windows of length T, averaged
     cv_t = {}
     for t in windows:

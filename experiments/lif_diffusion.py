@@ -43,19 +43,26 @@ def in_degrees(net):
     return np.bincount(idx[w != 0], minlength=net.n)
 
 
-def simulate(n, coupling, rate, t_measure, seed=0):
+def run_network(n, coupling, rate, t_measure, seed=0):
+    """The inhibitory LIF network of size n (K inputs of −J0/√K, balance drive for the target
+    rate) run exactly for T_WARM + t_measure: the network and its spikes after T_WARM."""
     net = jc.SpikingNetwork.random(seed, n, K, neuron="lif", coupling=coupling, rate=rate)
     t_end = T_WARM + t_measure
     budget = int(2.0 * n * float(net.neuron.free_rate(net.drive)) * t_end) + 1000
     run = jc.run_spikes(net, key=jax.random.key(seed), t_end=t_end, max_spikes=budget)
-    times, neurons = run.spikes()
+    times, neurons = (np.asarray(x) for x in run.spikes())
     keep = times > T_WARM
-    stats = jc.spike_statistics(times[keep] - T_WARM, neurons[keep], n, t_measure)
+    return net, times[keep], neurons[keep]
+
+
+def simulate(n, coupling, rate, t_measure, seed=0):
+    net, times, neurons = run_network(n, coupling, rate, t_measure, seed)
+    stats = jc.spike_statistics(times - T_WARM, neurons, n, t_measure)
     cv = stats["cv"]
     return net, stats, {"rate": float(stats["population_rate"]),
                         "cv": float(np.nanmean(cv)), "cv_neurons": int(np.isfinite(cv).sum()),
                         "silent": float(np.mean(stats["rates"] == 0)),
-                        "spikes": int(keep.sum())}
+                        "spikes": int(times.size)}
 
 
 def main():
